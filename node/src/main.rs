@@ -1,0 +1,14 @@
+//! `emr-node`: the emr-chain node that every hospital of the consortium runs.
+//!
+//! ```text
+//!  cli ──► command ──► service ──► Aura (block production) + GRANDPA (finality)
+//!                │          └────► JSON-RPC (rpc)
+//!                └──► chain_spec (dev | consortium-local | PATH)
+//! ```
+//!
+//! Most of the logic lives in the library target so that it can be documented and tested;
+//! this binary only hands control to [`emr_node::command::run`].
+
+fn main() -> polkadot_sdk::sc_cli::Result<()> {
+	emr_node::command::run()
+}

@@ -1,0 +1,13 @@
+//! The pallets whose FRAME benchmarks `emr-node benchmark pallet` can run
+//! (build with `--features runtime-benchmarks`).
+
+use polkadot_sdk::*;
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+	[pallet_collective, Council]
+	[pallet_membership, CouncilMembership]
+);

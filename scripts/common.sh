@@ -1,0 +1,17 @@
+# Shared settings of the scripts (sourced, not run).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# One target directory for every build (developers' and CI's), so nothing is compiled twice.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/emr-chain/target}"
+NODE_BIN="$CARGO_TARGET_DIR/release/emr-node"
+
+# Builds the release node unless it is already up to date (cargo decides; a no-op takes seconds).
+build_node() {
+	echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
+	(cd "$ROOT" && cargo build --release --locked -p emr-node)
+}
+
+# JSON-RPC call over HTTP: rpc PORT METHOD [PARAMS-JSON]
+rpc() {
+	curl -s --max-time 10 -H 'Content-Type: application/json' \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" "http://127.0.0.1:$1"
+}

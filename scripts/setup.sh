@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build and run emr-chain. Idempotent: when
+# everything is present it only checks, and prints nothing.
+set -euo pipefail
+
+APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config make git curl jq ca-certificates)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]}"
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+	echo "setup: Rust (rustup, cargo) is required; install it from your distribution or rustup" >&2
+	exit 1
+fi
+
+# The runtime is compiled to wasm by substrate-wasm-builder: Rust >= 1.84 uses `wasm32v1-none`
+# (older toolchains `wasm32-unknown-unknown`); `rust-src` is needed for the wasm std build.
+installed_targets=$(rustup target list --installed)
+for target in wasm32v1-none; do
+	grep -qx "$target" <<<"$installed_targets" || { echo "setup: adding Rust target $target"; rustup target add "$target" >/dev/null; }
+done
+rustup component list --installed | grep -q '^rust-src' || { echo "setup: adding rust-src"; rustup component add rust-src >/dev/null; }
+rustup component list --installed | grep -q '^rustfmt' || { echo "setup: adding rustfmt"; rustup component add rustfmt >/dev/null; }
+rustup component list --installed | grep -q '^clippy' || { echo "setup: adding clippy"; rustup component add clippy >/dev/null; }
+exit 0

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds the release binaries and runs every test (what CI runs).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/setup.sh"
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+build_node
+
+echo "==> cargo test --release"
+cargo test --release --locked --workspace -- --test-threads=2

@@ -1,0 +1,451 @@
+//! Harness for emr-chain's end-to-end tests.
+//!
+//! The tests under `tests/tests/` start the release `emr-node` binary as real processes on free
+//! loopback ports, talk to them over JSON-RPC (HTTP), and stop them again. Every wait has a
+//! deadline; when one passes, the error carries the tail of the node's log.
+//!
+//! The binary is found next to the test executable (`<target>/release/emr-node` when the
+//! tests run with `cargo test --release`), or at `$EMR_NODE_BIN`.
+
+use serde_json::{json, Value};
+use std::{
+	fmt,
+	fs::{self, File},
+	io::{Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Output, Stdio},
+	sync::atomic::{AtomicU32, Ordering},
+	thread,
+	time::{Duration, Instant},
+};
+
+/// Errors of the harness; each says what was being attempted.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(&self.0)
+	}
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias of the harness.
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn err<T>(msg: impl Into<String>) -> Result<T> {
+	Err(Error(msg.into()))
+}
+
+/// The repository root (parent of this crate).
+pub fn repo_root() -> PathBuf {
+	Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Path of the `emr-node` binary under test.
+pub fn node_binary() -> PathBuf {
+	if let Some(path) = std::env::var_os("EMR_NODE_BIN") {
+		return PathBuf::from(path);
+	}
+	// <target>/release/deps/<test-binary> -> <target>/release/emr-node
+	let exe = std::env::current_exe().unwrap_or_default();
+	exe.parent()
+		.and_then(Path::parent)
+		.map(|dir| dir.join("emr-node"))
+		.unwrap_or_else(|| PathBuf::from("emr-node"))
+}
+
+/// A loopback TCP port that was free a moment ago.
+///
+/// Ports are taken from the kernel (bind to port 0), so concurrent tests do not collide.
+pub fn free_port() -> Result<u16> {
+	let listener = TcpListener::bind("127.0.0.1:0")
+		.map_err(|e| Error(format!("no free loopback port: {e}")))?;
+	listener.local_addr().map(|a| a.port()).map_err(|e| Error(format!("no local address: {e}")))
+}
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+	/// Creates a fresh directory whose name starts with `prefix`.
+	pub fn new(prefix: &str) -> Result<Self> {
+		static COUNTER: AtomicU32 = AtomicU32::new(0);
+		let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+		let path =
+			std::env::temp_dir().join(format!("emr-tests-{prefix}-{}-{n}", std::process::id()));
+		let _ = fs::remove_dir_all(&path);
+		fs::create_dir_all(&path)
+			.map_err(|e| Error(format!("cannot create {}: {e}", path.display())))?;
+		Ok(TempDir(path))
+	}
+
+	/// The directory's path.
+	pub fn path(&self) -> &Path {
+		&self.0
+	}
+}
+
+impl Drop for TempDir {
+	fn drop(&mut self) {
+		if std::env::var_os("EMR_TESTS_KEEP").is_none() {
+			let _ = fs::remove_dir_all(&self.0);
+		}
+	}
+}
+
+/// Runs `emr-node` with `args` to completion (for sub-commands such as `build-spec`).
+pub fn run_node_command(args: &[&str]) -> Result<Output> {
+	Command::new(node_binary())
+		.args(args)
+		.stdin(Stdio::null())
+		.output()
+		.map_err(|e| Error(format!("cannot run {}: {e}", node_binary().display())))
+}
+
+/// How a node is started.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+	/// Name shown in logs and telemetry.
+	pub name: String,
+	/// `--chain` value, or `None` with `dev = true`.
+	pub chain: Option<String>,
+	/// Start with `--dev` (implies `--alice --validator --tmp`-like behaviour of Substrate).
+	pub dev: bool,
+	/// Run as a validator (needs keys in the keystore).
+	pub validator: bool,
+	/// Database and keystore directory (`--base-path`).
+	pub base_path: PathBuf,
+	/// libp2p listen port.
+	pub p2p_port: u16,
+	/// JSON-RPC port (HTTP and WebSocket).
+	pub rpc_port: u16,
+	/// Prometheus port.
+	pub prometheus_port: u16,
+	/// 32-byte ed25519 secret of the libp2p identity, hex without `0x` (fixes the peer id).
+	pub node_key: Option<String>,
+	/// `--bootnodes` multiaddresses.
+	pub bootnodes: Vec<String>,
+}
+
+impl NodeConfig {
+	/// A configuration on fresh free ports, with its data under `base_path`.
+	pub fn new(name: &str, base_path: &Path) -> Result<Self> {
+		Ok(NodeConfig {
+			name: name.to_string(),
+			chain: None,
+			dev: false,
+			validator: false,
+			base_path: base_path.to_path_buf(),
+			p2p_port: free_port()?,
+			rpc_port: free_port()?,
+			prometheus_port: free_port()?,
+			node_key: None,
+			bootnodes: Vec::new(),
+		})
+	}
+
+	fn args(&self) -> Vec<String> {
+		let mut args = vec![
+			"--name".to_string(),
+			self.name.clone(),
+			"--base-path".into(),
+			self.base_path.display().to_string(),
+			"--port".into(),
+			self.p2p_port.to_string(),
+			"--rpc-port".into(),
+			self.rpc_port.to_string(),
+			"--prometheus-port".into(),
+			self.prometheus_port.to_string(),
+			"--listen-addr".into(),
+			format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port),
+			"--no-mdns".into(),
+			"--no-telemetry".into(),
+			"--no-hardware-benchmarks".into(),
+			"--rpc-methods".into(),
+			"unsafe".into(),
+		];
+		if self.dev {
+			args.push("--dev".into());
+		}
+		if let Some(chain) = &self.chain {
+			args.push("--chain".into());
+			args.push(chain.clone());
+		}
+		if self.validator {
+			args.push("--validator".into());
+		}
+		if let Some(key) = &self.node_key {
+			args.push("--node-key".into());
+			args.push(key.clone());
+		}
+		for bootnode in &self.bootnodes {
+			args.push("--bootnodes".into());
+			args.push(bootnode.clone());
+		}
+		args
+	}
+}
+
+/// A running `emr-node` process; it is killed when dropped.
+pub struct Node {
+	/// How it was started (restart uses the same).
+	pub config: NodeConfig,
+	child: Option<Child>,
+	log_path: PathBuf,
+}
+
+impl Node {
+	/// Starts a node; its stdout and stderr go to `<base_path>/../<name>.log`.
+	pub fn start(config: NodeConfig) -> Result<Node> {
+		fs::create_dir_all(&config.base_path)
+			.map_err(|e| Error(format!("cannot create {}: {e}", config.base_path.display())))?;
+		let log_path = config
+			.base_path
+			.parent()
+			.unwrap_or(&config.base_path)
+			.join(format!("{}.log", config.name));
+		let mut node = Node { config, child: None, log_path };
+		node.spawn()?;
+		Ok(node)
+	}
+
+	fn spawn(&mut self) -> Result<()> {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(&self.log_path)
+			.map_err(|e| Error(format!("cannot open {}: {e}", self.log_path.display())))?;
+		let log_err =
+			log.try_clone().map_err(|e| Error(format!("cannot duplicate log handle: {e}")))?;
+		let child = Command::new(node_binary())
+			.args(self.config.args())
+			.env("RUST_LOG", "info")
+			.stdin(Stdio::null())
+			.stdout(log)
+			.stderr(log_err)
+			.spawn()
+			.map_err(|e| Error(format!("cannot start {}: {e}", node_binary().display())))?;
+		self.child = Some(child);
+		Ok(())
+	}
+
+	/// The JSON-RPC URL of the node (HTTP).
+	pub fn rpc_url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.config.rpc_port)
+	}
+
+	/// The last `lines` lines of the node's log.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let text = fs::read_to_string(&self.log_path).unwrap_or_default();
+		let all: Vec<&str> = text.lines().collect();
+		all[all.len().saturating_sub(lines)..].join("\n")
+	}
+
+	/// The whole log of the node so far.
+	pub fn log(&self) -> String {
+		fs::read_to_string(&self.log_path).unwrap_or_default()
+	}
+
+	/// Whether the process is still running.
+	pub fn is_running(&mut self) -> bool {
+		match self.child.as_mut() {
+			Some(child) => matches!(child.try_wait(), Ok(None)),
+			None => false,
+		}
+	}
+
+	/// Stops the node gracefully (SIGTERM), killing it if it has not exited within `timeout`.
+	pub fn stop(&mut self, timeout: Duration) -> Result<()> {
+		let Some(mut child) = self.child.take() else { return Ok(()) };
+		let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Ok(Some(_)) = child.try_wait() {
+				return Ok(());
+			}
+			thread::sleep(Duration::from_millis(100));
+		}
+		let _ = child.kill();
+		let _ = child.wait();
+		err(format!("{} did not stop within {timeout:?} and was killed", self.config.name))
+	}
+
+	/// Starts the node again with the same configuration (and so the same database).
+	pub fn restart(&mut self) -> Result<()> {
+		if self.child.is_some() {
+			return err(format!("{} is still running", self.config.name));
+		}
+		self.spawn()
+	}
+
+	/// Calls a JSON-RPC method; a JSON-RPC error becomes `Err` with its message.
+	pub fn rpc(&self, method: &str, params: Value) -> Result<Value> {
+		rpc_call(self.config.rpc_port, method, params)
+	}
+
+	/// Waits until `check` returns `Some`, polling every 500 ms, for at most `timeout`.
+	///
+	/// `what` describes the awaited condition for the error message, which also includes the
+	/// tail of the node's log.
+	pub fn wait_for<T>(
+		&mut self,
+		what: &str,
+		timeout: Duration,
+		mut check: impl FnMut(&Node) -> Option<T>,
+	) -> Result<T> {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if let Some(value) = check(self) {
+				return Ok(value);
+			}
+			if !self.is_running() {
+				return err(format!(
+					"{} exited while waiting for {what}; log tail:\n{}",
+					self.config.name,
+					self.log_tail(40)
+				));
+			}
+			if Instant::now() >= deadline {
+				return err(format!(
+					"{} did not reach {what} within {timeout:?}; log tail:\n{}",
+					self.config.name,
+					self.log_tail(40)
+				));
+			}
+			thread::sleep(Duration::from_millis(500));
+		}
+	}
+
+	/// Waits until the RPC server answers `system_health`.
+	pub fn wait_rpc_ready(&mut self, timeout: Duration) -> Result<()> {
+		self.wait_for("a responding RPC server", timeout, |n| {
+			n.rpc("system_health", json!([])).ok()
+		})
+	}
+
+	/// Number of the best block.
+	pub fn best_number(&self) -> Result<u64> {
+		let header = self.rpc("chain_getHeader", json!([]))?;
+		parse_number(&header["number"])
+	}
+
+	/// Hash and number of the last finalized block.
+	pub fn finalized(&self) -> Result<(String, u64)> {
+		let hash = self.rpc("chain_getFinalizedHead", json!([]))?;
+		let hash = hash.as_str().map(str::to_string).ok_or_else(|| {
+			Error(format!("chain_getFinalizedHead returned a non-string: {hash}"))
+		})?;
+		let header = self.rpc("chain_getHeader", json!([hash]))?;
+		Ok((hash, parse_number(&header["number"])?))
+	}
+
+	/// Hash of the block at `number` on the node's best chain, if it has one.
+	pub fn block_hash(&self, number: u64) -> Result<Option<String>> {
+		let hash = self.rpc("chain_getBlockHash", json!([number]))?;
+		Ok(hash.as_str().map(str::to_string))
+	}
+
+	/// Waits until the node has finalized at least block `number`; returns the finalized head.
+	pub fn wait_finalized(&mut self, number: u64, timeout: Duration) -> Result<(String, u64)> {
+		self.wait_for(&format!("finalized block #{number}"), timeout, |n| {
+			n.finalized().ok().filter(|(_, finalized)| *finalized >= number)
+		})
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+}
+
+/// Parses a block number as the RPC returns it (`"0x1a"`) or as a plain JSON number.
+pub fn parse_number(value: &Value) -> Result<u64> {
+	match value {
+		Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16)
+			.map_err(|e| Error(format!("bad hex number {s}: {e}"))),
+		Value::Number(n) => n.as_u64().ok_or_else(|| Error(format!("bad number {n}"))),
+		other => err(format!("expected a block number, got {other}")),
+	}
+}
+
+/// One JSON-RPC 2.0 call over HTTP/1.1 to `127.0.0.1:port`.
+///
+/// Written on `std::net` so the tests need no HTTP stack of their own; the node's server
+/// answers with `Content-Length` or chunked bodies, and both are handled.
+pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value> {
+	let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
+	let response = http_post(port, "/", &body)?;
+	let value: Value = serde_json::from_str(&response)
+		.map_err(|e| Error(format!("{method}: response is not JSON ({e}): {response}")))?;
+	if let Some(error) = value.get("error") {
+		return err(format!("{method}: JSON-RPC error {error}"));
+	}
+	value
+		.get("result")
+		.cloned()
+		.ok_or_else(|| Error(format!("{method}: response has neither result nor error: {value}")))
+}
+
+/// `GET path` on `127.0.0.1:port`, returning the body (used for Prometheus metrics).
+pub fn http_get(port: u16, path: &str) -> Result<String> {
+	let request =
+		format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+	http_exchange(port, request.as_bytes())
+}
+
+fn http_post(port: u16, path: &str, body: &str) -> Result<String> {
+	let request = format!(
+		"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	);
+	http_exchange(port, request.as_bytes())
+}
+
+fn http_exchange(port: u16, request: &[u8]) -> Result<String> {
+	let mut stream = TcpStream::connect(("127.0.0.1", port))
+		.map_err(|e| Error(format!("cannot connect to 127.0.0.1:{port}: {e}")))?;
+	let timeout = Some(Duration::from_secs(20));
+	stream
+		.set_read_timeout(timeout)
+		.and_then(|_| stream.set_write_timeout(timeout))
+		.map_err(|e| Error(format!("cannot set socket timeouts: {e}")))?;
+	stream.write_all(request).map_err(|e| Error(format!("cannot send request: {e}")))?;
+	let mut raw = Vec::new();
+	stream.read_to_end(&mut raw).map_err(|e| Error(format!("cannot read response: {e}")))?;
+	let text = String::from_utf8_lossy(&raw).into_owned();
+	let (head, body) = text
+		.split_once("\r\n\r\n")
+		.ok_or_else(|| Error(format!("malformed HTTP response: {text}")))?;
+	let status_ok = head.lines().next().is_some_and(|line| line.contains(" 200 "));
+	if !status_ok {
+		return err(format!("HTTP error: {}", head.lines().next().unwrap_or_default()));
+	}
+	if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+		return decode_chunked(body);
+	}
+	Ok(body.to_string())
+}
+
+fn decode_chunked(mut body: &str) -> Result<String> {
+	let mut out = String::new();
+	loop {
+		let (size_line, rest) =
+			body.split_once("\r\n").ok_or_else(|| Error("truncated chunked body".into()))?;
+		let size = usize::from_str_radix(size_line.trim(), 16)
+			.map_err(|e| Error(format!("bad chunk size {size_line:?}: {e}")))?;
+		if size == 0 {
+			return Ok(out);
+		}
+		let chunk = rest.get(..size).ok_or_else(|| Error("truncated chunk".into()))?;
+		out.push_str(chunk);
+		body = rest.get(size + 2..).unwrap_or_default();
+	}
+}

@@ -1,0 +1,58 @@
+//! The committed chain specs under `chain-specs/` are exactly what the binary generates.
+//!
+//! When this fails, the runtime or a genesis preset changed: regenerate the specs with
+//! `scripts/gen-chain-specs.sh` and commit them.
+
+use emr_tests::{repo_root, run_node_command, Error, Result};
+use serde_json::Value;
+
+fn generated(chain: &str, raw: bool) -> Result<Value> {
+	let mut args = vec!["build-spec", "--chain", chain, "--disable-default-bootnode"];
+	if raw {
+		args.push("--raw");
+	}
+	let out = run_node_command(&args)?;
+	if !out.status.success() {
+		return Err(Error(format!(
+			"build-spec --chain {chain} failed: {}",
+			String::from_utf8_lossy(&out.stderr)
+		)));
+	}
+	serde_json::from_slice(&out.stdout).map_err(|e| Error(format!("build-spec output: {e}")))
+}
+
+fn committed(file: &str) -> Result<Value> {
+	let path = repo_root().join("chain-specs").join(file);
+	let text = std::fs::read_to_string(&path)
+		.map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+	serde_json::from_str(&text).map_err(|e| Error(format!("{}: {e}", path.display())))
+}
+
+#[test]
+fn committed_chain_specs_are_fresh() -> Result<()> {
+	let mut stale = Vec::new();
+	for chain in ["dev", "consortium-local"] {
+		for raw in [false, true] {
+			let file = if raw { format!("{chain}-raw.json") } else { format!("{chain}.json") };
+			if generated(chain, raw)? != committed(&file)? {
+				stale.push(file);
+			}
+		}
+	}
+	assert!(
+		stale.is_empty(),
+		"stale chain specs: {stale:?}; run scripts/gen-chain-specs.sh and commit the result"
+	);
+	Ok(())
+}
+
+#[test]
+fn consortium_spec_has_four_hospitals() -> Result<()> {
+	let spec = committed("consortium-local.json")?;
+	let patch = &spec["genesis"]["runtimeGenesis"]["patch"];
+	let aura = patch["aura"]["authorities"].as_array().map(Vec::len);
+	let grandpa = patch["grandpa"]["authorities"].as_array().map(Vec::len);
+	let council = patch["councilMembership"]["members"].as_array().map(Vec::len);
+	assert_eq!((aura, grandpa, council), (Some(4), Some(4), Some(4)), "{patch}");
+	Ok(())
+}
