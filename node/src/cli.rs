@@ -34,8 +34,8 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: `pallet` (needs a `--features runtime-benchmarks` build), `storage`,
-	/// `overhead`, `block`, `machine`.
+	/// Benchmarks: `machine`, `block`, `overhead`; `pallet` and `storage` need a node built
+	/// with `--features runtime-benchmarks`.
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 

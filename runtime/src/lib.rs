@@ -46,6 +46,8 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+#[cfg(test)]
+mod tests;
 
 use alloc::vec::Vec;
 use polkadot_sdk::{
@@ -56,8 +58,6 @@ use polkadot_sdk::{
 	},
 	*,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 pub use polkadot_sdk::sp_runtime::{Perbill, Permill};
@@ -126,12 +126,6 @@ pub const MICRO_UNIT: Balance = 1_000_000;
 /// Minimum balance an account must keep to exist.
 pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
 
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
-
 /// Signature type used by accounts (sr25519, ed25519 or ecdsa).
 pub type Signature = MultiSignature;
 /// An account identifier: the 32-byte public key of the signer (or its blake2 hash for ecdsa).
@@ -141,7 +135,7 @@ pub type Balance = u128;
 /// Per-account transaction counter.
 pub type Nonce = u32;
 /// Hash of a block or of a trie node.
-pub type Hash = polkadot_sdk::sp_core::H256;
+pub type Hash = sp_core::H256;
 /// Block number.
 pub type BlockNumber = u32;
 /// The address format for describing accounts.

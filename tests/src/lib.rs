@@ -324,6 +324,7 @@ impl Node {
 		self.wait_for("a responding RPC server", timeout, |n| {
 			n.rpc("system_health", json!([])).ok()
 		})
+		.map(|_| ())
 	}
 
 	/// Number of the best block.
