@@ -12,4 +12,4 @@ cargo fmt --all -- --check
 build_node
 
 echo "==> cargo test --release"
-cargo test --release --locked --workspace -- --test-threads=2
+cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2

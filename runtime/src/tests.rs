@@ -16,12 +16,30 @@ use sp_runtime::{
 	DispatchError,
 };
 
+/// Applies a JSON merge patch (objects merge key by key, anything else replaces), as the node
+/// does when it builds genesis from a preset.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
+}
+
 /// Externalities holding the genesis state of `preset`, at block 1.
 fn genesis_ext(preset: &str) -> sp_io::TestExternalities {
 	let patch = get_preset(&preset.to_string()).expect("the preset exists");
+	let patch: serde_json::Value = serde_json::from_slice(&patch).expect("presets are JSON");
+	let mut config =
+		serde_json::to_value(RuntimeGenesisConfig::default()).expect("the default serializes");
+	merge(&mut config, patch);
+	let config = serde_json::to_vec(&config).expect("a JSON value serializes");
 	let mut ext = sp_io::TestExternalities::new_empty();
 	ext.execute_with(|| {
-		build_state::<RuntimeGenesisConfig>(patch).expect("the preset builds a genesis state");
+		build_state::<RuntimeGenesisConfig>(config).expect("the preset builds a genesis state");
 		System::set_block_number(1);
 	});
 	ext
@@ -40,13 +58,11 @@ fn membership_members() -> Vec<AccountId> {
 }
 
 fn add_member_call(who: Sr25519Keyring) -> RuntimeCall {
-	RuntimeCall::CouncilMembership(pallet_membership::Call::add_member {
-		who: account(who).into(),
-	})
+	RuntimeCall::CouncilMembership(pallet_membership::Call::add_member { who: account(who).into() })
 }
 
-/// Proposes `call` with `threshold`, has `ayes` vote for it (the proposer votes aye by
-/// proposing), then closes the motion. Returns the motion's hash.
+/// The first of `ayes` proposes `call` with `threshold`; all of `ayes` vote for it (proposing
+/// is not voting); then the motion is closed. Returns the motion's hash.
 fn run_motion(call: RuntimeCall, threshold: u32, ayes: &[Sr25519Keyring]) -> sp_core::H256 {
 	let length = call.encoded_size() as u32;
 	let weight = call.get_dispatch_info().call_weight;
@@ -59,7 +75,7 @@ fn run_motion(call: RuntimeCall, threshold: u32, ayes: &[Sr25519Keyring]) -> sp_
 		length
 	));
 	let index = pallet_collective::ProposalCount::<Runtime, CouncilInstance>::get() - 1;
-	for voter in &ayes[1..] {
+	for voter in ayes {
 		assert_ok!(Council::vote(RuntimeOrigin::signed(account(*voter)), hash, index, true));
 	}
 	assert_ok!(Council::close(
