@@ -13,7 +13,7 @@ for run in $(seq 1 "$RUNS"); do
 	dir=$(mktemp -d -t emr-bench-XXXXXX)
 	start=$(date +%s.%N)
 	"$NODE_BIN" --dev --base-path "$dir" --rpc-port "$PORT" --port 0 --no-prometheus \
-		--no-telemetry --no-hardware-benchmarks >"$dir/node.log" 2>&1 &
+		--no-telemetry >"$dir/node.log" 2>&1 &
 	pid=$!
 	result=""
 	for _ in $(seq 1 1200); do

@@ -29,7 +29,7 @@ fi
 
 echo "==> starting a development node (one hospital validator, Alice) in $RUN_DIR"
 "$NODE_BIN" --dev --base-path "$RUN_DIR/data" --rpc-port "$RPC_PORT" --port 0 \
-	--no-prometheus --no-telemetry --no-hardware-benchmarks >"$RUN_DIR/node.log" 2>&1 &
+	--no-prometheus --no-telemetry >"$RUN_DIR/node.log" 2>&1 &
 NODE_PID=$!
 SECONDS=0
 

@@ -59,7 +59,7 @@ start() {
 			--base-path "$RUN_DIR/hospital-$n" --node-key-file "$RUN_DIR/hospital-$n/node-key" \
 			--listen-addr "/ip4/127.0.0.1/tcp/$(p2p_port "$n")" --port "$(p2p_port "$n")" \
 			--rpc-port "$(rpc_port "$n")" --prometheus-port "$(prom_port "$n")" \
-			--no-mdns --no-telemetry --no-hardware-benchmarks "${bootnodes[@]}" \
+			--no-mdns --no-telemetry "${bootnodes[@]}" \
 			>>"$RUN_DIR/hospital-$n.log" 2>&1 &
 		echo $! >"$RUN_DIR/hospital-$n.pid"
 		echo "hospital-$n started: pid $!, rpc http://127.0.0.1:$(rpc_port "$n"), log $RUN_DIR/hospital-$n.log"

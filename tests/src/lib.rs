@@ -163,7 +163,6 @@ impl NodeConfig {
 			format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port),
 			"--no-mdns".into(),
 			"--no-telemetry".into(),
-			"--no-hardware-benchmarks".into(),
 			"--rpc-methods".into(),
 			"unsafe".into(),
 		];
