@@ -57,7 +57,7 @@ start() {
 		fi
 		nohup "$NODE_BIN" --chain "$SPEC" --validator --name "hospital-$n" \
 			--base-path "$RUN_DIR/hospital-$n" --node-key-file "$RUN_DIR/hospital-$n/node-key" \
-			--listen-addr "/ip4/127.0.0.1/tcp/$(p2p_port "$n")" --port "$(p2p_port "$n")" \
+			--listen-addr "/ip4/127.0.0.1/tcp/$(p2p_port "$n")" \
 			--rpc-port "$(rpc_port "$n")" --prometheus-port "$(prom_port "$n")" \
 			--no-mdns --no-telemetry "${bootnodes[@]}" \
 			>>"$RUN_DIR/hospital-$n.log" 2>&1 &

@@ -153,8 +153,6 @@ impl NodeConfig {
 			self.name.clone(),
 			"--base-path".into(),
 			self.base_path.display().to_string(),
-			"--port".into(),
-			self.p2p_port.to_string(),
 			"--rpc-port".into(),
 			self.rpc_port.to_string(),
 			"--prometheus-port".into(),

@@ -70,7 +70,10 @@ fn malformed_extrinsics_are_rejected_and_blocks_continue() -> Result<()> {
 	// Not SCALE at all.
 	let garbage = node.rpc("author_submitExtrinsic", json!(["0xdeadbeef"]));
 	let message = garbage.expect_err("garbage bytes must be refused").0;
-	assert!(message.contains("1002") || message.contains("Verification Error"), "{message}");
+	assert!(
+		message.contains("Could not decode"),
+		"the error says the bytes do not decode: {message}"
+	);
 
 	// Not even hex.
 	let not_hex = node.rpc("author_submitExtrinsic", json!(["hello"]));
@@ -88,7 +91,10 @@ fn malformed_extrinsics_are_rejected_and_blocks_continue() -> Result<()> {
 	encoded.extend_from_slice(&xt);
 	let unsigned = node.rpc("author_submitExtrinsic", json!([hex(&encoded)]));
 	let message = unsigned.expect_err("an unsigned transfer must be refused").0;
-	assert!(message.contains("1010") || message.contains("Invalid Transaction"), "{message}");
+	assert!(
+		message.contains("NoUnsignedValidator"),
+		"the pool says no unsigned validator accepts a transfer: {message}"
+	);
 
 	// Nothing entered the pool, and the chain goes on.
 	let pending = node.rpc("author_pendingExtrinsics", json!([]))?;
