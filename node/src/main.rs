@@ -9,6 +9,8 @@
 //! Most of the logic lives in the library target so that it can be documented and tested;
 //! this binary only hands control to [`emr_node::command::run`].
 
+#![allow(clippy::result_large_err)] // `sc_cli::Error` is an upstream type.
+
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
 	emr_node::command::run()
 }
