@@ -353,3 +353,31 @@ pub fn new_full<
 
 	Ok(task_manager)
 }
+
+#[cfg(test)]
+mod tests {
+	use super::HostFunctions;
+	use polkadot_sdk::sc_executor::HostFunctions as _;
+
+	#[test]
+	fn executor_offers_the_curve_host_calls_the_rollup_verifier_needs() {
+		let names: Vec<&str> = HostFunctions::host_functions().iter().map(|f| f.name()).collect();
+		for needed in [
+			"ext_storage_get",
+			"bls12_381_multi_miller_loop",
+			"bls12_381_final_exponentiation",
+			"bls12_381_msm_g1",
+			"bls12_381_msm_g2",
+			"ed_on_bls12_381_bandersnatch_msm",
+		] {
+			assert!(
+				names.iter().any(|name| name.contains(needed)),
+				"no host function named like {needed} among {names:?}"
+			);
+		}
+		let mut unique = names.clone();
+		unique.sort_unstable();
+		unique.dedup();
+		assert_eq!(unique.len(), names.len(), "host function names must be unique");
+	}
+}
