@@ -1,7 +1,10 @@
 //! The pallets whose FRAME benchmarks `emr-node benchmark pallet` can run
 //! (build with `--features runtime-benchmarks`).
 
+use crate::Runtime;
 use polkadot_sdk::*;
+
+impl frame_system_benchmarking::Config for Runtime {}
 
 frame_benchmarking::define_benchmarks!(
 	[frame_system, SystemBench::<Runtime>]
