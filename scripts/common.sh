@@ -4,13 +4,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/emr-chain/target}"
 NODE_BIN="$CARGO_TARGET_DIR/release/emr-node"
 
+# Drops the message-cycle report that polkadot-overseer's proc macro prints on every build.
+drop_overseer_noise() {
+	grep -v -E '^(⚡ Found [0-9]+ strongly connected|cycle\([0-9]+\))' || true
+}
+
 # Builds the release node unless it is already up to date (cargo decides; a no-op takes seconds).
 build_node() {
 	echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
-	# polkadot-overseer's proc macro prints its message-cycle analysis on every build; drop it.
 	local status=0
-	(cd "$ROOT" && cargo build --release --locked -p emr-node 2>&1) |
-		{ grep -v -E '^(⚡ Found [0-9]+ strongly connected|cycle\([0-9]+\))' || true; } || status=$?
+	(cd "$ROOT" && cargo build --release --locked -p emr-node 2>&1) | drop_overseer_noise || status=$?
 	[ "$status" -eq 0 ] || echo "the release build failed (exit $status)" >&2
 	return "$status"
 }

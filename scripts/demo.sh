@@ -17,7 +17,8 @@ build_node
 cleanup() {
 	if [ -n "${NODE_PID:-}" ] && kill -0 "$NODE_PID" 2>/dev/null; then
 		kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
-		echo "==> node stopped; its log was $RUN_DIR/node.log"
+		rm -rf "$RUN_DIR/data"
+		echo "==> node stopped and its temporary database removed; its log is $RUN_DIR/node.log"
 	fi
 }
 trap cleanup EXIT

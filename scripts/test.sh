@@ -12,8 +12,7 @@ cargo fmt --all -- --check
 build_node
 
 echo "==> cargo clippy -- -D warnings"
-cargo clippy --release --locked --workspace --all-targets -- -D warnings 2>&1 |
-	{ grep -v -E '^(⚡ Found [0-9]+ strongly connected|cycle\([0-9]+\))' || true; }
+cargo clippy --release --locked --workspace --all-targets -- -D warnings 2>&1 | drop_overseer_noise
 
 echo "==> cargo test --release"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2

@@ -229,7 +229,7 @@ mod runtime {
 	pub type CouncilMembership = pallet_membership<Instance1>;
 }
 
-/// Re-exported so that tests and the node can build extrinsics without naming every crate.
+/// The pallet instance of the consortium council (used by its origins, genesis and tests).
 pub type CouncilInstance = pallet_collective::Instance1;
 
 /// The accounts of the well-known development keys, in the order the presets use them.
