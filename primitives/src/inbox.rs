@@ -1,0 +1,114 @@
+//! Inbox entries, the inbox commitment and the public inputs of a batch proof.
+//!
+//! The runtime appends every applied operation to the open batch as an [`InboxEntry`]: the
+//! operation, who put it there ([`Origin`]) and the block number at which it was applied (the
+//! "now" of every expiry check). A batch's **inbox commitment** is a Poseidon hash chain over
+//! its entries in inbox order, starting from zero:
+//!
+//! ```text
+//! c₀ = 0,   cᵢ = Poseidon(InboxChain, [cᵢ₋₁, entry_hash(eᵢ)])
+//! entry_hash(e) = Poseidon(InboxEntry, [message, R.x, R.y, s, block + 2^32·origin])
+//! ```
+//!
+//! where `message` is [`SignedOp::message`] and `(R, s)` the signature (zeros for governance
+//! entries; `s < r` is embedded as the integer it is). Padding slots of the circuit leave the
+//! chain unchanged.
+//!
+//! The **public inputs** of a batch proof, in this order ([`PublicInputs::to_vec`]): old state
+//! root, new state root, inbox commitment, batch number.
+
+use crate::{
+	ops::{BlockNumber, Origin, SignedOp},
+	poseidon::{self, Domain},
+	schnorr::Signature,
+	F,
+};
+use alloc::vec::Vec;
+use ark_ff::{AdditiveGroup, BigInteger, PrimeField};
+use codec::{Decode, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// One applied operation as the rollup sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct InboxEntry {
+	/// The operation.
+	pub op: SignedOp,
+	/// Who appended it.
+	pub origin: Origin,
+	/// The block in which the runtime applied it.
+	pub block: BlockNumber,
+}
+
+/// `s` (a Bandersnatch scalar, smaller than the base field) as a base-field element.
+pub fn scalar_to_field(s: &ark_ed_on_bls12_381_bandersnatch::Fr) -> F {
+	F::from_le_bytes_mod_order(&s.into_bigint().to_bytes_le())
+}
+
+impl InboxEntry {
+	/// `R.x, R.y, s` of the signature as field elements (zeros if absent or undecodable).
+	pub fn signature_fields(&self) -> [F; 3] {
+		match (self.origin, Signature::from_bytes(&self.op.signature)) {
+			(Origin::User, Ok(sig)) => [sig.r.x, sig.r.y, scalar_to_field(&sig.s)],
+			_ => [F::ZERO; 3],
+		}
+	}
+
+	/// `block + 2^32·origin` (origin 0 = user, 1 = governance).
+	pub fn block_field(&self) -> F {
+		F::from(self.block as u64)
+			+ F::from(1u64 << 32) * F::from(matches!(self.origin, Origin::Governance) as u64)
+	}
+
+	/// The entry's hash (module docs).
+	pub fn hash(&self) -> F {
+		let [rx, ry, s] = self.signature_fields();
+		poseidon::hash(Domain::InboxEntry, &[self.op.message(), rx, ry, s, self.block_field()])
+	}
+}
+
+/// Extends an inbox commitment by one entry.
+pub fn chain(commitment: F, entry: &InboxEntry) -> F {
+	chain_hash(commitment, entry.hash())
+}
+
+/// One link of the chain from an entry hash.
+pub fn chain_hash(commitment: F, entry_hash: F) -> F {
+	poseidon::hash(Domain::InboxChain, &[commitment, entry_hash])
+}
+
+/// The commitment over a whole batch.
+pub fn commitment(entries: &[InboxEntry]) -> F {
+	entries.iter().fold(F::ZERO, chain)
+}
+
+/// The public inputs of a batch proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicInputs {
+	/// State root before the batch.
+	pub old_root: F,
+	/// State root after the batch.
+	pub new_root: F,
+	/// Inbox commitment of the batch.
+	pub inbox_commitment: F,
+	/// Batch number.
+	pub batch: u64,
+}
+
+impl PublicInputs {
+	/// Number of public inputs.
+	pub const LEN: usize = 4;
+
+	/// The inputs in circuit order.
+	pub fn to_vec(&self) -> Vec<F> {
+		alloc::vec![self.old_root, self.new_root, self.inbox_commitment, F::from(self.batch)]
+	}
+
+	/// 32-byte little-endian encodings, as they travel to the chain and to Ethereum.
+	pub fn to_bytes(&self) -> [[u8; 32]; 4] {
+		let mut out = [[0u8; 32]; 4];
+		for (o, v) in out.iter_mut().zip(self.to_vec()) {
+			o.copy_from_slice(&v.into_bigint().to_bytes_le());
+		}
+		out
+	}
+}

@@ -1,0 +1,38 @@
+//! An in-memory [`RollupState`] (ordered maps): the reference state for tests and for replaying
+//! the rules without Merkle trees.
+
+use crate::{
+	ops::{GrantId, ParticipantId},
+	state::{Grant, Participant, RollupState},
+};
+use alloc::collections::BTreeMap;
+
+/// Participants and grant slots in ordered maps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryState {
+	/// Participants by id.
+	pub participants: BTreeMap<ParticipantId, Participant>,
+	/// Grant slots by (patient, slot).
+	pub grants: BTreeMap<(ParticipantId, GrantId), Grant>,
+}
+
+impl RollupState for MemoryState {
+	fn participant(&self, id: ParticipantId) -> Option<Participant> {
+		self.participants.get(&id).cloned()
+	}
+
+	fn set_participant(&mut self, id: ParticipantId, participant: Participant) {
+		self.participants.insert(id, participant);
+	}
+
+	fn grant(&self, patient: ParticipantId, grant: GrantId) -> Option<Grant> {
+		self.grants.get(&(patient, grant)).cloned()
+	}
+
+	fn set_grant(&mut self, patient: ParticipantId, grant: GrantId, value: Option<Grant>) {
+		match value {
+			Some(g) => self.grants.insert((patient, grant), g),
+			None => self.grants.remove(&(patient, grant)),
+		};
+	}
+}

@@ -1,0 +1,502 @@
+//! The L2 operations of DESIGN.md §4 as SCALE types, and their encoding into field elements.
+//!
+//! Every operation is carried in a [`SignedOp`]: the actor's participant id, the actor's next
+//! nonce, the [`Operation`] and a Schnorr signature (see [`crate::schnorr`]) over
+//! [`SignedOp::message`]. Governance operations ([`Operation::AdmitMember`],
+//! [`Operation::RemoveMember`]) are not signed by a rollup key: the runtime appends them to the
+//! inbox with [`Origin::Governance`] after a council vote.
+//!
+//! # Field encoding
+//!
+//! The circuit sees an operation as six field elements ([`SignedOp::fields`]):
+//!
+//! | element | content |
+//! |---|---|
+//! | `f0` | `kind` (bits 0–7) · `actor` (bits 8–31) · `nonce` (bits 32–63) |
+//! | `f1` | `target` (0–23) · `grant` (24–39) · `version` (40–71) · `permissions` (72–79) · `purposes` (80–87) · `scope` (88–119) · `expires_at` (120–151) · `code` (152–167) |
+//! | `f2` | public key x (registration, credential), index head digest (append), record digest (claim) |
+//! | `f3` | public key y (registration, credential), amount (claim), settled amount (decision) |
+//! | `f4` | encryption key digest (registration, credential) |
+//! | `f5` | role (admission) |
+//!
+//! Unused positions are zero. Byte strings (CIDs, record references, X25519 keys) enter the
+//! field as [`digest_to_field`]: Blake2b-256 truncated to 248 bits.
+
+use crate::{poseidon, schnorr, F};
+use alloc::vec::Vec;
+use ark_ff::{AdditiveGroup, Field, PrimeField};
+use blake2::{digest::consts::U32, Blake2b, Digest};
+use codec::{Decode, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// Depth of the participant tree (2^24 participant slots).
+pub const PARTICIPANT_DEPTH: usize = 24;
+/// Depth of each patient's consent subtree (4096 grant slots over a patient's lifetime).
+pub const GRANT_DEPTH: usize = 12;
+/// Blocks an emergency grant lasts (24 hours of 6-second blocks).
+pub const EMERGENCY_WINDOW: u32 = 14_400;
+/// Longest CID accepted in an operation, in bytes.
+pub const MAX_CID_LEN: usize = 96;
+
+/// A participant's slot in the participant tree, `1 ≤ id < 2^24` (0 means "none").
+pub type ParticipantId = u32;
+/// A slot of a patient's consent subtree, `< 2^12`.
+pub type GrantId = u32;
+/// A block number of the app-chain.
+pub type BlockNumber = u32;
+
+/// Blake2b-256 of `bytes` truncated to 31 bytes, as a field element (always canonical).
+pub fn digest_to_field(bytes: &[u8]) -> F {
+	let d = Blake2b::<U32>::digest(bytes);
+	F::from_le_bytes_mod_order(&d[..31])
+}
+
+/// The roles of DESIGN.md §1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum Role {
+	/// A patient (self-registered).
+	Patient,
+	/// A doctor (credentialed by a hospital).
+	Doctor,
+	/// A hospital (admitted by governance).
+	Hospital,
+	/// An insurer (admitted by governance).
+	Insurer,
+	/// A researcher (admitted by governance).
+	Researcher,
+	/// An auditor (admitted by governance).
+	Auditor,
+}
+
+impl Role {
+	/// The role's code in a state leaf (1–6; 0 is an empty slot).
+	pub fn code(self) -> u8 {
+		match self {
+			Role::Patient => 1,
+			Role::Doctor => 2,
+			Role::Hospital => 3,
+			Role::Insurer => 4,
+			Role::Researcher => 5,
+			Role::Auditor => 6,
+		}
+	}
+
+	/// The role with this code.
+	pub fn from_code(code: u8) -> Option<Self> {
+		Some(match code {
+			1 => Role::Patient,
+			2 => Role::Doctor,
+			3 => Role::Hospital,
+			4 => Role::Insurer,
+			5 => Role::Researcher,
+			6 => Role::Auditor,
+			_ => return None,
+		})
+	}
+}
+
+/// Permission bits of a grant.
+pub mod permission {
+	/// Read records.
+	pub const READ: u8 = 1;
+	/// Append records.
+	pub const WRITE: u8 = 2;
+	/// File insurance claims.
+	pub const CLAIM: u8 = 4;
+	/// Every defined bit.
+	pub const ALL: u8 = READ | WRITE | CLAIM;
+}
+
+/// Purpose bits of a grant (a grant may allow several; a request names exactly one).
+pub mod purpose {
+	/// Treatment.
+	pub const TREATMENT: u8 = 1;
+	/// Research.
+	pub const RESEARCH: u8 = 2;
+	/// Insurance.
+	pub const INSURANCE: u8 = 4;
+	/// Emergency care.
+	pub const EMERGENCY: u8 = 8;
+	/// Audit.
+	pub const AUDIT: u8 = 16;
+	/// Every defined bit.
+	pub const ALL: u8 = 31;
+}
+
+/// Scope bits: categories of records (a request's scope must be a subset of the grant's).
+pub mod scope {
+	/// Every category.
+	pub const ALL: u32 = u32::MAX;
+}
+
+/// Who put an entry into the inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum Origin {
+	/// A participant, with a rollup signature.
+	User,
+	/// Consortium governance (a council motion); no rollup signature.
+	Governance,
+}
+
+/// A content identifier (bytes of a CIDv1), at most [`MAX_CID_LEN`] bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, TypeInfo)]
+pub struct Cid(pub Vec<u8>);
+
+impl Decode for Cid {
+	fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+		let len = codec::Compact::<u32>::decode(input)?.0 as usize;
+		if len > MAX_CID_LEN {
+			return Err("CID longer than 96 bytes".into());
+		}
+		let mut bytes = alloc::vec![0u8; len];
+		input.read(&mut bytes)?;
+		Ok(Cid(bytes))
+	}
+}
+
+impl MaxEncodedLen for Cid {
+	fn max_encoded_len() -> usize {
+		2 + MAX_CID_LEN
+	}
+}
+
+/// An L2 operation (DESIGN.md §4) plus the two governance operations.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum Operation {
+	/// Governance admits an organisation (hospital, insurer, researcher, auditor).
+	AdmitMember {
+		/// Its role.
+		role: Role,
+		/// Its rollup public key (compressed).
+		public_key: [u8; 32],
+		/// Its X25519 encryption key.
+		encryption_key: [u8; 32],
+	},
+	/// Governance removes a participant (it can no longer act).
+	RemoveMember,
+	/// A patient registers itself (signed by the new key: proof of possession).
+	RegisterPatient {
+		/// The patient's rollup public key.
+		public_key: [u8; 32],
+		/// The patient's X25519 encryption key.
+		encryption_key: [u8; 32],
+	},
+	/// A hospital credentials a new doctor.
+	CredentialDoctor {
+		/// The doctor's rollup public key.
+		doctor_key: [u8; 32],
+		/// The doctor's X25519 encryption key.
+		encryption_key: [u8; 32],
+	},
+	/// A hospital revokes a doctor's credential.
+	RevokeCredential {
+		/// The doctor.
+		doctor: ParticipantId,
+	},
+	/// A new head of a patient's encrypted record index.
+	AppendRecord {
+		/// The patient.
+		patient: ParticipantId,
+		/// The grant that allows the write (ignored when the patient writes).
+		grant: GrantId,
+		/// The index version the writer saw (no lost update).
+		expected_version: u32,
+		/// The CID of the new index head.
+		index_head: Cid,
+	},
+	/// A patient grants consent.
+	GrantConsent {
+		/// Who receives the grant.
+		grantee: ParticipantId,
+		/// [`permission`] bits.
+		permissions: u8,
+		/// [`purpose`] bits.
+		purposes: u8,
+		/// [`scope`] bits.
+		scope: u32,
+		/// First block at which the grant no longer holds.
+		expires_at: BlockNumber,
+	},
+	/// A patient revokes a grant.
+	RevokeConsent {
+		/// The grant's slot.
+		grant: GrantId,
+	},
+	/// A grantee reads a patient's records (logged GRANTED or DENIED).
+	AccessRecord {
+		/// The patient.
+		patient: ParticipantId,
+		/// The grant the reader relies on.
+		grant: GrantId,
+		/// The one [`purpose`] bit of the request.
+		purpose: u8,
+		/// The [`scope`] bits requested.
+		scope: u32,
+	},
+	/// A credentialed doctor and its hospital (joint signature) open emergency access.
+	EmergencyAccess {
+		/// The patient.
+		patient: ParticipantId,
+		/// Why (non-zero code from the hospital's catalogue).
+		reason: u16,
+	},
+	/// An insurer files a claim under a CLAIM grant.
+	SubmitClaim {
+		/// The patient.
+		patient: ParticipantId,
+		/// The CLAIM grant (the claim lives in its slot).
+		grant: GrantId,
+		/// Digest of the record the claim refers to.
+		record: [u8; 32],
+		/// Amount claimed (smallest currency unit).
+		amount: u64,
+	},
+	/// The insurer decides an open claim.
+	DecideClaim {
+		/// The patient.
+		patient: ParticipantId,
+		/// The grant slot holding the claim.
+		grant: GrantId,
+		/// Approve (true) or reject.
+		approve: bool,
+		/// Amount settled (0 when rejected).
+		settled: u64,
+	},
+}
+
+/// Operation kinds (the `kind` byte of the field encoding).
+pub mod kind {
+	/// A padding slot of the circuit (never in the inbox).
+	pub const NOOP: u8 = 0;
+	/// [`super::Operation::AdmitMember`].
+	pub const ADMIT_MEMBER: u8 = 1;
+	/// [`super::Operation::RemoveMember`].
+	pub const REMOVE_MEMBER: u8 = 2;
+	/// [`super::Operation::RegisterPatient`].
+	pub const REGISTER_PATIENT: u8 = 3;
+	/// [`super::Operation::CredentialDoctor`].
+	pub const CREDENTIAL_DOCTOR: u8 = 4;
+	/// [`super::Operation::RevokeCredential`].
+	pub const REVOKE_CREDENTIAL: u8 = 5;
+	/// [`super::Operation::AppendRecord`].
+	pub const APPEND_RECORD: u8 = 6;
+	/// [`super::Operation::GrantConsent`].
+	pub const GRANT_CONSENT: u8 = 7;
+	/// [`super::Operation::RevokeConsent`].
+	pub const REVOKE_CONSENT: u8 = 8;
+	/// [`super::Operation::AccessRecord`].
+	pub const ACCESS_RECORD: u8 = 9;
+	/// [`super::Operation::EmergencyAccess`].
+	pub const EMERGENCY_ACCESS: u8 = 10;
+	/// [`super::Operation::SubmitClaim`].
+	pub const SUBMIT_CLAIM: u8 = 11;
+	/// [`super::Operation::DecideClaim`].
+	pub const DECIDE_CLAIM: u8 = 12;
+	/// Number of kinds including NOOP.
+	pub const COUNT: usize = 13;
+}
+
+/// The unpacked fields of `f1` (see the module docs); zero where an operation has none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Packed {
+	/// Target participant (patient or doctor).
+	pub target: u32,
+	/// Grant slot.
+	pub grant: u32,
+	/// Expected index version.
+	pub version: u32,
+	/// Permission bits.
+	pub permissions: u8,
+	/// Purpose bits.
+	pub purposes: u8,
+	/// Scope bits.
+	pub scope: u32,
+	/// Expiry block.
+	pub expires_at: u32,
+	/// Reason code, or 1 for an approving decision.
+	pub code: u16,
+}
+
+/// Bit offsets of [`Packed`] inside `f1`, and their widths.
+pub mod layout {
+	/// (offset, width) of `target`.
+	pub const TARGET: (usize, usize) = (0, 24);
+	/// (offset, width) of `grant`.
+	pub const GRANT: (usize, usize) = (24, 16);
+	/// (offset, width) of `version`.
+	pub const VERSION: (usize, usize) = (40, 32);
+	/// (offset, width) of `permissions`.
+	pub const PERMISSIONS: (usize, usize) = (72, 8);
+	/// (offset, width) of `purposes`.
+	pub const PURPOSES: (usize, usize) = (80, 8);
+	/// (offset, width) of `scope`.
+	pub const SCOPE: (usize, usize) = (88, 32);
+	/// (offset, width) of `expires_at`.
+	pub const EXPIRES: (usize, usize) = (120, 32);
+	/// (offset, width) of `code`.
+	pub const CODE: (usize, usize) = (152, 16);
+	/// Total bits of `f1`.
+	pub const BITS: usize = 168;
+}
+
+impl Packed {
+	/// The field element `f1`.
+	pub fn to_field(&self) -> F {
+		let mut v = F::from(self.code as u64);
+		let mut push = |x: u64, width: usize| {
+			v = v * F::from(2u64).pow([width as u64]) + F::from(x);
+		};
+		// Most significant first: code, expires, scope, purposes, permissions, version, grant, target.
+		push(self.expires_at as u64, 32);
+		push(self.scope as u64, 32);
+		push(self.purposes as u64, 8);
+		push(self.permissions as u64, 8);
+		push(self.version as u64, 32);
+		push(self.grant as u64, 16);
+		push(self.target as u64, 24);
+		v
+	}
+}
+
+/// An operation with its actor, nonce and signature.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct SignedOp {
+	/// The acting participant (for registration and admission: the new participant's id).
+	pub actor: ParticipantId,
+	/// The actor's next nonce (0 for registration and governance operations).
+	pub nonce: u32,
+	/// The operation.
+	pub op: Operation,
+	/// Schnorr signature over [`SignedOp::message`] (all zero for governance operations).
+	pub signature: [u8; 64],
+}
+
+impl Operation {
+	/// The operation's kind byte.
+	pub fn kind(&self) -> u8 {
+		match self {
+			Operation::AdmitMember { .. } => kind::ADMIT_MEMBER,
+			Operation::RemoveMember => kind::REMOVE_MEMBER,
+			Operation::RegisterPatient { .. } => kind::REGISTER_PATIENT,
+			Operation::CredentialDoctor { .. } => kind::CREDENTIAL_DOCTOR,
+			Operation::RevokeCredential { .. } => kind::REVOKE_CREDENTIAL,
+			Operation::AppendRecord { .. } => kind::APPEND_RECORD,
+			Operation::GrantConsent { .. } => kind::GRANT_CONSENT,
+			Operation::RevokeConsent { .. } => kind::REVOKE_CONSENT,
+			Operation::AccessRecord { .. } => kind::ACCESS_RECORD,
+			Operation::EmergencyAccess { .. } => kind::EMERGENCY_ACCESS,
+			Operation::SubmitClaim { .. } => kind::SUBMIT_CLAIM,
+			Operation::DecideClaim { .. } => kind::DECIDE_CLAIM,
+		}
+	}
+
+	/// True for operations only governance may put into the inbox.
+	pub fn is_governance(&self) -> bool {
+		matches!(self, Operation::AdmitMember { .. } | Operation::RemoveMember)
+	}
+
+	/// The packed small fields (`f1`).
+	pub fn packed(&self) -> Packed {
+		let mut p = Packed::default();
+		match self {
+			Operation::AdmitMember { .. }
+			| Operation::RemoveMember
+			| Operation::RegisterPatient { .. } => {},
+			Operation::CredentialDoctor { doctor_key, .. } => {
+				p.target = schnorr::PublicKey::from_bytes(doctor_key)
+					.map(|k| crate::rules::participant_id(&k))
+					.unwrap_or(0)
+			},
+			Operation::RevokeCredential { doctor } => p.target = *doctor,
+			Operation::AppendRecord { patient, grant, expected_version, .. } => {
+				p.target = *patient;
+				p.grant = *grant;
+				p.version = *expected_version;
+			},
+			Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at } => {
+				p.target = *grantee;
+				p.permissions = *permissions;
+				p.purposes = *purposes;
+				p.scope = *scope;
+				p.expires_at = *expires_at;
+			},
+			Operation::RevokeConsent { grant } => p.grant = *grant,
+			Operation::AccessRecord { patient, grant, purpose, scope } => {
+				p.target = *patient;
+				p.grant = *grant;
+				p.purposes = *purpose;
+				p.scope = *scope;
+			},
+			Operation::EmergencyAccess { patient, reason } => {
+				p.target = *patient;
+				p.code = *reason;
+			},
+			Operation::SubmitClaim { patient, grant, .. } => {
+				p.target = *patient;
+				p.grant = *grant;
+			},
+			Operation::DecideClaim { patient, grant, approve, .. } => {
+				p.target = *patient;
+				p.grant = *grant;
+				p.code = *approve as u16;
+			},
+		}
+		p
+	}
+}
+
+/// A point's coordinates from its compressed bytes, or zeros when the bytes are no point (the
+/// rules refuse such an operation; the encoding stays total).
+fn key_coordinates(bytes: &[u8; 32]) -> (F, F) {
+	use ark_serialize::{CanonicalDeserialize, Compress, Validate};
+	match ark_ed_on_bls12_381_bandersnatch::EdwardsAffine::deserialize_with_mode(
+		&bytes[..],
+		Compress::Yes,
+		Validate::No,
+	) {
+		Ok(p) => (p.x, p.y),
+		Err(_) => (F::ZERO, F::ZERO),
+	}
+}
+
+impl SignedOp {
+	/// The six field elements of the operation (module docs).
+	pub fn fields(&self) -> [F; 6] {
+		let f0 = F::from(self.op.kind() as u64)
+			+ F::from(self.actor as u64) * F::from(1u64 << 8)
+			+ F::from(self.nonce as u64) * F::from(1u64 << 32);
+		let f1 = self.op.packed().to_field();
+		let (mut f2, mut f3, mut f4, mut f5) = (F::ZERO, F::ZERO, F::ZERO, F::ZERO);
+		match &self.op {
+			Operation::AdmitMember { role, public_key, encryption_key } => {
+				(f2, f3) = key_coordinates(public_key);
+				f4 = digest_to_field(encryption_key);
+				f5 = F::from(role.code() as u64);
+			},
+			Operation::RegisterPatient { public_key, encryption_key }
+			| Operation::CredentialDoctor { doctor_key: public_key, encryption_key } => {
+				(f2, f3) = key_coordinates(public_key);
+				f4 = digest_to_field(encryption_key);
+			},
+			Operation::AppendRecord { index_head, .. } => f2 = digest_to_field(&index_head.0),
+			Operation::SubmitClaim { record, amount, .. } => {
+				f2 = digest_to_field(record);
+				f3 = F::from(*amount);
+			},
+			Operation::DecideClaim { settled, .. } => f3 = F::from(*settled),
+			_ => {},
+		}
+		[f0, f1, f2, f3, f4, f5]
+	}
+
+	/// The message the signature covers: `Poseidon(Operation, fields)`.
+	pub fn message(&self) -> F {
+		poseidon::hash(poseidon::Domain::Operation, &self.fields())
+	}
+
+	/// Signs this operation with `key` (sets [`SignedOp::signature`]).
+	pub fn sign(mut self, key: &schnorr::SecretKey) -> Self {
+		self.signature = key.sign(self.message()).to_bytes();
+		self
+	}
+}

@@ -1,0 +1,593 @@
+//! The state-transition rules: one pure function, [`apply`], used by the runtime, the prover's
+//! native state and (mirrored constraint by constraint) the circuit.
+//!
+//! An operation either fails with a [`RuleError`] and changes nothing, or succeeds, changes the
+//! state and returns its [`Effects`]. Access attempts do not fail when the rules say no: they
+//! succeed with [`AccessOutcome::Denied`], which is logged exactly like a granted access.
+//!
+//! # Shape of every operation
+//!
+//! Each operation touches at most two participant slots and one grant slot:
+//!
+//! * the **subject** — the participant whose data changes (the patient for record, consent,
+//!   access, emergency and claim operations; the new participant for registration and admission;
+//!   the doctor for credentialing);
+//! * the **other party** — the actor when it is not the subject (its nonce advances), or the
+//!   grantee whose registration a grant checks; and
+//! * one **grant slot** of the subject's consent subtree.
+//!
+//! Common checks, in order: governance operations only from governance and user operations only
+//! from users; the actor exists, is active and signs with its next nonce (registration: the new
+//! key signs, nonce 0; emergency access: the doctor + hospital joint key pinned at credentialing).
+//! Then the rules of DESIGN.md §4, one [`RuleError`] per reason.
+//!
+//! # Access log
+//!
+//! Operations on a patient's data (append, grant, revoke, access, emergency, claims) extend the
+//! patient's log: `log' = Poseidon(AccessLog, [log, message, block + 2^32·outcome])` with
+//! outcome 0 (not an access), 1 (GRANTED) or 2 (DENIED).
+
+use crate::{
+	inbox::InboxEntry,
+	ops::digest_to_field,
+	ops::{
+		kind, permission, purpose, BlockNumber, GrantId, Operation, Origin, ParticipantId, Role,
+		SignedOp, EMERGENCY_WINDOW, GRANT_DEPTH, PARTICIPANT_DEPTH,
+	},
+	poseidon::{self, Domain},
+	schnorr::{PublicKey, Signature, SignatureError},
+	state::{ClaimStatus, Grant, Participant, RollupState},
+	F,
+};
+use ark_ff::{BigInteger, PrimeField};
+use codec::{Decode, Encode};
+use scale_info::TypeInfo;
+
+/// Why an operation was refused. Nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum RuleError {
+	/// A governance operation (admit, remove) arrived from a user.
+	GovernanceOnly,
+	/// Governance may only admit or remove members.
+	NotAGovernanceOperation,
+	/// The actor's slot is empty.
+	UnknownActor,
+	/// The actor was removed by governance.
+	ActorInactive,
+	/// The nonce is not the actor's next nonce.
+	BadNonce,
+	/// The actor's nonce or the index version cannot advance further.
+	CounterOverflow,
+	/// The signature bytes are not a valid encoding (point off the curve, `s` not canonical).
+	MalformedSignature,
+	/// The signature does not verify.
+	BadSignature,
+	/// A public key in the operation is not a valid rollup key.
+	InvalidKey,
+	/// The actor id is not the id derived from the key.
+	IdMismatch,
+	/// The key's slot is held by another key (or is slot 0); register another key.
+	IdCollision,
+	/// This key is already registered.
+	AlreadyRegistered,
+	/// Governance may admit only hospitals, insurers, researchers and auditors.
+	InvalidRole,
+	/// Only an admitted hospital may do this.
+	NotAHospital,
+	/// The participant is not a doctor.
+	NotADoctor,
+	/// Only a patient may do this.
+	NotAPatient,
+	/// Only an insurer may do this.
+	NotAnInsurer,
+	/// No such participant.
+	UnknownParticipant,
+	/// The doctor is not credentialed by this hospital.
+	NotYourDoctor,
+	/// No such (active) patient.
+	UnknownPatient,
+	/// The index version is not the current one (someone appended first).
+	VersionMismatch,
+	/// The grant slot number is beyond the consent subtree.
+	GrantOutOfRange,
+	/// A participant id does not fit the participant tree (ids are below 2^24).
+	IdOutOfRange,
+	/// No unexpired WRITE grant covers this writer.
+	NoWriteGrant,
+	/// The grantee is not a registered, active participant.
+	GranteeNotRegistered,
+	/// Permissions are empty or have undefined bits.
+	InvalidPermissions,
+	/// Purposes are empty or have undefined bits (a request names exactly one).
+	InvalidPurposes,
+	/// The scope is empty.
+	InvalidScope,
+	/// The grant would already be expired.
+	ExpiryInPast,
+	/// The patient's consent subtree is full.
+	TooManyGrants,
+	/// The grant slot is empty.
+	GrantNotFound,
+	/// The doctor holds no hospital credential.
+	NotCredentialed,
+	/// Emergency access needs a reason code.
+	ReasonMissing,
+	/// No unexpired CLAIM grant of the patient covers this insurer.
+	NoClaimGrant,
+	/// A claim under this grant is still open.
+	ClaimAlreadyOpen,
+	/// A claim must be for a positive amount.
+	ZeroAmount,
+	/// There is no open claim under this grant.
+	ClaimNotOpen,
+	/// The claim belongs to another insurer.
+	NotYourClaim,
+	/// The settled amount exceeds the claim (or a rejection settles a non-zero amount).
+	SettlementExceedsClaim,
+	/// The participant was already removed.
+	ParticipantInactive,
+}
+
+/// The logged outcome of an access attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum AccessOutcome {
+	/// An unexpired grant with READ covers the scope and purpose.
+	Granted,
+	/// It does not.
+	Denied,
+}
+
+/// What an accepted operation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effects {
+	/// The operation's kind ([`kind`]).
+	pub kind: u8,
+	/// The actor (the new participant for registration and admission).
+	pub actor: ParticipantId,
+	/// The subject participant.
+	pub subject: ParticipantId,
+	/// The grant slot written or read, if any.
+	pub grant: Option<GrantId>,
+	/// The outcome, for access attempts.
+	pub outcome: Option<AccessOutcome>,
+	/// The new head of the subject's log, when the operation was logged.
+	pub log: Option<F>,
+}
+
+/// The participant id of a key: the low 24 bits of `Poseidon(ParticipantId, [x, y])`.
+pub fn participant_id(key: &PublicKey) -> ParticipantId {
+	let h = poseidon::hash(Domain::ParticipantId, &[key.0.x, key.0.y]);
+	let bytes = h.into_bigint().to_bytes_le();
+	(bytes[0] as u32) | (bytes[1] as u32) << 8 | (bytes[2] as u32) << 16
+}
+
+/// The next link of a patient's log.
+pub fn log_link(log: F, message: F, block: BlockNumber, outcome: u8) -> F {
+	poseidon::hash(
+		Domain::AccessLog,
+		&[log, message, F::from(block as u64) + F::from(outcome as u64) * F::from(1u64 << 32)],
+	)
+}
+
+/// Whether `grant` gives `actor` permission `perm` for `purpose` over `scope` at `now`.
+pub fn covers(
+	grant: &Grant,
+	actor_id: ParticipantId,
+	actor: &Participant,
+	perm: u8,
+	purpose: u8,
+	scope: u32,
+	now: BlockNumber,
+) -> bool {
+	let holder = grant.grantee == actor_id
+		|| (actor.role == Role::Doctor
+			&& actor.affiliation != 0
+			&& grant.grantee == actor.affiliation);
+	holder
+		&& grant.permissions & perm == perm
+		&& grant.purposes & purpose == purpose
+		&& grant.scope & scope == scope
+		&& now < grant.expires_at
+}
+
+fn ensure(cond: bool, err: RuleError) -> Result<(), RuleError> {
+	if cond {
+		Ok(())
+	} else {
+		Err(err)
+	}
+}
+
+fn decode_key(bytes: &[u8; 32]) -> Result<PublicKey, RuleError> {
+	PublicKey::from_bytes(bytes).map_err(|_| RuleError::InvalidKey)
+}
+
+fn verify(key: &PublicKey, op: &SignedOp) -> Result<(), RuleError> {
+	let sig = Signature::from_bytes(&op.signature).map_err(|_| RuleError::MalformedSignature)?;
+	key.verify(op.message(), &sig).map_err(|e| match e {
+		SignatureError::Invalid => RuleError::BadSignature,
+		_ => RuleError::MalformedSignature,
+	})
+}
+
+/// A fresh slot for `key`: derived id equals `claimed`, slot non-zero and empty.
+fn fresh_slot<S: RollupState>(
+	state: &S,
+	key: &PublicKey,
+	claimed: Option<ParticipantId>,
+) -> Result<ParticipantId, RuleError> {
+	let id = participant_id(key);
+	if let Some(c) = claimed {
+		ensure(c == id, RuleError::IdMismatch)?;
+	}
+	ensure(id != 0, RuleError::IdCollision)?;
+	match state.participant(id) {
+		None => Ok(id),
+		Some(p) if p.key == *key => Err(RuleError::AlreadyRegistered),
+		Some(_) => Err(RuleError::IdCollision),
+	}
+}
+
+fn active_patient<S: RollupState>(state: &S, id: ParticipantId) -> Result<Participant, RuleError> {
+	match state.participant(id) {
+		Some(p) if p.role == Role::Patient && p.active => Ok(p),
+		_ => Err(RuleError::UnknownPatient),
+	}
+}
+
+fn grant_in_range(grant: GrantId) -> Result<(), RuleError> {
+	ensure((grant as u64) < (1u64 << GRANT_DEPTH), RuleError::GrantOutOfRange)
+}
+
+fn advance(n: u32) -> Result<u32, RuleError> {
+	n.checked_add(1).ok_or(RuleError::CounterOverflow)
+}
+
+/// Every id and slot number fits its width in the field encoding, so no two operations share a
+/// message.
+fn well_formed(op: &SignedOp) -> Result<(), RuleError> {
+	let ids = 1u32 << PARTICIPANT_DEPTH;
+	ensure(op.actor < ids, RuleError::IdOutOfRange)?;
+	let packed = op.op.packed();
+	ensure(packed.target < ids, RuleError::IdOutOfRange)?;
+	grant_in_range(packed.grant)
+}
+
+/// Applies a user operation at block `now` (see the module docs).
+pub fn apply<S: RollupState>(
+	state: &mut S,
+	op: &SignedOp,
+	now: BlockNumber,
+) -> Result<Effects, RuleError> {
+	apply_entry(state, &InboxEntry { op: op.clone(), origin: Origin::User, block: now })
+}
+
+/// Applies a governance operation at block `now`.
+pub fn apply_governance<S: RollupState>(
+	state: &mut S,
+	op: &SignedOp,
+	now: BlockNumber,
+) -> Result<Effects, RuleError> {
+	apply_entry(state, &InboxEntry { op: op.clone(), origin: Origin::Governance, block: now })
+}
+
+/// Applies an inbox entry (dispatching on its origin).
+pub fn apply_entry<S: RollupState>(
+	state: &mut S,
+	entry: &InboxEntry,
+) -> Result<Effects, RuleError> {
+	let op = &entry.op;
+	let now = entry.block;
+	let k = op.op.kind();
+	let base = Effects {
+		kind: k,
+		actor: op.actor,
+		subject: op.actor,
+		grant: None,
+		outcome: None,
+		log: None,
+	};
+	well_formed(op)?;
+	match entry.origin {
+		Origin::Governance => {
+			ensure(op.op.is_governance(), RuleError::NotAGovernanceOperation)?;
+			ensure(op.nonce == 0, RuleError::BadNonce)?;
+			match &op.op {
+				Operation::AdmitMember { role, public_key, encryption_key } => {
+					ensure(
+						matches!(
+							role,
+							Role::Hospital | Role::Insurer | Role::Researcher | Role::Auditor
+						),
+						RuleError::InvalidRole,
+					)?;
+					let key = decode_key(public_key)?;
+					let id = fresh_slot(state, &key, Some(op.actor))?;
+					state.set_participant(
+						id,
+						Participant::new(*role, key, digest_to_field(encryption_key)),
+					);
+					Ok(base)
+				},
+				Operation::RemoveMember => {
+					let mut p = state.participant(op.actor).ok_or(RuleError::UnknownParticipant)?;
+					ensure(p.active, RuleError::ParticipantInactive)?;
+					p.active = false;
+					state.set_participant(op.actor, p);
+					Ok(base)
+				},
+				_ => Err(RuleError::NotAGovernanceOperation),
+			}
+		},
+		Origin::User => {
+			ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
+			if let Operation::RegisterPatient { public_key, encryption_key } = &op.op {
+				let key = decode_key(public_key)?;
+				let id = fresh_slot(state, &key, Some(op.actor))?;
+				ensure(op.nonce == 0, RuleError::BadNonce)?;
+				verify(&key, op)?;
+				let mut p = Participant::new(Role::Patient, key, digest_to_field(encryption_key));
+				p.nonce = 1;
+				state.set_participant(id, p);
+				return Ok(base);
+			}
+			let mut actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
+			ensure(actor.active, RuleError::ActorInactive)?;
+			ensure(op.nonce == actor.nonce, RuleError::BadNonce)?;
+			let next_nonce = advance(actor.nonce)?;
+			let message = op.message();
+			match &op.op {
+				Operation::EmergencyAccess { .. } => {
+					ensure(actor.role == Role::Doctor, RuleError::NotADoctor)?;
+					let joint = actor.emergency_key.ok_or(RuleError::NotCredentialed)?;
+					ensure(actor.affiliation != 0, RuleError::NotCredentialed)?;
+					verify(&joint, op)?;
+				},
+				_ => verify(&actor.key, op)?,
+			}
+			user_op(state, op, entry, &mut actor, next_nonce, message, base, now)
+		},
+	}
+}
+
+#[allow(clippy::too_many_arguments)]
+fn user_op<S: RollupState>(
+	state: &mut S,
+	op: &SignedOp,
+	entry: &InboxEntry,
+	actor: &mut Participant,
+	next_nonce: u32,
+	message: F,
+	mut fx: Effects,
+	now: BlockNumber,
+) -> Result<Effects, RuleError> {
+	let actor_id = op.actor;
+	let _ = entry;
+	// Writes the actor back with its nonce advanced (unless it is the subject, written below).
+	let finish_actor = |state: &mut S, actor: &mut Participant| {
+		actor.nonce = next_nonce;
+		state.set_participant(actor_id, actor.clone());
+	};
+	match &op.op {
+		Operation::RegisterPatient { .. }
+		| Operation::AdmitMember { .. }
+		| Operation::RemoveMember => Err(RuleError::NotAGovernanceOperation),
+		Operation::CredentialDoctor { doctor_key, encryption_key } => {
+			ensure(actor.role == Role::Hospital, RuleError::NotAHospital)?;
+			let key = decode_key(doctor_key)?;
+			let id = fresh_slot(state, &key, None)?;
+			let mut doctor = Participant::new(Role::Doctor, key, digest_to_field(encryption_key));
+			doctor.affiliation = actor_id;
+			doctor.emergency_key = Some(key.joint(&actor.key));
+			finish_actor(state, actor);
+			state.set_participant(id, doctor);
+			fx.subject = id;
+			Ok(fx)
+		},
+		Operation::RevokeCredential { doctor } => {
+			ensure(actor.role == Role::Hospital, RuleError::NotAHospital)?;
+			let mut d = state.participant(*doctor).ok_or(RuleError::UnknownParticipant)?;
+			ensure(d.role == Role::Doctor, RuleError::NotADoctor)?;
+			ensure(d.affiliation == actor_id, RuleError::NotYourDoctor)?;
+			d.affiliation = 0;
+			d.emergency_key = None;
+			finish_actor(state, actor);
+			state.set_participant(*doctor, d);
+			fx.subject = *doctor;
+			Ok(fx)
+		},
+		Operation::AppendRecord { patient, grant, expected_version, index_head } => {
+			let mut p = active_patient(state, *patient)?;
+			ensure(*expected_version == p.index_version, RuleError::VersionMismatch)?;
+			let version = advance(p.index_version)?;
+			if *patient != actor_id {
+				grant_in_range(*grant)?;
+				let g = state.grant(*patient, *grant).ok_or(RuleError::NoWriteGrant)?;
+				ensure(
+					covers(&g, actor_id, actor, permission::WRITE, purpose::TREATMENT, 0, now),
+					RuleError::NoWriteGrant,
+				)?;
+				fx.grant = Some(*grant);
+				finish_actor(state, actor);
+			} else {
+				p.nonce = next_nonce;
+			}
+			p.index_head = digest_to_field(&index_head.0);
+			p.index_version = version;
+			p.log = log_link(p.log, message, now, 0);
+			fx.log = Some(p.log);
+			fx.subject = *patient;
+			state.set_participant(*patient, p);
+			Ok(fx)
+		},
+		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at } => {
+			ensure(actor.role == Role::Patient, RuleError::NotAPatient)?;
+			ensure(
+				state.participant(*grantee).map(|g| g.active).unwrap_or(false),
+				RuleError::GranteeNotRegistered,
+			)?;
+			ensure(
+				*permissions != 0 && permissions & !permission::ALL == 0,
+				RuleError::InvalidPermissions,
+			)?;
+			ensure(*purposes != 0 && purposes & !purpose::ALL == 0, RuleError::InvalidPurposes)?;
+			ensure(*scope != 0, RuleError::InvalidScope)?;
+			ensure(*expires_at > now, RuleError::ExpiryInPast)?;
+			let slot = actor.next_grant;
+			grant_in_range(slot).map_err(|_| RuleError::TooManyGrants)?;
+			state.set_grant(
+				actor_id,
+				slot,
+				Some(Grant {
+					grantee: *grantee,
+					permissions: *permissions,
+					purposes: *purposes,
+					scope: *scope,
+					expires_at: *expires_at,
+					emergency: false,
+					claim_status: ClaimStatus::None,
+					claim_record: F::from(0u64),
+					claim_amount: 0,
+					settled: 0,
+				}),
+			);
+			actor.next_grant = slot + 1;
+			actor.log = log_link(actor.log, message, now, 0);
+			fx.log = Some(actor.log);
+			fx.grant = Some(slot);
+			finish_actor(state, actor);
+			Ok(fx)
+		},
+		Operation::RevokeConsent { grant } => {
+			ensure(actor.role == Role::Patient, RuleError::NotAPatient)?;
+			grant_in_range(*grant)?;
+			ensure(state.grant(actor_id, *grant).is_some(), RuleError::GrantNotFound)?;
+			state.set_grant(actor_id, *grant, None);
+			actor.log = log_link(actor.log, message, now, 0);
+			fx.log = Some(actor.log);
+			fx.grant = Some(*grant);
+			finish_actor(state, actor);
+			Ok(fx)
+		},
+		Operation::AccessRecord { patient, grant, purpose: wanted, scope } => {
+			ensure(
+				wanted.count_ones() == 1 && wanted & !purpose::ALL == 0,
+				RuleError::InvalidPurposes,
+			)?;
+			grant_in_range(*grant)?;
+			let mut p =
+				if *patient == actor_id { actor.clone() } else { active_patient(state, *patient)? };
+			ensure(p.role == Role::Patient, RuleError::UnknownPatient)?;
+			let granted = *patient == actor_id
+				|| state
+					.grant(*patient, *grant)
+					.map(|g| covers(&g, actor_id, actor, permission::READ, *wanted, *scope, now))
+					.unwrap_or(false);
+			let outcome = if granted { AccessOutcome::Granted } else { AccessOutcome::Denied };
+			let code = if granted { 1 } else { 2 };
+			if *patient == actor_id {
+				p.nonce = next_nonce;
+			} else {
+				finish_actor(state, actor);
+			}
+			p.log = log_link(p.log, message, now, code);
+			fx.log = Some(p.log);
+			fx.outcome = Some(outcome);
+			fx.grant = Some(*grant);
+			fx.subject = *patient;
+			state.set_participant(*patient, p);
+			Ok(fx)
+		},
+		Operation::EmergencyAccess { patient, reason } => {
+			ensure(*reason != 0, RuleError::ReasonMissing)?;
+			ensure(*patient != actor_id, RuleError::UnknownPatient)?;
+			let mut p = active_patient(state, *patient)?;
+			let slot = p.next_grant;
+			grant_in_range(slot).map_err(|_| RuleError::TooManyGrants)?;
+			state.set_grant(
+				*patient,
+				slot,
+				Some(Grant {
+					grantee: actor_id,
+					permissions: permission::READ | permission::WRITE,
+					purposes: purpose::EMERGENCY | purpose::TREATMENT,
+					scope: crate::ops::scope::ALL,
+					expires_at: now.saturating_add(EMERGENCY_WINDOW),
+					emergency: true,
+					claim_status: ClaimStatus::None,
+					claim_record: F::from(0u64),
+					claim_amount: 0,
+					settled: 0,
+				}),
+			);
+			p.next_grant = slot + 1;
+			p.log = log_link(p.log, message, now, 0);
+			fx.log = Some(p.log);
+			fx.grant = Some(slot);
+			fx.subject = *patient;
+			finish_actor(state, actor);
+			state.set_participant(*patient, p);
+			Ok(fx)
+		},
+		Operation::SubmitClaim { patient, grant, record, amount } => {
+			ensure(actor.role == Role::Insurer, RuleError::NotAnInsurer)?;
+			ensure(*patient != actor_id, RuleError::UnknownPatient)?;
+			let mut p = active_patient(state, *patient)?;
+			grant_in_range(*grant)?;
+			let mut g = state.grant(*patient, *grant).ok_or(RuleError::NoClaimGrant)?;
+			ensure(
+				covers(&g, actor_id, actor, permission::CLAIM, purpose::INSURANCE, 0, now),
+				RuleError::NoClaimGrant,
+			)?;
+			ensure(g.claim_status != ClaimStatus::Open, RuleError::ClaimAlreadyOpen)?;
+			ensure(*amount > 0, RuleError::ZeroAmount)?;
+			g.claim_status = ClaimStatus::Open;
+			g.claim_record = digest_to_field(record);
+			g.claim_amount = *amount;
+			g.settled = 0;
+			state.set_grant(*patient, *grant, Some(g));
+			p.log = log_link(p.log, message, now, 0);
+			fx.log = Some(p.log);
+			fx.grant = Some(*grant);
+			fx.subject = *patient;
+			finish_actor(state, actor);
+			state.set_participant(*patient, p);
+			Ok(fx)
+		},
+		Operation::DecideClaim { patient, grant, approve, settled } => {
+			ensure(actor.role == Role::Insurer, RuleError::NotAnInsurer)?;
+			ensure(*patient != actor_id, RuleError::UnknownPatient)?;
+			let mut p = active_patient(state, *patient)?;
+			grant_in_range(*grant)?;
+			let mut g = state.grant(*patient, *grant).ok_or(RuleError::ClaimNotOpen)?;
+			ensure(g.grantee == actor_id, RuleError::NotYourClaim)?;
+			ensure(g.claim_status == ClaimStatus::Open, RuleError::ClaimNotOpen)?;
+			let limit = if *approve { g.claim_amount } else { 0 };
+			ensure(*settled <= limit, RuleError::SettlementExceedsClaim)?;
+			g.claim_status = if *approve { ClaimStatus::Approved } else { ClaimStatus::Rejected };
+			g.settled = *settled;
+			state.set_grant(*patient, *grant, Some(g));
+			p.log = log_link(p.log, message, now, 0);
+			fx.log = Some(p.log);
+			fx.grant = Some(*grant);
+			fx.subject = *patient;
+			finish_actor(state, actor);
+			state.set_participant(*patient, p);
+			Ok(fx)
+		},
+	}
+}
+
+/// Whether operations of this kind extend the subject's log.
+pub fn is_logged(k: u8) -> bool {
+	matches!(
+		k,
+		kind::APPEND_RECORD
+			| kind::GRANT_CONSENT
+			| kind::REVOKE_CONSENT
+			| kind::ACCESS_RECORD
+			| kind::EMERGENCY_ACCESS
+			| kind::SUBMIT_CLAIM
+			| kind::DECIDE_CLAIM
+	)
+}

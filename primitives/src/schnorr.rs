@@ -1,0 +1,326 @@
+//! Rollup signatures: Schnorr on Bandersnatch (twisted Edwards form) with a Poseidon challenge.
+//!
+//! * Keys: a secret scalar `a` of Bandersnatch's prime-order subgroup (order `r`, 253 bits) and
+//!   the public point `A = a·G` with arkworks' generator `G`. [`SecretKey::from_seed`] derives `a`
+//!   from 32 seed bytes as `Blake2b-512("emr-chain/rollup-key/v1" ‖ seed) mod r`.
+//! * Signing a message `m ∈ F` (an operation's Poseidon hash): deterministic nonce
+//!   `k = Blake2b-512("emr-chain/rollup-nonce/v1" ‖ a ‖ m) mod r`, `R = k·G`,
+//!   `c = Poseidon(Challenge, [R.x, R.y, A.x, A.y, m])`, `s = k + c·a mod r`; the signature is
+//!   `(R, s)`.
+//! * Verification: `s·G = R + c·A`, where `c` (an element of the BLS12-381 scalar field, 255
+//!   bits) multiplies `A` as the integer it represents. `A` lies in the prime-order subgroup, so
+//!   this equals multiplication by `c mod r`; the circuit uses the same 255 bits.
+//! * Encodings (32 + 64 bytes): points in arkworks' compressed form (the y coordinate and the sign
+//!   of x); `s` little-endian. Decoding refuses points off the curve, public keys outside the
+//!   prime-order subgroup or equal to the identity, and a non-canonical `s ≥ r` — each with its
+//!   own [`SignatureError`].
+//! * Co-signatures ([`cosign`]): two parties with keys `a₁`, `a₂` produce one signature under the
+//!   joint key `A₁ + A₂` in two rounds (exchange `Rᵢ`, then `sᵢ = kᵢ + c·aᵢ`, `s = s₁ + s₂`). The
+//!   rules use it for emergency access (doctor + hospital). Rogue keys are excluded because the
+//!   hospital pins the joint key when it credentials the doctor, after checking the doctor's
+//!   proof of possession.
+
+use crate::{
+	poseidon::{self, Domain},
+	F,
+};
+use ark_ec::{twisted_edwards::TECurveConfig, AffineRepr, CurveGroup};
+use ark_ed_on_bls12_381_bandersnatch::{BandersnatchConfig, EdwardsAffine, EdwardsProjective, Fr};
+use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use blake2::{Blake2b512, Digest};
+
+/// Why a key or signature was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureError {
+	/// The bytes are not the compressed encoding of a point on Bandersnatch.
+	PointNotOnCurve,
+	/// The public key is not in the prime-order subgroup (or is the identity).
+	KeyNotInSubgroup,
+	/// The scalar `s` is not reduced modulo the subgroup order.
+	NonCanonicalScalar,
+	/// The signature does not verify for this key and message.
+	Invalid,
+}
+
+/// A rollup secret key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(Fr);
+
+/// A rollup public key: a point of the prime-order subgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKey(pub EdwardsAffine);
+
+/// A Schnorr signature `(R, s)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+	/// The commitment point.
+	pub r: EdwardsAffine,
+	/// The response scalar.
+	pub s: Fr,
+}
+
+fn wide_scalar(parts: &[&[u8]]) -> Fr {
+	let mut h = Blake2b512::new();
+	for p in parts {
+		h.update(p);
+	}
+	Fr::from_le_bytes_mod_order(&h.finalize())
+}
+
+fn scalar_bytes(s: &Fr) -> [u8; 32] {
+	let mut out = [0u8; 32];
+	out.copy_from_slice(&s.into_bigint().to_bytes_le()[..32]);
+	out
+}
+
+fn point_bytes(p: &EdwardsAffine) -> [u8; 32] {
+	let mut out = [0u8; 32];
+	p.serialize_compressed(&mut out[..]).expect("a point encodes in 32 bytes");
+	out
+}
+
+/// The challenge `c` as a field element (what the circuit decomposes into bits).
+pub fn challenge(r: &EdwardsAffine, a: &EdwardsAffine, msg: F) -> F {
+	poseidon::hash(Domain::Challenge, &[r.x, r.y, a.x, a.y, msg])
+}
+
+/// Interprets a base-field element as a scalar (the integer it represents, reduced mod `r`).
+pub fn field_to_scalar(c: F) -> Fr {
+	Fr::from_le_bytes_mod_order(&c.into_bigint().to_bytes_le())
+}
+
+impl SecretKey {
+	/// Derives a key from 32 seed bytes.
+	pub fn from_seed(seed: &[u8; 32]) -> Self {
+		let a = wide_scalar(&[b"emr-chain/rollup-key/v1", seed]);
+		// A zero scalar has probability 2^-253; map it to one rather than fail.
+		Self(if a.is_zero() { Fr::from(1u64) } else { a })
+	}
+
+	/// The public key `a·G`.
+	pub fn public(&self) -> PublicKey {
+		PublicKey((EdwardsAffine::generator() * self.0).into_affine())
+	}
+
+	/// The secret scalar (for co-signing and tests).
+	pub fn scalar(&self) -> Fr {
+		self.0
+	}
+
+	/// Signs `msg` (deterministic nonce).
+	pub fn sign(&self, msg: F) -> Signature {
+		let k = self.nonce(msg);
+		let r = (EdwardsAffine::generator() * k).into_affine();
+		let c = field_to_scalar(challenge(&r, &self.public().0, msg));
+		Signature { r, s: k + c * self.0 }
+	}
+
+	fn nonce(&self, msg: F) -> Fr {
+		let k = wide_scalar(&[
+			b"emr-chain/rollup-nonce/v1",
+			&scalar_bytes(&self.0),
+			&msg.into_bigint().to_bytes_le(),
+		]);
+		if k.is_zero() {
+			Fr::from(1u64)
+		} else {
+			k
+		}
+	}
+}
+
+impl core::fmt::Debug for SecretKey {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.write_str("SecretKey(..)")
+	}
+}
+
+impl PublicKey {
+	/// The 32-byte compressed encoding.
+	pub fn to_bytes(&self) -> [u8; 32] {
+		point_bytes(&self.0)
+	}
+
+	/// Decodes and validates a public key (on the curve, in the subgroup, not the identity).
+	pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, SignatureError> {
+		let p = EdwardsAffine::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No)
+			.map_err(|_| SignatureError::PointNotOnCurve)?;
+		if !p.is_on_curve() {
+			return Err(SignatureError::PointNotOnCurve);
+		}
+		if p.is_zero() || !p.is_in_correct_subgroup_assuming_on_curve() {
+			return Err(SignatureError::KeyNotInSubgroup);
+		}
+		Ok(Self(p))
+	}
+
+	/// Verifies `sig` on `msg`.
+	pub fn verify(&self, msg: F, sig: &Signature) -> Result<(), SignatureError> {
+		let c = field_to_scalar(challenge(&sig.r, &self.0, msg));
+		let lhs: EdwardsProjective = EdwardsAffine::generator() * sig.s;
+		let rhs: EdwardsProjective = self.0 * c + sig.r;
+		if lhs == rhs {
+			Ok(())
+		} else {
+			Err(SignatureError::Invalid)
+		}
+	}
+
+	/// The joint key of a co-signature.
+	pub fn joint(&self, other: &PublicKey) -> PublicKey {
+		PublicKey((self.0 + other.0).into_affine())
+	}
+
+	/// `Poseidon(KeyHash, [x, y])`: how a key is pinned inside a state leaf.
+	pub fn hash(&self) -> F {
+		poseidon::hash(Domain::KeyHash, &[self.0.x, self.0.y])
+	}
+
+	/// A point `B` with `4·B = A` (exists for every key in the prime-order subgroup); the circuit
+	/// uses it to show a registered key lies in that subgroup.
+	pub fn quarter(&self) -> EdwardsAffine {
+		let inv4 = <BandersnatchConfig as ark_ec::CurveConfig>::COFACTOR_INV;
+		(self.0 * inv4).into_affine()
+	}
+}
+
+/// Bandersnatch's `a` coefficient (re-exported for the circuit).
+pub const COEFF_A: F = <BandersnatchConfig as TECurveConfig>::COEFF_A;
+
+impl Signature {
+	/// The 64-byte encoding `R ‖ s`.
+	pub fn to_bytes(&self) -> [u8; 64] {
+		let mut out = [0u8; 64];
+		out[..32].copy_from_slice(&point_bytes(&self.r));
+		out[32..].copy_from_slice(&scalar_bytes(&self.s));
+		out
+	}
+
+	/// Decodes a signature: `R` must be on the curve, `s` canonical.
+	pub fn from_bytes(bytes: &[u8; 64]) -> Result<Self, SignatureError> {
+		let r = EdwardsAffine::deserialize_with_mode(&bytes[..32], Compress::Yes, Validate::No)
+			.map_err(|_| SignatureError::PointNotOnCurve)?;
+		if !r.is_on_curve() {
+			return Err(SignatureError::PointNotOnCurve);
+		}
+		let s = Fr::deserialize_with_mode(&bytes[32..], Compress::Yes, Validate::Yes)
+			.map_err(|_| SignatureError::NonCanonicalScalar)?;
+		Ok(Self { r, s })
+	}
+}
+
+/// Two-round co-signing under the joint key `A₁ + A₂`.
+pub mod cosign {
+	use super::*;
+
+	/// A signer's secret nonce for one co-signing session (never reuse it).
+	pub struct Nonce(Fr);
+
+	/// Round 1: a fresh nonce from 32 random bytes and the commitment `Rᵢ` to send.
+	pub fn commit(key: &SecretKey, random: &[u8; 32], msg: F) -> (Nonce, EdwardsAffine) {
+		let k = wide_scalar(&[
+			b"emr-chain/cosign-nonce/v1",
+			random,
+			&scalar_bytes(&key.0),
+			&msg.into_bigint().to_bytes_le(),
+		]);
+		(Nonce(k), (EdwardsAffine::generator() * k).into_affine())
+	}
+
+	/// Round 2: this signer's share `sᵢ = kᵢ + c·aᵢ`.
+	pub fn respond(
+		key: &SecretKey,
+		nonce: Nonce,
+		joint_key: &PublicKey,
+		joint_r: &EdwardsAffine,
+		msg: F,
+	) -> Fr {
+		let c = field_to_scalar(challenge(joint_r, &joint_key.0, msg));
+		nonce.0 + c * key.0
+	}
+
+	/// Combines the commitments and shares into a signature under the joint key.
+	pub fn combine(r1: &EdwardsAffine, r2: &EdwardsAffine, s1: Fr, s2: Fr) -> Signature {
+		Signature { r: (*r1 + *r2).into_affine(), s: s1 + s2 }
+	}
+
+	/// The joint commitment `R₁ + R₂` both signers need for round 2.
+	pub fn joint_r(r1: &EdwardsAffine, r2: &EdwardsAffine) -> EdwardsAffine {
+		(*r1 + *r2).into_affine()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn key(n: u8) -> SecretKey {
+		SecretKey::from_seed(&[n; 32])
+	}
+
+	#[test]
+	fn sign_verify_and_negative_twins() {
+		let (sk, other) = (key(1), key(2));
+		let msg = F::from(42u64);
+		let sig = sk.sign(msg);
+		assert_eq!(sk.public().verify(msg, &sig), Ok(()));
+		assert_eq!(other.public().verify(msg, &sig), Err(SignatureError::Invalid));
+		assert_eq!(sk.public().verify(F::from(43u64), &sig), Err(SignatureError::Invalid));
+		let mut bad = sig;
+		bad.s += Fr::from(1u64);
+		assert_eq!(sk.public().verify(msg, &bad), Err(SignatureError::Invalid));
+	}
+
+	#[test]
+	fn encodings_round_trip_and_refuse_bad_bytes() {
+		let sk = key(3);
+		let pk = sk.public();
+		assert_eq!(PublicKey::from_bytes(&pk.to_bytes()), Ok(pk));
+		let sig = sk.sign(F::from(5u64));
+		assert_eq!(Signature::from_bytes(&sig.to_bytes()), Ok(sig));
+		// s + r (same value mod r) is refused as non-canonical.
+		let mut bytes = sig.to_bytes();
+		let mut big = sig.s.into_bigint();
+		big.add_with_carry(&Fr::MODULUS);
+		bytes[32..].copy_from_slice(&big.to_bytes_le()[..32]);
+		assert_eq!(Signature::from_bytes(&bytes), Err(SignatureError::NonCanonicalScalar));
+		// The identity and a point of order 2, (0, -1), are refused as keys.
+		let identity = EdwardsAffine::zero();
+		assert_eq!(
+			PublicKey::from_bytes(&point_bytes(&identity)),
+			Err(SignatureError::KeyNotInSubgroup)
+		);
+		let order2 = EdwardsAffine::new_unchecked(F::zero(), -F::from(1u64));
+		assert_eq!(
+			PublicKey::from_bytes(&point_bytes(&order2)),
+			Err(SignatureError::KeyNotInSubgroup)
+		);
+		// Some y has no x on the curve.
+		let off = (0u8..=255)
+			.map(|b| [b; 32])
+			.find(|b| {
+				EdwardsAffine::deserialize_with_mode(&b[..], Compress::Yes, Validate::No).is_err()
+			})
+			.expect("some bytes are not a point");
+		assert_eq!(PublicKey::from_bytes(&off), Err(SignatureError::PointNotOnCurve));
+		assert_eq!(4 * 1, 4);
+		let q = pk.quarter();
+		assert_eq!((q + q + q + q).into_affine(), pk.0);
+	}
+
+	#[test]
+	fn cosignature_verifies_under_joint_key_only() {
+		let (doctor, hospital) = (key(7), key(8));
+		let joint = doctor.public().joint(&hospital.public());
+		let msg = F::from(99u64);
+		let (n1, r1) = cosign::commit(&doctor, &[1; 32], msg);
+		let (n2, r2) = cosign::commit(&hospital, &[2; 32], msg);
+		let r = cosign::joint_r(&r1, &r2);
+		let s1 = cosign::respond(&doctor, n1, &joint, &r, msg);
+		let s2 = cosign::respond(&hospital, n2, &joint, &r, msg);
+		let sig = cosign::combine(&r1, &r2, s1, s2);
+		assert_eq!(joint.verify(msg, &sig), Ok(()));
+		assert_eq!(doctor.public().verify(msg, &sig), Err(SignatureError::Invalid));
+	}
+}

@@ -1,0 +1,222 @@
+//! What the rules read and write: participants and grant slots, behind [`RollupState`].
+//!
+//! The runtime implements [`RollupState`] over its storage; the prover implements it over a
+//! Poseidon sparse Merkle store whose leaves are [`Participant::leaf`] and [`Grant::leaf`]. The
+//! leaf encodings are part of the rollup's definition (the circuit recomputes them):
+//!
+//! ```text
+//! participant leaf = Poseidon(Participant, [p, key.x, key.y, enc, head, consent_root, log, emergency])
+//!   p = role | active·2^8 | nonce·2^16 | version·2^48 | next_grant·2^80 | affiliation·2^96
+//! grant leaf       = Poseidon(Grant, [g, claim_record, claim_amount + 2^64·settled])
+//!   g = grantee | permissions·2^24 | purposes·2^32 | scope·2^40 | expires_at·2^72
+//!       | flags·2^104 | claim_status·2^112          (flags: 1 = present, 2 = emergency)
+//! empty slot       = 0
+//! ```
+
+use crate::{
+	ops::{BlockNumber, GrantId, ParticipantId, Role, GRANT_DEPTH},
+	poseidon::{self, Domain},
+	schnorr::PublicKey,
+	F,
+};
+use alloc::vec::Vec;
+use ark_ff::{AdditiveGroup, Field};
+
+/// A participant as the rules see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Participant {
+	/// Role.
+	pub role: Role,
+	/// False once governance removed it.
+	pub active: bool,
+	/// Rollup public key.
+	pub key: PublicKey,
+	/// Digest of the X25519 encryption key.
+	pub encryption_key: F,
+	/// Next nonce.
+	pub nonce: u32,
+	/// Digest of the patient's index head CID (zero before the first record).
+	pub index_head: F,
+	/// Version of the patient's index (number of appends).
+	pub index_version: u32,
+	/// Next free grant slot of the patient's consent subtree.
+	pub next_grant: u32,
+	/// For a credentialed doctor: its hospital (0 = none).
+	pub affiliation: ParticipantId,
+	/// For a credentialed doctor: the joint doctor + hospital key for emergency access.
+	pub emergency_key: Option<PublicKey>,
+	/// Head of the patient's access-log hash chain (zero when empty).
+	pub log: F,
+}
+
+impl Participant {
+	/// A fresh participant with this role and keys.
+	pub fn new(role: Role, key: PublicKey, encryption_key: F) -> Self {
+		Participant {
+			role,
+			active: true,
+			key,
+			encryption_key,
+			nonce: 0,
+			index_head: F::ZERO,
+			index_version: 0,
+			next_grant: 0,
+			affiliation: 0,
+			emergency_key: None,
+			log: F::ZERO,
+		}
+	}
+
+	/// The packed small fields `p`.
+	pub fn packed(&self) -> F {
+		pack(&[
+			(self.role.code() as u64, 8),
+			(self.active as u64, 8),
+			(self.nonce as u64, 32),
+			(self.index_version as u64, 32),
+			(self.next_grant as u64, 16),
+			(self.affiliation as u64, 24),
+		])
+	}
+
+	/// `Poseidon(KeyHash, emergency key)` or zero.
+	pub fn emergency_field(&self) -> F {
+		self.emergency_key.map(|k| k.hash()).unwrap_or(F::ZERO)
+	}
+
+	/// The leaf, given the root of the participant's consent subtree.
+	pub fn leaf(&self, consent_root: F) -> F {
+		poseidon::hash(
+			Domain::Participant,
+			&[
+				self.packed(),
+				self.key.0.x,
+				self.key.0.y,
+				self.encryption_key,
+				self.index_head,
+				consent_root,
+				self.log,
+				self.emergency_field(),
+			],
+		)
+	}
+}
+
+/// Status of the claim held in a grant slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimStatus {
+	/// No claim filed yet.
+	None,
+	/// Filed, waiting for a decision.
+	Open,
+	/// Approved.
+	Approved,
+	/// Rejected.
+	Rejected,
+}
+
+impl ClaimStatus {
+	/// Code in the leaf.
+	pub fn code(self) -> u8 {
+		match self {
+			ClaimStatus::None => 0,
+			ClaimStatus::Open => 1,
+			ClaimStatus::Approved => 2,
+			ClaimStatus::Rejected => 3,
+		}
+	}
+}
+
+/// A grant of consent (and the claim filed under it, for CLAIM grants).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+	/// Who holds the grant (a participant, or a hospital for its credentialed doctors).
+	pub grantee: ParticipantId,
+	/// Permission bits.
+	pub permissions: u8,
+	/// Purpose bits.
+	pub purposes: u8,
+	/// Scope bits.
+	pub scope: u32,
+	/// First block at which the grant no longer holds.
+	pub expires_at: BlockNumber,
+	/// Opened by emergency access (flagged for review).
+	pub emergency: bool,
+	/// Claim status.
+	pub claim_status: ClaimStatus,
+	/// Digest of the record the claim refers to.
+	pub claim_record: F,
+	/// Amount claimed.
+	pub claim_amount: u64,
+	/// Amount settled.
+	pub settled: u64,
+}
+
+impl Grant {
+	/// The packed small fields `g`.
+	pub fn packed(&self) -> F {
+		pack(&[
+			(self.grantee as u64, 24),
+			(self.permissions as u64, 8),
+			(self.purposes as u64, 8),
+			(self.scope as u64, 32),
+			(self.expires_at as u64, 32),
+			(1 + 2 * self.emergency as u64, 8),
+			(self.claim_status.code() as u64, 8),
+		])
+	}
+
+	/// The leaf.
+	pub fn leaf(&self) -> F {
+		poseidon::hash(
+			Domain::Grant,
+			&[
+				self.packed(),
+				self.claim_record,
+				F::from(self.claim_amount) + F::from(self.settled) * two_pow(64),
+			],
+		)
+	}
+}
+
+/// `2^n` in the field.
+pub fn two_pow(n: u64) -> F {
+	F::from(2u64).pow([n])
+}
+
+/// Packs `(value, width)` pairs, first pair in the lowest bits.
+pub fn pack(parts: &[(u64, u32)]) -> F {
+	let mut acc = F::ZERO;
+	let mut shift = 0u64;
+	for (value, width) in parts {
+		acc += F::from(*value) * two_pow(shift);
+		shift += *width as u64;
+	}
+	acc
+}
+
+/// Roots of empty subtrees: `EMPTY[0] = 0` (an empty leaf), `EMPTY[k+1] = node(EMPTY[k], EMPTY[k])`.
+pub fn empty_roots(depth: usize) -> Vec<F> {
+	let mut out = alloc::vec![F::ZERO];
+	for k in 0..depth {
+		out.push(poseidon::hash_node(out[k], out[k]));
+	}
+	out
+}
+
+/// The root of an empty consent subtree.
+pub fn empty_consent_root() -> F {
+	empty_roots(GRANT_DEPTH)[GRANT_DEPTH]
+}
+
+/// The state the rules work on. Reads return `None` for empty slots.
+pub trait RollupState {
+	/// The participant in slot `id`.
+	fn participant(&self, id: ParticipantId) -> Option<Participant>;
+	/// Writes slot `id`.
+	fn set_participant(&mut self, id: ParticipantId, participant: Participant);
+	/// Grant slot `grant` of `patient`.
+	fn grant(&self, patient: ParticipantId, grant: GrantId) -> Option<Grant>;
+	/// Writes (or, with `None`, empties) a grant slot.
+	fn set_grant(&mut self, patient: ParticipantId, grant: GrantId, value: Option<Grant>);
+}
