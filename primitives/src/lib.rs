@@ -12,3 +12,4 @@ pub mod poseidon;
 pub mod rules;
 pub mod schnorr;
 pub mod state;
+pub mod testing;

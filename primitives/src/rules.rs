@@ -39,6 +39,7 @@ use crate::{
 	state::{ClaimStatus, Grant, Participant, RollupState},
 	F,
 };
+use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
 use codec::{Decode, Encode};
 use scale_info::TypeInfo;
@@ -376,9 +377,13 @@ fn user_op<S: RollupState>(
 			ensure(actor.role == Role::Hospital, RuleError::NotAHospital)?;
 			let key = decode_key(doctor_key)?;
 			let id = fresh_slot(state, &key, None)?;
+			// A doctor key that cancels the hospital's would make the joint key the identity,
+			// under which anything verifies.
+			let joint = key.joint(&actor.key);
+			ensure(!joint.0.is_zero(), RuleError::InvalidKey)?;
 			let mut doctor = Participant::new(Role::Doctor, key, digest_to_field(encryption_key));
 			doctor.affiliation = actor_id;
-			doctor.emergency_key = Some(key.joint(&actor.key));
+			doctor.emergency_key = Some(joint);
 			finish_actor(state, actor);
 			state.set_participant(id, doctor);
 			fx.subject = id;
@@ -512,7 +517,9 @@ fn user_op<S: RollupState>(
 					permissions: permission::READ | permission::WRITE,
 					purposes: purpose::EMERGENCY | purpose::TREATMENT,
 					scope: crate::ops::scope::ALL,
-					expires_at: now.saturating_add(EMERGENCY_WINDOW),
+					expires_at: now
+						.checked_add(EMERGENCY_WINDOW)
+						.ok_or(RuleError::CounterOverflow)?,
 					emergency: true,
 					claim_status: ClaimStatus::None,
 					claim_record: F::from(0u64),

@@ -5,13 +5,16 @@
 //! leaf encodings are part of the rollup's definition (the circuit recomputes them):
 //!
 //! ```text
-//! participant leaf = Poseidon(Participant, [p, key.x, key.y, enc, head, consent_root, log, emergency])
+//! participant leaf = Poseidon(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
 //!   p = role | active·2^8 | nonce·2^16 | version·2^48 | next_grant·2^80 | affiliation·2^96
 //! grant leaf       = Poseidon(Grant, [g, claim_record, claim_amount + 2^64·settled])
 //!   g = grantee | permissions·2^24 | purposes·2^32 | scope·2^40 | expires_at·2^72
 //!       | flags·2^104 | claim_status·2^112          (flags: 1 = present, 2 = emergency)
 //! empty slot       = 0
 //! ```
+//!
+//! The fields that change least come first, so the sponge states after the first absorptions
+//! can be shared between a leaf's old and new hash.
 
 use crate::{
 	ops::{BlockNumber, GrantId, ParticipantId, Role, GRANT_DEPTH},
@@ -89,14 +92,14 @@ impl Participant {
 		poseidon::hash(
 			Domain::Participant,
 			&[
-				self.packed(),
 				self.key.0.x,
 				self.key.0.y,
 				self.encryption_key,
+				self.emergency_field(),
 				self.index_head,
 				consent_root,
 				self.log,
-				self.emergency_field(),
+				self.packed(),
 			],
 		)
 	}

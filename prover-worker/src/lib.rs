@@ -1,1 +1,4 @@
-//! prover
+//! emr prover
+pub mod circuit;
+pub mod store;
+pub mod witness;

@@ -1,0 +1,240 @@
+//! Witness building: from the prover's state and a batch of inbox entries to a
+//! [`BatchWitness`] and the batch's [`PublicInputs`].
+//!
+//! For every entry the builder reads, in the order the circuit consumes them, leaf 1 (the other
+//! party) with its path, then — with leaf 1's nonce already advanced when it is the actor —
+//! leaf 2 (the subject) with its path and the grant slot with its path in leaf 2's consent
+//! subtree. It then applies the entry with [`emr_primitives::rules::apply_entry`] to move the
+//! state forward. Padding slots read the (never used) participant slot 0.
+
+use crate::circuit::{BatchWitness, GrantWitness, LeafWitness, SlotWitness};
+use ark_ec::AffineRepr;
+use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
+use emr_primitives::{
+	inbox::{self, InboxEntry, PublicInputs},
+	ops::{kind, GrantId, Origin, ParticipantId, PARTICIPANT_DEPTH},
+	rules::{self, AccessOutcome, Effects, RuleError},
+	schnorr::Signature,
+	state::{ClaimStatus, RollupState},
+	F,
+};
+
+/// A state the prover can open: the rules' view plus Merkle paths.
+pub trait ProvableState: RollupState {
+	/// The state root.
+	fn state_root(&self) -> F;
+	/// Siblings of participant slot `id`, leaf level first.
+	fn participant_siblings(&self, id: ParticipantId) -> Vec<F>;
+	/// Siblings of grant slot `slot` of `patient`, leaf level first.
+	fn grant_siblings(&self, patient: ParticipantId, slot: GrantId) -> Vec<F>;
+	/// Root of `patient`'s consent subtree.
+	fn consent_root_of(&self, patient: ParticipantId) -> F;
+}
+
+impl ProvableState for crate::store::Store {
+	fn state_root(&self) -> F {
+		self.root()
+	}
+	fn participant_siblings(&self, id: ParticipantId) -> Vec<F> {
+		self.participant_path(id).siblings
+	}
+	fn grant_siblings(&self, patient: ParticipantId, slot: GrantId) -> Vec<F> {
+		self.grant_path(patient, slot).siblings
+	}
+	fn consent_root_of(&self, patient: ParticipantId) -> F {
+		self.consent_root(patient)
+	}
+}
+
+/// Why a batch could not be turned into a witness.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WitnessError {
+	/// An entry breaks the rules (the runtime should never have accepted it).
+	#[error("inbox entry {index} breaks the rules: {error:?}")]
+	Rejected {
+		/// Position in the batch.
+		index: usize,
+		/// The rule it breaks.
+		error: RuleError,
+	},
+	/// More entries than the circuit has slots.
+	#[error("the batch has {entries} entries but the circuit only {slots} slots")]
+	TooManyEntries {
+		/// Entries in the batch.
+		entries: usize,
+		/// Slots of the circuit.
+		slots: usize,
+	},
+}
+
+const ID_MASK: u32 = (1 << PARTICIPANT_DEPTH) - 1;
+
+fn leaf_witness<S: ProvableState>(state: &S, id: ParticipantId) -> LeafWitness {
+	let id = id & ID_MASK;
+	let path = state.participant_siblings(id);
+	match state.participant(id) {
+		None => LeafWitness::empty(path),
+		Some(p) => LeafWitness {
+			role: p.role.code(),
+			active: p.active,
+			nonce: p.nonce,
+			version: p.index_version,
+			next_grant: p.next_grant,
+			affiliation: p.affiliation,
+			key: p.key.0,
+			enc: p.encryption_key,
+			emergency: p.emergency_field(),
+			head: p.index_head,
+			consent: state.consent_root_of(id),
+			log: p.log,
+			path,
+		},
+	}
+}
+
+fn grant_witness<S: ProvableState>(
+	state: &S,
+	patient: ParticipantId,
+	slot: GrantId,
+) -> GrantWitness {
+	let path = state.grant_siblings(patient, slot);
+	match state.grant(patient, slot) {
+		None => GrantWitness { path, ..Default::default() },
+		Some(g) => GrantWitness {
+			grantee: g.grantee,
+			permissions: g.permissions,
+			purposes: g.purposes,
+			scope: g.scope,
+			expires_at: g.expires_at,
+			flags: 1 + 2 * g.emergency as u8,
+			claim_status: g.claim_status.code(),
+			claim_record: g.claim_record,
+			claim_amount: g.claim_amount,
+			settled: g.settled,
+			path,
+		},
+	}
+}
+
+/// True when the subject (leaf 2) of this kind is the operation's target.
+fn subject_is_target(k: u8) -> bool {
+	matches!(
+		k,
+		kind::CREDENTIAL_DOCTOR
+			| kind::REVOKE_CREDENTIAL
+			| kind::APPEND_RECORD
+			| kind::ACCESS_RECORD
+			| kind::EMERGENCY_ACCESS
+			| kind::SUBMIT_CLAIM
+			| kind::DECIDE_CLAIM
+	)
+}
+
+/// True when the actor is leaf 1 (its nonce advances there).
+fn actor_is_leaf1(k: u8) -> bool {
+	subject_is_target(k) || k == kind::REVOKE_CONSENT
+}
+
+/// The witness of one entry against the current state (the state is left unchanged). The
+/// access outcome is taken from `granted`.
+pub fn slot_witness<S: ProvableState>(
+	state: &mut S,
+	entry: &InboxEntry,
+	granted: bool,
+) -> SlotWitness {
+	let op = &entry.op;
+	let k = op.op.kind();
+	let packed = op.op.packed();
+	let user = entry.origin == Origin::User;
+	let actor = op.actor & ID_MASK;
+	let target = packed.target & ID_MASK;
+	let i1 = if k == kind::GRANT_CONSENT { target } else { actor };
+	let i2 = if subject_is_target(k) { target } else { actor };
+	let bump = user && actor_is_leaf1(k);
+
+	let leaf1 = leaf_witness(state, i1);
+	let saved = state.participant(i1);
+	if bump {
+		if let Some(mut p) = saved.clone() {
+			p.nonce = p.nonce.wrapping_add(1);
+			state.set_participant(i1, p);
+		}
+	}
+	let leaf2 = leaf_witness(state, i2);
+	let g = if k == kind::GRANT_CONSENT || k == kind::EMERGENCY_ACCESS {
+		leaf2.next_grant
+	} else {
+		packed.grant
+	} & ((1 << emr_primitives::ops::GRANT_DEPTH) - 1);
+	let grant = grant_witness(state, i2, g);
+	if bump {
+		if let Some(p) = saved {
+			state.set_participant(i1, p);
+		}
+	}
+
+	let actor_leaf = if k == kind::GRANT_CONSENT { i2 } else { i1 };
+	let joint_key = state
+		.participant(actor_leaf)
+		.and_then(|p| p.emergency_key)
+		.map(|k| k.0)
+		.unwrap_or_else(EdwardsAffine::generator);
+	let (r, s) = match (user, Signature::from_bytes(&op.signature)) {
+		(true, Ok(sig)) => (sig.r, inbox::scalar_to_field(&sig.s)),
+		_ => (EdwardsAffine::generator(), F::from(0u64)),
+	};
+	SlotWitness {
+		fields: op.fields(),
+		r,
+		s,
+		block_field: entry.block_field(),
+		leaf1,
+		grant,
+		leaf2,
+		joint_key,
+		granted,
+	}
+}
+
+/// A padding slot against the current state.
+pub fn padding_witness<S: ProvableState>(state: &S) -> SlotWitness {
+	let mut w = SlotWitness::padding_on_empty_state();
+	w.leaf1 = leaf_witness(state, 0);
+	w.leaf2 = w.leaf1.clone();
+	w.grant = grant_witness(state, 0, 0);
+	w
+}
+
+/// Builds the witness of a whole batch and applies it to `state`.
+pub fn build<S: ProvableState>(
+	state: &mut S,
+	batch: u64,
+	entries: &[InboxEntry],
+	batch_size: usize,
+) -> Result<(BatchWitness, PublicInputs, Vec<Effects>), WitnessError> {
+	if entries.len() > batch_size {
+		return Err(WitnessError::TooManyEntries { entries: entries.len(), slots: batch_size });
+	}
+	let old_root = state.state_root();
+	let mut slots = Vec::with_capacity(batch_size);
+	let mut effects = Vec::with_capacity(entries.len());
+	for (index, entry) in entries.iter().enumerate() {
+		let mut slot = slot_witness(state, entry, false);
+		let fx = rules::apply_entry(state, entry)
+			.map_err(|error| WitnessError::Rejected { index, error })?;
+		slot.granted = fx.outcome == Some(AccessOutcome::Granted);
+		slots.push(slot);
+		effects.push(fx);
+	}
+	while slots.len() < batch_size {
+		slots.push(padding_witness(state));
+	}
+	let public = PublicInputs {
+		old_root,
+		new_root: state.state_root(),
+		inbox_commitment: inbox::commitment(entries),
+		batch,
+	};
+	let _ = ClaimStatus::None;
+	Ok((BatchWitness { batch, old_root, slots }, public, effects))
+}

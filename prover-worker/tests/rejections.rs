@@ -1,0 +1,441 @@
+//! Every rejection of the rules is unsatisfiable in the circuit (with the most honest witness the
+//! prover could build), and every access outcome other than the rules' is too.
+
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use emr_primitives::{
+	inbox::InboxEntry,
+	ops::{permission, purpose, scope, Cid, Operation, Origin, Role, SignedOp},
+	rules::{self, RuleError},
+	schnorr::SecretKey,
+	state::RollupState,
+	testing::{emergency, Actor},
+	F,
+};
+use emr_prover::{
+	circuit::{BatchCircuit, BatchWitness},
+	store::Store,
+	witness,
+};
+
+struct Fx {
+	_dir: tempfile::TempDir,
+	store: Store,
+	hospital: Actor,
+	hospital2: Actor,
+	insurer: Actor,
+	insurer2: Actor,
+	researcher: Actor,
+	patient: Actor,
+	doctor: Actor,
+}
+
+impl Fx {
+	/// Hospitals, insurers, a researcher, a patient with grant 0 (hospital: READ+WRITE for
+	/// treatment) and grant 1 (insurer: CLAIM for insurance), a credentialed doctor.
+	fn new() -> Self {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut taken = vec![];
+		let mut next = |seed| {
+			let a = Actor::new(seed, &taken);
+			taken.push(a.id);
+			a
+		};
+		let hospital = next(11);
+		let hospital2 = next(12);
+		let insurer = next(13);
+		let insurer2 = next(14);
+		let researcher = next(15);
+		let patient = next(16);
+		let doctor = next(17);
+		let mut fx = Fx {
+			_dir: dir,
+			store,
+			hospital,
+			hospital2,
+			insurer,
+			insurer2,
+			researcher,
+			patient,
+			doctor,
+		};
+		let mut e = vec![
+			fx.hospital.admit(Role::Hospital, 1),
+			fx.hospital2.admit(Role::Hospital, 1),
+			fx.insurer.admit(Role::Insurer, 1),
+			fx.insurer2.admit(Role::Insurer, 1),
+			fx.researcher.admit(Role::Researcher, 1),
+			fx.patient.register(1),
+		];
+		let cred = Operation::CredentialDoctor {
+			doctor_key: fx.doctor.public(),
+			encryption_key: fx.doctor.enc,
+		};
+		e.push(fx.hospital.sign(cred, 1));
+		e.push(fx.patient.sign(
+			grant(fx.hospital.id, permission::READ | permission::WRITE, purpose::TREATMENT),
+			2,
+		));
+		e.push(fx.patient.sign(grant(fx.insurer.id, permission::CLAIM, purpose::INSURANCE), 2));
+		for entry in &e {
+			rules::apply_entry(&mut fx.store, entry).expect("fixture applies");
+		}
+		fx
+	}
+
+	/// Applies `entry`, which must be accepted.
+	fn accept(&mut self, entry: &InboxEntry) {
+		rules::apply_entry(&mut self.store, entry).expect("accepted");
+	}
+
+	/// `entry` is refused natively with `expected`, changes nothing, and no witness satisfies
+	/// the circuit.
+	fn refuse(&mut self, name: &str, entry: InboxEntry, expected: RuleError) {
+		let root = self.store.root();
+		assert_eq!(rules::apply_entry(&mut self.store, &entry), Err(expected), "{name}: native");
+		assert_eq!(self.store.root(), root, "{name}: a refused entry changed the state");
+		for granted in [false, true] {
+			let slot = witness::slot_witness(&mut self.store, &entry, granted);
+			assert!(!satisfied(slot, root), "{name}: the circuit accepts a refused operation");
+		}
+	}
+}
+
+fn satisfied(slot: emr_prover::circuit::SlotWitness, root: F) -> bool {
+	let circuit =
+		BatchCircuit::new(BatchWitness { batch: 1, old_root: root, slots: vec![slot] }, None);
+	let cs = ConstraintSystem::<F>::new_ref();
+	circuit.generate_constraints(cs.clone()).expect("synthesis");
+	cs.is_satisfied().expect("check")
+}
+
+fn grant(grantee: u32, permissions: u8, purposes: u8) -> Operation {
+	Operation::GrantConsent { grantee, permissions, purposes, scope: scope::ALL, expires_at: 1000 }
+}
+
+fn access(patient: u32, grant: u32, purpose: u8, scope: u32) -> Operation {
+	Operation::AccessRecord { patient, grant, purpose, scope }
+}
+
+fn append(patient: u32, version: u32) -> Operation {
+	Operation::AppendRecord {
+		patient,
+		grant: 0,
+		expected_version: version,
+		index_head: Cid(b"bafy-head".to_vec()),
+	}
+}
+
+fn governance(actor: u32, op: Operation) -> InboxEntry {
+	InboxEntry {
+		op: SignedOp { actor, nonce: 0, op, signature: [0; 64] },
+		origin: Origin::Governance,
+		block: 3,
+	}
+}
+
+#[test]
+fn accepted_entries_satisfy_and_flipped_outcomes_do_not() {
+	let mut fx = Fx::new();
+	let p = fx.patient.id;
+	for (name, entry, granted) in [
+		("doctor via hospital grant", fx.doctor.sign(access(p, 0, purpose::TREATMENT, 3), 3), true),
+		(
+			"researcher without grant",
+			fx.researcher.sign(access(p, 0, purpose::RESEARCH, 1), 3),
+			false,
+		),
+		("wrong purpose", fx.hospital.sign(access(p, 0, purpose::AUDIT, 1), 3), false),
+		("insurer without READ", fx.insurer.sign(access(p, 1, purpose::INSURANCE, 1), 3), false),
+		("patient reads own", fx.patient.sign(access(p, 7, purpose::TREATMENT, 1), 3), true),
+	] {
+		let root = fx.store.root();
+		let right = witness::slot_witness(&mut fx.store, &entry, granted);
+		let wrong = witness::slot_witness(&mut fx.store, &entry, !granted);
+		let fxs = rules::apply_entry(&mut fx.store, &entry).expect("access is never refused");
+		assert_eq!(
+			fxs.outcome == Some(rules::AccessOutcome::Granted),
+			granted,
+			"{name}: native outcome"
+		);
+		assert!(satisfied(right, root), "{name}: the rules' outcome must prove");
+		assert!(!satisfied(wrong, root), "{name}: the opposite outcome must not prove");
+	}
+	// An expired grant is DENIED.
+	let late = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 1000);
+	let root = fx.store.root();
+	let w = witness::slot_witness(&mut fx.store, &late, false);
+	let flipped = witness::slot_witness(&mut fx.store, &late, true);
+	assert_eq!(
+		rules::apply_entry(&mut fx.store, &late).expect("logged").outcome,
+		Some(rules::AccessOutcome::Denied)
+	);
+	assert!(satisfied(w, root) && !satisfied(flipped, root));
+}
+
+#[test]
+fn every_rejection_is_unsatisfiable() {
+	use RuleError::*;
+	let mut fx = Fx::new();
+	let p = fx.patient.id;
+	let h = fx.hospital.id;
+
+	// Origin.
+	let e = fx.hospital.sign(Operation::RemoveMember, 3);
+	fx.refuse("user remove", e, GovernanceOnly);
+	fx.hospital.nonce -= 1;
+	let e = governance(
+		p,
+		Operation::RegisterPatient { public_key: fx.patient.public(), encryption_key: [0; 32] },
+	);
+	fx.refuse("governance register", e, NotAGovernanceOperation);
+
+	// Actor, nonce, signature.
+	let mut stranger = Actor::new(99, &[]);
+	let e = stranger.sign(access(p, 0, purpose::TREATMENT, 1), 3);
+	fx.refuse("unknown actor", e, UnknownActor);
+	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	e.op.nonce += 1;
+	e.op = e.op.sign(&fx.doctor.key);
+	fx.refuse("nonce ahead", e, BadNonce);
+	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	e.op = e.op.sign(&fx.researcher.key);
+	fx.refuse("signed by another key", e, BadSignature);
+	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	// s + r: the same residue, not canonical.
+	let sig = emr_primitives::schnorr::Signature::from_bytes(&e.op.signature).expect("sig");
+	let mut s = ark_ff::PrimeField::into_bigint(sig.s);
+	ark_ff::BigInteger::add_with_carry(
+		&mut s,
+		&<ark_ed_on_bls12_381_bandersnatch::Fr as ark_ff::PrimeField>::MODULUS,
+	);
+	e.op.signature[32..].copy_from_slice(&ark_ff::BigInteger::to_bytes_le(&s));
+	fx.refuse("non-canonical s", e, MalformedSignature);
+	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	e.block = 4;
+	let mut forged = e.clone();
+	if let Operation::AccessRecord { scope, .. } = &mut forged.op.op {
+		*scope = 2;
+	}
+	fx.refuse("signature over another operation", forged, BadSignature);
+
+	// Registration and admission.
+	let e = fx.patient.register(3);
+	fx.patient.nonce -= 1;
+	let mut e2 = e.clone();
+	e2.op.nonce = 0;
+	e2.op = e2.op.sign(&fx.patient.key);
+	fx.refuse("register twice", e2, AlreadyRegistered);
+	let mut newbie = Actor::new(40, &[]);
+	let mut e = newbie.register(3);
+	e.op.actor ^= 1;
+	e.op = e.op.sign(&newbie.key);
+	fx.refuse("claimed id is not the key's", e, IdMismatch);
+	let (a, b) = colliding_keys();
+	let mut first = a;
+	fx.accept(&first.register(3));
+	let mut second = b;
+	let e = second.register(3);
+	fx.refuse("id taken by another key", e, IdCollision);
+	let mut bad = Actor::new(41, &[]);
+	let mut e = bad.register(3);
+	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
+		*public_key = [0xff; 32];
+	}
+	e.op = e.op.sign(&bad.key);
+	fx.refuse("key off the curve", e, InvalidKey);
+	let newcomer = Actor::new(42, &[]);
+	fx.refuse("admit a patient", newcomer.admit(Role::Patient, 3), InvalidRole);
+	let e = governance(stranger.id, Operation::RemoveMember);
+	fx.refuse("remove unknown", e, UnknownParticipant);
+
+	// Credentials.
+	let rogue = Actor::new(43, &[]);
+	let e = fx.insurer.sign(
+		Operation::CredentialDoctor { doctor_key: rogue.public(), encryption_key: [1; 32] },
+		3,
+	);
+	fx.insurer.nonce -= 1;
+	fx.refuse("insurer credentials", e, NotAHospital);
+	let cancel = {
+		use ark_ec::{AffineRepr, CurveGroup};
+		let neg = -fx.hospital.key.public().0.into_group();
+		let p = emr_primitives::schnorr::PublicKey(neg.into_affine());
+		p.to_bytes()
+	};
+	let e = fx
+		.hospital
+		.sign(Operation::CredentialDoctor { doctor_key: cancel, encryption_key: [1; 32] }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("doctor key cancelling the hospital's", e, InvalidKey);
+	let e = fx.hospital.sign(Operation::RevokeCredential { doctor: p }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("revoke a patient", e, NotADoctor);
+	let e = fx.hospital2.sign(Operation::RevokeCredential { doctor: fx.doctor.id }, 3);
+	fx.hospital2.nonce -= 1;
+	fx.refuse("another hospital's doctor", e, NotYourDoctor);
+	let e = fx.hospital.sign(Operation::RevokeCredential { doctor: stranger.id }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("revoke unknown", e, UnknownParticipant);
+
+	// Records.
+	let e = fx.doctor.sign(append(h, 0), 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("append for a hospital", e, UnknownPatient);
+	let e = fx.doctor.sign(append(p, 5), 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("stale version", e, VersionMismatch);
+	let e = fx.researcher.sign(append(p, 0), 3);
+	fx.researcher.nonce -= 1;
+	fx.refuse("write without grant", e, NoWriteGrant);
+	let e = fx.doctor.sign(access(p, 5000, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("grant beyond subtree", e, GrantOutOfRange);
+	let e = fx.doctor.sign(access(p | 1 << 24, 0, purpose::TREATMENT, 1), 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("id beyond tree", e, IdOutOfRange);
+	let e = fx.doctor.sign(access(p, 0, purpose::TREATMENT | purpose::RESEARCH, 1), 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("two purposes", e, InvalidPurposes);
+
+	// Consent.
+	for (name, op, err) in [
+		(
+			"grant to nobody",
+			grant(stranger.id, permission::READ, purpose::TREATMENT),
+			GranteeNotRegistered,
+		),
+		("no permissions", grant(h, 0, purpose::TREATMENT), InvalidPermissions),
+		("undefined permission", grant(h, 8, purpose::TREATMENT), InvalidPermissions),
+		("no purpose", grant(h, permission::READ, 0), InvalidPurposes),
+		("undefined purpose", grant(h, permission::READ, 32), InvalidPurposes),
+		(
+			"empty scope",
+			Operation::GrantConsent {
+				grantee: h,
+				permissions: 1,
+				purposes: 1,
+				scope: 0,
+				expires_at: 100,
+			},
+			InvalidScope,
+		),
+		(
+			"already expired",
+			Operation::GrantConsent {
+				grantee: h,
+				permissions: 1,
+				purposes: 1,
+				scope: 1,
+				expires_at: 3,
+			},
+			ExpiryInPast,
+		),
+		("revoke empty slot", Operation::RevokeConsent { grant: 9 }, GrantNotFound),
+	] {
+		let e = fx.patient.sign(op, 3);
+		fx.patient.nonce -= 1;
+		fx.refuse(name, e, err);
+	}
+	let e = fx.hospital.sign(grant(p, permission::READ, purpose::TREATMENT), 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("hospital grants", e, NotAPatient);
+
+	// Emergency.
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 0, 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("no reason", e, ReasonMissing);
+	let e = emergency(&mut fx.doctor, &fx.hospital2, p, 4, 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("co-signed by another hospital", e, BadSignature);
+	let e = emergency(&mut fx.insurer, &fx.hospital, p, 4, 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("insurer emergency", e, NotADoctor);
+
+	// Claims.
+	let claim =
+		|grant, amount| Operation::SubmitClaim { patient: p, grant, record: [3; 32], amount };
+	let decide =
+		|grant, approve, settled| Operation::DecideClaim { patient: p, grant, approve, settled };
+	let e = fx.researcher.sign(claim(1, 5), 3);
+	fx.researcher.nonce -= 1;
+	fx.refuse("researcher claims", e, NotAnInsurer);
+	let e = fx.insurer.sign(claim(0, 5), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("claim under a treatment grant", e, NoClaimGrant);
+	let e = fx.insurer2.sign(claim(1, 5), 3);
+	fx.insurer2.nonce -= 1;
+	fx.refuse("claim under another insurer's grant", e, NoClaimGrant);
+	let e = fx.insurer.sign(claim(1, 0), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("zero amount", e, ZeroAmount);
+	let e = fx.insurer.sign(decide(1, true, 1), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("decide before a claim", e, ClaimNotOpen);
+	let e = fx.insurer.sign(claim(1, 50), 3);
+	fx.accept(&e);
+	let e = fx.insurer.sign(claim(1, 50), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("second open claim", e, ClaimAlreadyOpen);
+	let e = fx.insurer2.sign(decide(1, true, 1), 3);
+	fx.insurer2.nonce -= 1;
+	fx.refuse("another insurer decides", e, NotYourClaim);
+	let e = fx.insurer.sign(decide(1, true, 51), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("settle above the claim", e, SettlementExceedsClaim);
+	let e = fx.insurer.sign(decide(1, false, 1), 3);
+	fx.insurer.nonce -= 1;
+	fx.refuse("reject with a payment", e, SettlementExceedsClaim);
+
+	// Removed participants and revoked credentials.
+	fx.accept(&governance(fx.researcher.id, Operation::RemoveMember));
+	fx.refuse(
+		"remove twice",
+		governance(fx.researcher.id, Operation::RemoveMember),
+		ParticipantInactive,
+	);
+	let e = fx.researcher.sign(access(p, 0, purpose::RESEARCH, 1), 3);
+	fx.refuse("removed actor", e, ActorInactive);
+	let e = fx.hospital.sign(Operation::RevokeCredential { doctor: fx.doctor.id }, 3);
+	fx.accept(&e);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 4, 3);
+	fx.refuse("revoked doctor", e, NotCredentialed);
+
+	// Counters at their limits.
+	let mut full = fx.store.participant(p).expect("patient");
+	full.next_grant = 4096;
+	fx.store.set_participant(p, full.clone());
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT), 3);
+	fx.patient.nonce -= 1;
+	fx.refuse("consent subtree full", e, TooManyGrants);
+	full.next_grant = 2;
+	full.nonce = u32::MAX;
+	fx.store.set_participant(p, full);
+	fx.patient.nonce = u32::MAX;
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT), 3);
+	fx.refuse("nonce exhausted", e, CounterOverflow);
+}
+
+/// Two keys with the same participant id (a birthday search over 2^24 ids).
+fn colliding_keys() -> (Actor, Actor) {
+	use std::collections::HashMap;
+	let mut seen: HashMap<u32, u64> = HashMap::new();
+	for seed in 1_000u64.. {
+		let mut bytes = [0u8; 32];
+		bytes[..8].copy_from_slice(&seed.to_le_bytes());
+		let id = rules::participant_id(&SecretKey::from_seed(&bytes).public());
+		if let Some(other) = seen.insert(id, seed) {
+			let make = |s: u64| {
+				let mut b = [0u8; 32];
+				b[..8].copy_from_slice(&s.to_le_bytes());
+				Actor { key: SecretKey::from_seed(&b), id, nonce: 0, enc: [5; 32] }
+			};
+			return (make(other), make(seed));
+		}
+	}
+	unreachable!("the search is unbounded")
+}
