@@ -1,1 +1,276 @@
-fn main() {}
+//! `emr-prover`: set up, prove and verify emr-chain batch proofs by hand.
+
+use clap::{Parser, Subcommand};
+use codec::{Decode, Encode};
+use emr_primitives::{
+	ops::{permission, purpose, scope, Cid, Operation, Role},
+	testing::{emergency, Actor},
+};
+use emr_prover::{
+	files::{BatchFile, ProofFile, VERSION},
+	groth16::{self, read_file, write_file},
+	store::Store,
+	witness,
+};
+use rand_core::SeedableRng;
+use std::{
+	path::{Path, PathBuf},
+	process::ExitCode,
+	time::Instant,
+};
+
+#[derive(Parser)]
+#[command(name = "emr-prover", version, about = "emr-chain batch prover (Groth16, BLS12-381)")]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Circuit-specific setup: writes proving and verifying keys and prints their fingerprints.
+	Setup {
+		/// Operations per batch (slots of the circuit).
+		#[arg(long)]
+		batch_size: usize,
+		/// Output directory.
+		#[arg(long)]
+		out: PathBuf,
+		/// 32-byte hex seed for a reproducible (insecure!) setup; default: OS randomness.
+		#[arg(long)]
+		seed: Option<String>,
+	},
+	/// Writes an example batch (the emr-chain story: admissions, a patient, consent, records,
+	/// access, emergency, a claim).
+	ExampleBatch {
+		/// Output file.
+		#[arg(long)]
+		out: PathBuf,
+		/// Batch number.
+		#[arg(long, default_value_t = 1)]
+		number: u64,
+	},
+	/// Proves a batch file against the state directory and advances the state.
+	Prove {
+		/// Key directory written by `setup`.
+		#[arg(long)]
+		keys: PathBuf,
+		/// State directory (created if missing).
+		#[arg(long)]
+		state: PathBuf,
+		/// Batch file.
+		#[arg(long)]
+		batch: PathBuf,
+		/// Proof file to write.
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// Verifies a proof file.
+	Verify {
+		/// Key directory written by `setup`.
+		#[arg(long)]
+		keys: PathBuf,
+		/// Proof file.
+		#[arg(long)]
+		proof: PathBuf,
+	},
+}
+
+type Res<T> = Result<T, String>;
+
+fn manifest_value(keys: &Path, name: &str) -> Res<String> {
+	let path = keys.join("manifest.txt");
+	let text = String::from_utf8(read_file(&path).map_err(|e| e.to_string())?)
+		.map_err(|_| format!("{} is not text", path.display()))?;
+	let prefix = format!("{name} = ");
+	text.lines()
+		.find_map(|l| l.strip_prefix(prefix.as_str()))
+		.map(|v| v.trim().to_string())
+		.ok_or_else(|| format!("{}: no {name} line", path.display()))
+}
+
+fn batch_size(keys: &Path) -> Res<usize> {
+	manifest_value(keys, "batch_size")?
+		.parse()
+		.map_err(|_| format!("{}: batch_size is not a number", keys.join("manifest.txt").display()))
+}
+
+fn run(cli: Cli) -> Res<()> {
+	match cli.command {
+		Command::Setup { batch_size, out, seed } => {
+			if batch_size == 0 {
+				return Err("--batch-size must be at least 1".into());
+			}
+			std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+			let mut rng = match seed {
+				Some(hex_seed) => {
+					let bytes = hex::decode(hex_seed.trim_start_matches("0x"))
+						.map_err(|e| format!("--seed is not hex: {e}"))?;
+					let seed: [u8; 32] =
+						bytes.try_into().map_err(|_| "--seed must be 32 bytes".to_string())?;
+					eprintln!("warning: a seeded setup is reproducible and therefore insecure");
+					rand_chacha::ChaCha20Rng::from_seed(seed)
+				},
+				None => rand_chacha::ChaCha20Rng::from_entropy(),
+			};
+			eprintln!("setting up a circuit of {batch_size} slots …");
+			let t = Instant::now();
+			let (pk, vk) = groth16::setup(batch_size, &mut rng).map_err(|e| e.to_string())?;
+			let pk_bytes = groth16::to_bytes_uncompressed(&pk);
+			let vk_bytes = groth16::to_bytes(&vk);
+			write_file(&out.join("proving.key"), &pk_bytes).map_err(|e| e.to_string())?;
+			write_file(&out.join("verifying.key"), &vk_bytes).map_err(|e| e.to_string())?;
+			let manifest = format!(
+				"batch_size = {batch_size}\nproving_key = {}\nverifying_key = {}\n",
+				groth16::fingerprint(&pk_bytes),
+				groth16::fingerprint(&vk_bytes)
+			);
+			write_file(&out.join("manifest.txt"), manifest.as_bytes())
+				.map_err(|e| e.to_string())?;
+			println!("setup done in {:.1} s", t.elapsed().as_secs_f64());
+			print!("{manifest}");
+			println!(
+				"proving key {} bytes, verifying key {} bytes",
+				pk_bytes.len(),
+				vk_bytes.len()
+			);
+			Ok(())
+		},
+		Command::ExampleBatch { out, number } => {
+			let file = BatchFile { version: VERSION, number, entries: example_entries() };
+			write_file(&out, &file.encode()).map_err(|e| e.to_string())?;
+			println!("{} entries written to {}", file.entries.len(), out.display());
+			Ok(())
+		},
+		Command::Prove { keys, state, batch, out } => {
+			let slots = batch_size(&keys)?;
+			let file = BatchFile::decode(&mut &read_file(&batch).map_err(|e| e.to_string())?[..])
+				.map_err(|e| format!("{}: not a batch file: {e}", batch.display()))?;
+			if file.version != VERSION {
+				return Err(format!("{}: batch file version {}", batch.display(), file.version));
+			}
+			std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
+			let mut store =
+				Store::open(state.join("state.redb")).map_err(|e| format!("state: {e}"))?;
+			if let Some(done) = store.committed_batch() {
+				if file.number <= done {
+					return Err(format!(
+						"batch {} is already applied to this state (last batch {done})",
+						file.number
+					));
+				}
+			}
+			eprintln!("reading the proving key …");
+			let t = Instant::now();
+			let expected = manifest_value(&keys, "proving_key")?;
+			let pk = groth16::read_proving_key(
+				&read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?,
+				&expected,
+			)
+			.map_err(|e| e.to_string())?;
+			eprintln!("proving key read and checked in {:.1} s", t.elapsed().as_secs_f64());
+			let t = Instant::now();
+			let (w, public, _) = witness::build(&mut store, file.number, &file.entries, slots)
+				.map_err(|e| e.to_string())?;
+			store.check().map_err(|e| format!("state: {e}"))?;
+			eprintln!("witness built in {:.1} s", t.elapsed().as_secs_f64());
+			eprintln!(
+				"proving batch {} ({} entries, {slots} slots) …",
+				file.number,
+				file.entries.len()
+			);
+			let t = Instant::now();
+			let proof =
+				groth16::prove(&pk, w, public, &mut rand_chacha::ChaCha20Rng::from_entropy())
+					.map_err(|e| e.to_string())?;
+			println!("proved in {:.1} s", t.elapsed().as_secs_f64());
+			let pf = ProofFile::new(&public, groth16::to_bytes(&proof));
+			write_file(&out, &pf.encode()).map_err(|e| e.to_string())?;
+			store.commit(file.number).map_err(|e| format!("state: {e}"))?;
+			println!("old root   {}", hex::encode(pf.roots[0]));
+			println!("new root   {}", hex::encode(pf.roots[1]));
+			println!("commitment {}", hex::encode(pf.roots[2]));
+			println!("proof written to {}", out.display());
+			Ok(())
+		},
+		Command::Verify { keys, proof } => {
+			let vk = groth16::from_bytes(
+				"verifying key",
+				&read_file(&keys.join("verifying.key")).map_err(|e| e.to_string())?,
+			)
+			.map_err(|e| e.to_string())?;
+			let pf = ProofFile::decode(&mut &read_file(&proof).map_err(|e| e.to_string())?[..])
+				.map_err(|e| format!("{}: not a proof file: {e}", proof.display()))?;
+			let public = pf.public().ok_or("a root in the proof file is not a field element")?;
+			let p = groth16::from_bytes("proof", &pf.proof).map_err(|e| e.to_string())?;
+			let t = Instant::now();
+			let ok =
+				groth16::verify(&groth16::prepare(&vk), &public, &p).map_err(|e| e.to_string())?;
+			let ms = t.elapsed().as_secs_f64() * 1e3;
+			if ok {
+				println!("batch {}: proof VALID ({ms:.1} ms)", pf.batch);
+				Ok(())
+			} else {
+				Err(format!("batch {}: proof INVALID", pf.batch))
+			}
+		},
+	}
+}
+
+fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
+	let mut taken = vec![];
+	let mut next = |seed| {
+		let a = Actor::new(seed, &taken);
+		taken.push(a.id);
+		a
+	};
+	let mut hospital = next(1);
+	let insurer = next(2);
+	let mut patient = next(3);
+	let mut doctor = next(4);
+	let p = patient.id;
+	let mut e = vec![
+		hospital.admit(Role::Hospital, 1),
+		insurer.admit(Role::Insurer, 1),
+		patient.register(2),
+		hospital.sign(
+			Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
+			2,
+		),
+	];
+	e.push(patient.sign(
+		Operation::GrantConsent {
+			grantee: hospital.id,
+			permissions: permission::READ | permission::WRITE,
+			purposes: purpose::TREATMENT,
+			scope: scope::ALL,
+			expires_at: 100_000,
+		},
+		3,
+	));
+	e.push(doctor.sign(
+		Operation::AppendRecord {
+			patient: p,
+			grant: 0,
+			expected_version: 0,
+			index_head: Cid(b"bafkreiexampleindexhead".to_vec()),
+		},
+		4,
+	));
+	e.push(doctor.sign(
+		Operation::AccessRecord { patient: p, grant: 0, purpose: purpose::TREATMENT, scope: 1 },
+		4,
+	));
+	e.push(emergency(&mut doctor, &hospital, p, 1, 5));
+	e
+}
+
+fn main() -> ExitCode {
+	match run(Cli::parse()) {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(e) => {
+			eprintln!("error: {e}");
+			ExitCode::FAILURE
+		},
+	}
+}
