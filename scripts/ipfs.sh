@@ -36,7 +36,7 @@ install() {
 	flock 9
 	local want="ipfs@$JS_IPFS_VERSION mortice@$MORTICE_VERSION"
 	if [ -f "$CACHE/.installed" ] && [ "$(cat "$CACHE/.installed")" = "$want" ] && [ -f "$JSIPFS" ]; then
-		flock -u 9
+		exec 9>&-
 		return 0
 	fi
 	log "installing js-ipfs $JS_IPFS_VERSION into $CACHE (one-time, needs network access to npm)"
@@ -57,7 +57,7 @@ install() {
 	got=$(node -p "require('$CACHE/node_modules/mortice/package.json').version")
 	[ "$got" = "$MORTICE_VERSION" ] || die "mortice override not applied (found $got, want $MORTICE_VERSION)"
 	echo "$want" >"$CACHE/.installed"
-	flock -u 9
+	exec 9>&-
 }
 
 free_port() {
