@@ -209,7 +209,10 @@ impl Progress for Stderr {
 	}
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CliError + 'a {
+fn io_err<'a>(
+	action: &'static str,
+	path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> CliError + 'a {
 	move |source| CliError::Io { action, path: path.to_owned(), source }
 }
 
@@ -252,7 +255,8 @@ struct Context {
 impl Context {
 	fn passphrase(&self, confirm: bool) -> Result<Vec<u8>, CliError> {
 		if let Some(path) = &self.passphrase_file {
-			let text = fs::read_to_string(path).map_err(io_err("reading the passphrase file", path))?;
+			let text =
+				fs::read_to_string(path).map_err(io_err("reading the passphrase file", path))?;
 			return Ok(text.lines().next().unwrap_or_default().as_bytes().to_vec());
 		}
 		if let Some(p) = std::env::var_os("EMR_PASSPHRASE") {
@@ -261,7 +265,8 @@ impl Context {
 		let prompt = format!("passphrase for key set {:?}: ", self.cli_key);
 		let first = rpassword::prompt_password(prompt).map_err(|_| CliError::NoPassphrase)?;
 		if confirm {
-			let again = rpassword::prompt_password("repeat the passphrase: ").map_err(|_| CliError::NoPassphrase)?;
+			let again = rpassword::prompt_password("repeat the passphrase: ")
+				.map_err(|_| CliError::NoPassphrase)?;
 			if again != first {
 				return Err(CliError::PassphraseMismatch);
 			}
@@ -285,7 +290,9 @@ fn parse_reader(s: &str) -> Result<Reader, CliError> {
 			serde_json::from_str(&text).map_err(|_| CliError::Id(IdError::Reader(s.to_owned())))?;
 		let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
 		let key = v.get("encryption_x25519").and_then(|n| n.as_str()).unwrap_or_default();
-		return Ok(Reader::parse(&format!("{name}={key}")).map_err(|_| IdError::Reader(s.to_owned()))?);
+		return Ok(
+			Reader::parse(&format!("{name}={key}")).map_err(|_| IdError::Reader(s.to_owned()))?
+		);
 	}
 	Ok(Reader::parse(s)?)
 }
@@ -328,11 +335,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 	let store = match &cli.ipfs_api {
 		Some(url) => Store::Kubo(KuboClient::new(
 			url,
-			KuboConfig { timeout: Duration::from_secs(cli.ipfs_timeout.max(1)), ..KuboConfig::default() },
+			KuboConfig {
+				timeout: Duration::from_secs(cli.ipfs_timeout.max(1)),
+				..KuboConfig::default()
+			},
 		)?),
 		None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
 	};
-	let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CliError::Runtime)?;
+	let rt = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(CliError::Runtime)?;
 	rt.block_on(async_command(&ctx, store, cli.command))
 }
 
@@ -367,7 +380,11 @@ fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
 			match file {
 				Some(path) => {
 					fs::write(path, format!("{card}\n")).map_err(io_err("writing", path))?;
-					eprintln!("wrote the public key card of {:?} to {}", public.name, path.display());
+					eprintln!(
+						"wrote the public key card of {:?} to {}",
+						public.name,
+						path.display()
+					);
 				},
 				None => w(&mut out, card),
 			}
@@ -385,7 +402,9 @@ fn print_public(out: &mut impl Write, p: &crate::keys::PublicKeys, rollup: Optio
 	let _ = writeln!(
 		out,
 		"rollup key:      {}",
-		rollup.map(hex::encode).unwrap_or_else(|| format!("pending emr-primitives ({})", PendingRollupScheme::NAME))
+		rollup
+			.map(hex::encode)
+			.unwrap_or_else(|| format!("pending emr-primitives ({})", PendingRollupScheme::NAME))
 	);
 }
 
@@ -402,12 +421,17 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			let f = fs::File::open(&file).map_err(io_err("opening", &file))?;
 			let len = f.metadata().map_err(io_err("reading", &file))?.len();
 			let mut input = std::io::BufReader::new(f);
-			let r = client.put(&keys, &patient, &mut input, len, &media_type, &readers, &mut p).await?;
+			let r =
+				client.put(&keys, &patient, &mut input, len, &media_type, &readers, &mut p).await?;
 			let _ = writeln!(out, "record:      {}", r.record);
 			let _ = writeln!(out, "version:     {}", r.version);
 			let _ = writeln!(out, "cid:         {}", r.ciphertext);
 			let _ = writeln!(out, "sha256:      {}", hex::encode(r.content_hash));
-			let _ = writeln!(out, "readers:     {}", r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+			let _ = writeln!(
+				out,
+				"readers:     {}",
+				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+			);
 			let _ = writeln!(out, "index head:  {}", r.head);
 			Ok(())
 		},
@@ -427,8 +451,14 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			let _ = writeln!(out, "record:      {rref}");
 			let _ = writeln!(out, "version:     {}", r.version);
 			let _ = writeln!(out, "type:        {}", r.metadata.media_type);
-			let _ = writeln!(out, "size:        {} ({} bytes)", human_bytes(r.metadata.content_length), r.metadata.content_length);
-			let _ = writeln!(out, "sha256:      {} (verified)", hex::encode(r.metadata.content_hash));
+			let _ = writeln!(
+				out,
+				"size:        {} ({} bytes)",
+				human_bytes(r.metadata.content_length),
+				r.metadata.content_length
+			);
+			let _ =
+				writeln!(out, "sha256:      {} (verified)", hex::encode(r.metadata.content_hash));
 			let _ = writeln!(out, "written to:  {}", path.display());
 			Ok(())
 		},
@@ -437,26 +467,38 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			let reader = parse_reader(&with)?;
 			let keys = ctx.open_keys()?;
 			let r = client.share(&keys, &rref, &reader, &mut p).await?;
-			let _ = writeln!(out, "shared:      {} version {} with {}", r.record, r.version, reader);
+			let _ =
+				writeln!(out, "shared:      {} version {} with {}", r.record, r.version, reader);
 			let _ = writeln!(out, "index head:  {}", r.head);
 			Ok(())
 		},
 		Command::Record(RecordCmd::Rotate { id, remove }) => {
 			let rref: RecordRef = id.parse()?;
-			let remove = remove.iter().map(|r| parse_reader(r).map(|r| r.key)).collect::<Result<Vec<_>, _>>()?;
+			let remove = remove
+				.iter()
+				.map(|r| parse_reader(r).map(|r| r.key))
+				.collect::<Result<Vec<_>, _>>()?;
 			let keys = ctx.open_keys()?;
 			let r = client.rotate(&keys, &rref, &remove, &mut p).await?;
 			let _ = writeln!(out, "record:      {}", r.record);
 			let _ = writeln!(out, "version:     {}", r.version);
 			let _ = writeln!(out, "cid:         {}", r.ciphertext);
-			let _ = writeln!(out, "readers:     {}", r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+			let _ = writeln!(
+				out,
+				"readers:     {}",
+				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+			);
 			let _ = writeln!(out, "index head:  {}", r.head);
 			eprintln!("note: removed readers cannot open this version; they keep access to what they could already read (revocation cannot unread)");
 			Ok(())
 		},
 		Command::Store(StoreCmd::Add { file }) => {
 			let data = fs::read(&file).map_err(io_err("reading", &file))?;
-			p.step(&format!("storing {} in the {}", human_bytes(data.len() as u64), client.store.describe()));
+			p.step(&format!(
+				"storing {} in the {}",
+				human_bytes(data.len() as u64),
+				client.store.describe()
+			));
 			let cid = client.store.put(data.into()).await?;
 			let _ = writeln!(out, "{cid}");
 			Ok(())
@@ -466,7 +508,9 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			let data = client.store.get(&cid).await?;
 			match path {
 				Some(path) => fs::write(&path, &data).map_err(io_err("writing", &path))?,
-				None => out.write_all(&data).map_err(io_err("writing", Path::new("standard output")))?,
+				None => {
+					out.write_all(&data).map_err(io_err("writing", Path::new("standard output")))?
+				},
 			}
 			Ok(())
 		},
@@ -477,10 +521,17 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			let items = client.walk(&patient, head, &keys, &mut p).await?;
 			let visible = items.iter().filter(|i| matches!(i, WalkItem::Visible { .. })).count();
 			let head_cid = match items.first() {
-				Some(WalkItem::Visible { cid, .. }) | Some(WalkItem::Hidden { cid, .. }) => cid.to_string(),
+				Some(WalkItem::Visible { cid, .. }) | Some(WalkItem::Hidden { cid, .. }) => {
+					cid.to_string()
+				},
 				None => String::new(),
 			};
-			let _ = writeln!(out, "patient {patient}: {} entries, {visible} visible to {} (head {head_cid})", items.len(), keys.public.name);
+			let _ = writeln!(
+				out,
+				"patient {patient}: {} entries, {visible} visible to {} (head {head_cid})",
+				items.len(),
+				keys.public.name
+			);
 			for (i, item) in items.iter().enumerate() {
 				let n = items.len() - i;
 				match item {
@@ -490,12 +541,39 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 							EntryKind::Share => "share",
 							EntryKind::Rotate => "rotate",
 						};
-						let ct = Cid::try_from(m.ciphertext.as_slice()).map(|c| c.to_string()).unwrap_or_else(|_| "?".into());
+						let ct = Cid::try_from(m.ciphertext.as_slice())
+							.map(|c| c.to_string())
+							.unwrap_or_else(|_| "?".into());
 						let _ = writeln!(out, "#{n} {cid}");
-						let _ = writeln!(out, "    {kind} {patient}/{} version {}, {}, {}", envelope.record, m.version, m.media_type, human_bytes(m.content_length));
-						let _ = writeln!(out, "    by {} ({}) at {}", m.author.name, crate::keys::ss58(&m.author.account, crate::keys::SS58_PREFIX), format_time(m.time));
-						let _ = writeln!(out, "    ciphertext {ct}, sha256 {}", hex::encode(m.content_hash));
-						let _ = writeln!(out, "    readers: {}", m.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+						let _ = writeln!(
+							out,
+							"    {kind} {patient}/{} version {}, {}, {}",
+							envelope.record,
+							m.version,
+							m.media_type,
+							human_bytes(m.content_length)
+						);
+						let _ = writeln!(
+							out,
+							"    by {} ({}) at {}",
+							m.author.name,
+							crate::keys::ss58(&m.author.account, crate::keys::SS58_PREFIX),
+							format_time(m.time)
+						);
+						let _ = writeln!(
+							out,
+							"    ciphertext {ct}, sha256 {}",
+							hex::encode(m.content_hash)
+						);
+						let _ = writeln!(
+							out,
+							"    readers: {}",
+							m.readers
+								.iter()
+								.map(|r| r.name.as_str())
+								.collect::<Vec<_>>()
+								.join(", ")
+						);
 					},
 					WalkItem::Hidden { cid, record } => {
 						let _ = writeln!(out, "#{n} {cid}");

@@ -42,7 +42,7 @@ pub enum ClientError {
 	#[error("index entry {cid}: {source}")]
 	Index {
 		/// The entry.
-		cid: Cid,
+		cid: String,
 		/// What is wrong.
 		source: IndexError,
 	},
@@ -101,6 +101,7 @@ pub enum ClientError {
 
 /// One entry of a walked index, as the caller sees it.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // few per index; boxing buys nothing here
 pub enum WalkItem {
 	/// An entry the caller can read.
 	Visible {
@@ -172,6 +173,9 @@ impl Progress for Quiet {
 	fn step(&mut self, _: &str) {}
 }
 
+/// Readable versions of a record: version → (metadata, key, position of its newest entry).
+type Versions = HashMap<u32, (Metadata, SymmetricKey, usize)>;
+
 /// Client operations over a storage back end.
 pub struct Client<S> {
 	/// Where ciphertexts and index entries go.
@@ -188,7 +192,11 @@ fn self_reader(keys: &KeySet) -> Reader {
 }
 
 fn author(keys: &KeySet) -> Author {
-	Author { name: keys.public.name.clone(), account: keys.public.account, encryption: keys.public.encryption }
+	Author {
+		name: keys.public.name.clone(),
+		account: keys.public.account,
+		encryption: keys.public.encryption,
+	}
 }
 
 /// Human-readable byte count.
@@ -232,16 +240,27 @@ impl<S: Storage> Client<S> {
 	}
 
 	/// Replaces the head if it is still `expected` (atomic write: temp file + rename).
-	fn set_head(&self, patient: &PatientId, expected: Option<Cid>, new: &Cid) -> Result<(), ClientError> {
+	fn set_head(
+		&self,
+		patient: &PatientId,
+		expected: Option<Cid>,
+		new: &Cid,
+	) -> Result<(), ClientError> {
 		if self.head(patient)? != expected {
 			return Err(ClientError::ConcurrentUpdate(patient.clone()));
 		}
 		let path = self.head_path(patient);
 		let io = |action, source| ClientError::Io { action, path: path.clone(), source };
 		fs::create_dir_all(&self.heads_dir).map_err(|e| io("creating the directory of", e))?;
-		let tmp = self.heads_dir.join(format!(".{patient}.{}.{:x}", std::process::id(), rand::random::<u64>()));
+		let tmp = self.heads_dir.join(format!(
+			".{patient}.{}.{:x}",
+			std::process::id(),
+			rand::random::<u64>()
+		));
 		let mut f = fs::File::create(&tmp).map_err(|e| io("writing", e))?;
-		f.write_all(format!("{new}\n").as_bytes()).and_then(|_| f.sync_all()).map_err(|e| io("writing", e))?;
+		f.write_all(format!("{new}\n").as_bytes())
+			.and_then(|_| f.sync_all())
+			.map_err(|e| io("writing", e))?;
 		fs::rename(&tmp, &path).map_err(|e| io("writing", e))?;
 		Ok(())
 	}
@@ -274,7 +293,7 @@ impl<S: Storage> Client<S> {
 		while let Some(cid) = next {
 			if !seen.insert(cid) || items.len() >= MAX_INDEX_ENTRIES {
 				return Err(ClientError::Index {
-					cid,
+					cid: cid.to_string(),
 					source: IndexError::Malformed("the index loops or is too long".into()),
 				});
 			}
@@ -282,7 +301,7 @@ impl<S: Storage> Client<S> {
 				progress.step(&format!("read {} index entries", items.len() + 1));
 			}
 			let bytes = self.store.get(&cid).await?;
-			let err = |source| ClientError::Index { cid, source };
+			let err = |source| ClientError::Index { cid: cid.to_string(), source };
 			let env = Envelope::from_bytes(&bytes).map_err(err)?;
 			next = env.prev_cid().map_err(err)?;
 			match index::open_entry(patient, &env, &secret).map_err(err)? {
@@ -301,10 +320,12 @@ impl<S: Storage> Client<S> {
 			let WalkItem::Hidden { cid, record } = item else { continue };
 			let Some(candidates) = known.get(record) else { continue };
 			let bytes = self.store.get(cid).await?;
-			let env = Envelope::from_bytes(&bytes).map_err(|source| ClientError::Index { cid: *cid, source })?;
+			let env = Envelope::from_bytes(&bytes)
+				.map_err(|source| ClientError::Index { cid: cid.to_string(), source })?;
 			for key in candidates {
 				if let Ok(metadata) = index::open_with_key(patient, &env, key) {
-					*item = WalkItem::Visible { cid: *cid, envelope: env, metadata, key: key.clone() };
+					*item =
+						WalkItem::Visible { cid: *cid, envelope: env, metadata, key: key.clone() };
 					break;
 				}
 			}
@@ -321,8 +342,9 @@ impl<S: Storage> Client<S> {
 		key: &SymmetricKey,
 		keys: &KeySet,
 	) -> Result<Cid, ClientError> {
-		let env = index::seal_entry(patient, prev.as_ref(), record, metadata, key, keys, &mut OsRng)
-			.map_err(|source| ClientError::Index { cid: prev.unwrap_or_default(), source })?;
+		let env =
+			index::seal_entry(patient, prev.as_ref(), record, metadata, key, keys, &mut OsRng)
+				.map_err(|source| ClientError::Index { cid: "(new entry)".into(), source })?;
 		let cid = self.store.put(Bytes::from(env.to_bytes())).await?;
 		self.set_head(patient, prev, &cid)?;
 		Ok(cid)
@@ -347,9 +369,19 @@ impl<S: Storage> Client<S> {
 		let key = SymmetricKey::random(&mut OsRng);
 		let ctx = RecordContext { patient: record.patient.clone(), record: record.record, version };
 		progress.step(&format!("encrypting {}", human_bytes(len)));
-		let (ciphertext, content_hash) =
-			crypto::encrypt_record(&key, &ctx, &mut &mut *input, len, crypto::DEFAULT_CHUNK_SIZE, &mut OsRng)?;
-		progress.step(&format!("storing {} in the {}", human_bytes(ciphertext.len() as u64), self.store.describe()));
+		let (ciphertext, content_hash) = crypto::encrypt_record(
+			&key,
+			&ctx,
+			&mut &mut *input,
+			len,
+			crypto::DEFAULT_CHUNK_SIZE,
+			&mut OsRng,
+		)?;
+		progress.step(&format!(
+			"storing {} in the {}",
+			human_bytes(ciphertext.len() as u64),
+			self.store.describe()
+		));
 		let ct_cid = self.store.put(Bytes::from(ciphertext)).await?;
 		let metadata = Metadata {
 			kind,
@@ -367,6 +399,7 @@ impl<S: Storage> Client<S> {
 		Ok(PutOutcome { record, version, ciphertext: ct_cid, content_hash, head, readers })
 	}
 
+	#[allow(clippy::too_many_arguments)]
 	/// `emr record put`: a new record (version 1) readable by the author and `readers`.
 	pub async fn put(
 		&self,
@@ -385,21 +418,21 @@ impl<S: Storage> Client<S> {
 			}
 		}
 		let record = RecordRef { patient: patient.clone(), record: RecordId::random() };
-		self.write_version(keys, record, 1, EntryKind::Put, input, len, media_type, all, progress).await
+		self.write_version(keys, record, 1, EntryKind::Put, input, len, media_type, all, progress)
+			.await
 	}
 
 	/// Versions of `record` the caller can read: version → (metadata, key, position of the newest
 	/// entry), plus the positions of unreadable entries of the record.
-	fn readable_versions(
-		items: &[WalkItem],
-		record: &RecordId,
-	) -> (HashMap<u32, (Metadata, SymmetricKey, usize)>, Vec<usize>) {
-		let mut versions: HashMap<u32, (Metadata, SymmetricKey, usize)> = HashMap::new();
+	fn readable_versions(items: &[WalkItem], record: &RecordId) -> (Versions, Vec<usize>) {
+		let mut versions: Versions = HashMap::new();
 		let mut hidden = Vec::new();
 		for (pos, item) in items.iter().enumerate() {
 			match item {
 				WalkItem::Visible { envelope, metadata, key, .. } if envelope.record == *record => {
-					versions.entry(metadata.version).or_insert_with(|| (metadata.clone(), key.clone(), pos));
+					versions
+						.entry(metadata.version)
+						.or_insert_with(|| (metadata.clone(), key.clone(), pos));
 				},
 				WalkItem::Hidden { record: r, .. } if r == record => hidden.push(pos),
 				_ => {},
@@ -419,7 +452,10 @@ impl<S: Storage> Client<S> {
 			return Err(if hidden.is_empty() {
 				ClientError::RecordNotFound(rref.clone())
 			} else {
-				ClientError::NotSharedWithYou { record: rref.clone(), reader: keys.public.name.clone() }
+				ClientError::NotSharedWithYou {
+					record: rref.clone(),
+					reader: keys.public.name.clone(),
+				}
 			});
 		}
 		let chosen = match version {
@@ -428,7 +464,11 @@ impl<S: Storage> Client<S> {
 				readable.sort();
 				ClientError::VersionNotShared { record: rref.clone(), version: v, readable }
 			})?,
-			None => versions.values().max_by_key(|(m, _, _)| m.version).cloned().ok_or_else(|| ClientError::RecordNotFound(rref.clone()))?,
+			None => versions
+				.values()
+				.max_by_key(|(m, _, _)| m.version)
+				.cloned()
+				.ok_or_else(|| ClientError::RecordNotFound(rref.clone()))?,
 		};
 		let newer_hidden = hidden.iter().filter(|&&p| p < chosen.2).count();
 		Ok((chosen.0, chosen.1, newer_hidden))
@@ -443,14 +483,23 @@ impl<S: Storage> Client<S> {
 		out: &mut dyn Write,
 		progress: &mut dyn Progress,
 	) -> Result<(), ClientError> {
-		let ct_cid = Cid::try_from(metadata.ciphertext.as_slice()).map_err(|e| ClientError::Index {
-			cid: Cid::default(),
-			source: IndexError::Malformed(format!("bad ciphertext CID: {e}")),
-		})?;
-		progress.step(&format!("fetching {} from the {}", human_bytes(metadata.content_length), self.store.describe()));
+		let ct_cid =
+			Cid::try_from(metadata.ciphertext.as_slice()).map_err(|e| ClientError::Index {
+				cid: "(record metadata)".into(),
+				source: IndexError::Malformed(format!("bad ciphertext CID: {e}")),
+			})?;
+		progress.step(&format!(
+			"fetching {} from the {}",
+			human_bytes(metadata.content_length),
+			self.store.describe()
+		));
 		let ciphertext = self.store.get(&ct_cid).await?;
 		progress.step("decrypting");
-		let ctx = RecordContext { patient: rref.patient.clone(), record: rref.record, version: metadata.version };
+		let ctx = RecordContext {
+			patient: rref.patient.clone(),
+			record: rref.record,
+			version: metadata.version,
+		};
 		let hash = crypto::decrypt_record(key, &ctx, &ciphertext, &mut &mut *out)?;
 		if hash != metadata.content_hash {
 			return Err(ClientError::ContentHashMismatch(rref.clone()));
@@ -486,7 +535,8 @@ impl<S: Storage> Client<S> {
 		progress: &mut dyn Progress,
 	) -> Result<GetOutcome, ClientError> {
 		let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-		let tmp = dir.join(format!(".emr-get.{}.{:x}.tmp", std::process::id(), rand::random::<u64>()));
+		let tmp =
+			dir.join(format!(".emr-get.{}.{:x}.tmp", std::process::id(), rand::random::<u64>()));
 		let io = |action, source| ClientError::Io { action, path: path.to_owned(), source };
 		let file = fs::File::create(&tmp).map_err(|e| io("creating a temporary file for", e))?;
 		let mut w = std::io::BufWriter::new(file);

@@ -111,7 +111,9 @@ pub enum RecordError {
 	#[error("this is not an emr encrypted record (bad magic bytes)")]
 	NotARecord,
 	/// Written by a newer client.
-	#[error("encrypted record format version {0} is not supported by this client (it reads version 1)")]
+	#[error(
+		"encrypted record format version {0} is not supported by this client (it reads version 1)"
+	)]
 	UnsupportedVersion(u8),
 	/// The header is inconsistent.
 	#[error("the encrypted record header is invalid: {0}")]
@@ -125,7 +127,9 @@ pub enum RecordError {
 		actual: u64,
 	},
 	/// The file is longer than its header says.
-	#[error("the encrypted record has {actual} bytes, {expected} expected: extra data was appended")]
+	#[error(
+		"the encrypted record has {actual} bytes, {expected} expected: extra data was appended"
+	)]
 	TrailingData {
 		/// Length the header implies.
 		expected: u64,
@@ -288,7 +292,11 @@ pub fn encrypt_record(
 		})?;
 		hasher.update(&out[start..]);
 		let tag = cipher
-			.encrypt_in_place_detached(&chunk_nonce(&nonce_prefix, i, i + 1 == chunks), &aad, &mut out[start..])
+			.encrypt_in_place_detached(
+				&chunk_nonce(&nonce_prefix, i, i + 1 == chunks),
+				&aad,
+				&mut out[start..],
+			)
 			.map_err(|_| RecordError::BadHeader("chunk too large for the cipher"))?;
 		out.extend_from_slice(&tag);
 		remaining -= this as u64;
@@ -582,11 +590,11 @@ mod tests {
 	fn input_must_match_length() {
 		let key = SymmetricKey::random(&mut OsRng);
 		let data = [1u8; 10];
-		let err =
-			encrypt_record(&key, &ctx(1), &mut &data[..], 11, DEFAULT_CHUNK_SIZE, &mut OsRng).unwrap_err();
+		let err = encrypt_record(&key, &ctx(1), &mut &data[..], 11, DEFAULT_CHUNK_SIZE, &mut OsRng)
+			.unwrap_err();
 		assert!(matches!(err, RecordError::InputChanged { expected: 11 }));
-		let err =
-			encrypt_record(&key, &ctx(1), &mut &data[..], 9, DEFAULT_CHUNK_SIZE, &mut OsRng).unwrap_err();
+		let err = encrypt_record(&key, &ctx(1), &mut &data[..], 9, DEFAULT_CHUNK_SIZE, &mut OsRng)
+			.unwrap_err();
 		assert!(matches!(err, RecordError::InputChanged { expected: 9 }));
 	}
 

@@ -16,7 +16,9 @@ use codec::{Decode, Encode};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdError {
 	/// Bad patient id.
-	#[error("invalid patient id {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'")]
+	#[error(
+		"invalid patient id {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+	)]
 	Patient(String),
 	/// Bad record reference.
 	#[error("invalid record id {0:?}: expected <patient>/<32 hex digits>, as printed by `emr record put`")]
@@ -33,10 +35,11 @@ pub struct PatientId(String);
 impl PatientId {
 	/// Validates a patient id.
 	pub fn new(s: &str) -> Result<Self, IdError> {
-		let ok = !s.is_empty() &&
-			s.len() <= 64 &&
-			s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') &&
-			s != "." && s != "..";
+		let ok = !s.is_empty()
+			&& s.len() <= 64
+			&& s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+			&& s != "."
+			&& s != "..";
 		if ok {
 			Ok(Self(s.to_owned()))
 		} else {

@@ -175,7 +175,9 @@ impl Envelope {
 	pub fn prev_cid(&self) -> Result<Option<Cid>, IndexError> {
 		self.prev
 			.as_deref()
-			.map(|b| Cid::try_from(b).map_err(|e| IndexError::Malformed(format!("bad prev CID: {e}"))))
+			.map(|b| {
+				Cid::try_from(b).map_err(|e| IndexError::Malformed(format!("bad prev CID: {e}")))
+			})
 			.transpose()
 	}
 
@@ -237,11 +239,15 @@ pub fn seal_entry(
 	}
 	let mut nonce = [0u8; 24];
 	rng.fill_bytes(&mut nonce);
-	let mut env = Envelope { prev: prev.map(Cid::to_bytes), record, nonce, wraps, sealed: Vec::new() };
+	let mut env =
+		Envelope { prev: prev.map(Cid::to_bytes), record, nonce, wraps, sealed: Vec::new() };
 	let signature = author.sign(&signing_payload(patient, &env, metadata));
 	let plain = SignedMetadata { metadata: metadata.clone(), signature }.encode();
 	env.sealed = XChaCha20Poly1305::new((&metadata_key(record_key).0).into())
-		.encrypt(XNonce::from_slice(&env.nonce), Payload { msg: &plain, aad: &metadata_aad(patient, &env) })
+		.encrypt(
+			XNonce::from_slice(&env.nonce),
+			Payload { msg: &plain, aad: &metadata_aad(patient, &env) },
+		)
 		.map_err(|_| IndexError::TooLarge("metadata"))?;
 	Ok(env)
 }
@@ -254,11 +260,14 @@ pub fn open_with_key(
 	record_key: &SymmetricKey,
 ) -> Result<Metadata, IndexError> {
 	let plain = XChaCha20Poly1305::new((&metadata_key(record_key).0).into())
-		.decrypt(XNonce::from_slice(&env.nonce), Payload { msg: &env.sealed, aad: &metadata_aad(patient, env) })
+		.decrypt(
+			XNonce::from_slice(&env.nonce),
+			Payload { msg: &env.sealed, aad: &metadata_aad(patient, env) },
+		)
 		.map_err(|_| IndexError::Damaged("the sealed metadata does not open with this key"))?;
 	let mut rest = &plain[..];
-	let signed =
-		SignedMetadata::decode(&mut rest).map_err(|e| IndexError::Malformed(format!("metadata: {e}")))?;
+	let signed = SignedMetadata::decode(&mut rest)
+		.map_err(|e| IndexError::Malformed(format!("metadata: {e}")))?;
 	if !rest.is_empty() {
 		return Err(IndexError::Malformed("trailing bytes after the metadata".into()));
 	}
@@ -307,7 +316,11 @@ mod tests {
 			content_hash: [5; 32],
 			content_length: 1,
 			media_type: "Observation".into(),
-			author: Author { name: "dr-a".into(), account: a.public.account, encryption: a.public.encryption },
+			author: Author {
+				name: "dr-a".into(),
+				account: a.public.account,
+				encryption: a.public.encryption,
+			},
 			time: 1_700_000_000,
 			readers,
 		}
@@ -334,15 +347,22 @@ mod tests {
 		assert_eq!(open_entry(&p, &env, &eve.encryption_secret()).unwrap(), None);
 		// Moved to another patient's index: the wraps and metadata no longer open.
 		let other = PatientId::new("p2").unwrap();
-		assert!(matches!(open_entry(&other, &env, &bob.encryption_secret()), Err(IndexError::Damaged(_))));
+		assert!(matches!(
+			open_entry(&other, &env, &bob.encryption_secret()),
+			Err(IndexError::Damaged(_))
+		));
 		// Changed prev link: detected.
 		let mut moved = env.clone();
 		moved.prev = Some(crate::storage::unixfs::cid_of(b"y").to_bytes());
-		assert!(matches!(open_entry(&p, &moved, &bob.encryption_secret()), Err(IndexError::Damaged(_))));
+		assert!(matches!(
+			open_entry(&p, &moved, &bob.encryption_secret()),
+			Err(IndexError::Damaged(_))
+		));
 		// A reader (who knows the key) cannot forge an entry in the author's name.
 		let mut forged_meta = m.clone();
 		forged_meta.media_type = "Forged".into();
-		let forged = seal_entry(&p, None, RecordId([1; 16]), &forged_meta, &key, &bob, &mut rng).unwrap();
+		let forged =
+			seal_entry(&p, None, RecordId([1; 16]), &forged_meta, &key, &bob, &mut rng).unwrap();
 		let mut signed = SignedMetadata::decode(
 			&mut &XChaCha20Poly1305::new((&metadata_key(&key).0).into())
 				.decrypt(
@@ -369,7 +389,13 @@ mod tests {
 		assert_eq!(Envelope::from_bytes(b"EMRI\x02"), Err(IndexError::UnsupportedVersion(2)));
 		assert!(matches!(Envelope::from_bytes(b"EMRI"), Err(IndexError::Malformed(_))));
 		assert!(matches!(Envelope::from_bytes(b"EMRI\x01\x00"), Err(IndexError::Malformed(_))));
-		let env = Envelope { prev: None, record: RecordId([0; 16]), nonce: [0; 24], wraps: vec![], sealed: vec![] };
+		let env = Envelope {
+			prev: None,
+			record: RecordId([0; 16]),
+			nonce: [0; 24],
+			wraps: vec![],
+			sealed: vec![],
+		};
 		let mut bytes = env.to_bytes();
 		assert_eq!(Envelope::from_bytes(&bytes), Ok(env));
 		bytes.push(0);
@@ -411,19 +437,31 @@ mod tests {
 			any::<u64>(),
 			proptest::collection::vec((".{0,10}", any::<[u8; 32]>()), 0..4),
 		)
-			.prop_map(|(kind, version, ciphertext, content_hash, content_length, media_type, a, time, r)| {
-				Metadata {
+			.prop_map(
+				|(
 					kind,
 					version,
 					ciphertext,
 					content_hash,
 					content_length,
 					media_type,
-					author: Author { name: a.0, account: a.1, encryption: a.2 },
+					a,
 					time,
-					readers: r.into_iter().map(|(name, key)| Reader { name, key }).collect(),
-				}
-			})
+					r,
+				)| {
+					Metadata {
+						kind,
+						version,
+						ciphertext,
+						content_hash,
+						content_length,
+						media_type,
+						author: Author { name: a.0, account: a.1, encryption: a.2 },
+						time,
+						readers: r.into_iter().map(|(name, key)| Reader { name, key }).collect(),
+					}
+				},
+			)
 	}
 
 	proptest! {

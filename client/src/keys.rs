@@ -153,7 +153,9 @@ pub enum KeystoreError {
 		reason: String,
 	},
 	/// Bad key set name.
-	#[error("invalid key set name {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'")]
+	#[error(
+		"invalid key set name {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+	)]
 	BadName(String),
 	/// Empty passphrase.
 	#[error("the passphrase is empty")]
@@ -181,7 +183,11 @@ struct FileHeader {
 	public: PublicKeys,
 }
 
-fn derive_key(passphrase: &[u8], salt: &[u8; 16], p: &KdfParams) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
+fn derive_key(
+	passphrase: &[u8],
+	salt: &[u8; 16],
+	p: &KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
 	let params = argon2::Params::new(p.m_cost_kib, p.t_cost, p.p_cost, Some(32))
 		.map_err(|e| KeystoreError::Kdf(e.to_string()))?;
 	let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -228,7 +234,8 @@ impl KeySet {
 
 	/// A fresh key set from the operating system's RNG.
 	pub fn generate(name: &str) -> Self {
-		let mut s = Secrets { account_seed: [0; 32], rollup_seed: [0; 32], encryption_secret: [0; 32] };
+		let mut s =
+			Secrets { account_seed: [0; 32], rollup_seed: [0; 32], encryption_secret: [0; 32] };
 		OsRng.fill_bytes(&mut s.account_seed);
 		OsRng.fill_bytes(&mut s.rollup_seed);
 		OsRng.fill_bytes(&mut s.encryption_secret);
@@ -236,7 +243,12 @@ impl KeySet {
 	}
 
 	/// A key set from fixed seeds (test vectors).
-	pub fn from_seeds(name: &str, account: [u8; 32], rollup: [u8; 32], encryption: [u8; 32]) -> Self {
+	pub fn from_seeds(
+		name: &str,
+		account: [u8; 32],
+		rollup: [u8; 32],
+		encryption: [u8; 32],
+	) -> Self {
 		Self::from_secrets(
 			name,
 			Secrets { account_seed: account, rollup_seed: rollup, encryption_secret: encryption },
@@ -267,7 +279,9 @@ pub struct Keystore {
 }
 
 fn check_name(name: &str) -> Result<(), KeystoreError> {
-	crate::ids::PatientId::new(name).map(|_| ()).map_err(|_| KeystoreError::BadName(name.to_owned()))
+	crate::ids::PatientId::new(name)
+		.map(|_| ())
+		.map_err(|_| KeystoreError::BadName(name.to_owned()))
 }
 
 impl Keystore {
@@ -319,10 +333,9 @@ impl Keystore {
 		let _ = fs::remove_file(&tmp);
 		match linked {
 			Ok(()) => Ok(path),
-			Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(KeystoreError::Exists {
-				name: keys.public.name.clone(),
-				dir: self.dir.clone(),
-			}),
+			Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+				Err(KeystoreError::Exists { name: keys.public.name.clone(), dir: self.dir.clone() })
+			},
 			Err(e) => Err(io("writing", e)),
 		}
 	}
@@ -362,7 +375,9 @@ impl Keystore {
 		};
 		let mut names: Vec<String> = rd
 			.filter_map(|e| e.ok())
-			.filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".key")).map(str::to_owned))
+			.filter_map(|e| {
+				e.file_name().to_str().and_then(|n| n.strip_suffix(".key")).map(str::to_owned)
+			})
 			.filter(|n| check_name(n).is_ok())
 			.collect();
 		names.sort();
@@ -392,7 +407,8 @@ pub fn seal_file(
 }
 
 fn parse_file(path: &Path, bytes: &[u8]) -> Result<(FileHeader, usize), KeystoreError> {
-	let bad = |reason: &str| KeystoreError::BadFile { path: path.to_owned(), reason: reason.into() };
+	let bad =
+		|reason: &str| KeystoreError::BadFile { path: path.to_owned(), reason: reason.into() };
 	if bytes.len() < 5 || bytes[..4] != KEYSTORE_MAGIC {
 		return Err(bad("missing EMRK magic"));
 	}
@@ -408,7 +424,8 @@ fn parse_file(path: &Path, bytes: &[u8]) -> Result<(FileHeader, usize), Keystore
 pub fn open_file(path: &Path, bytes: &[u8], passphrase: &[u8]) -> Result<KeySet, KeystoreError> {
 	let (header, at) = parse_file(path, bytes)?;
 	// Refuse absurd parameters from a tampered file before spending memory on them.
-	if header.kdf.m_cost_kib > 4 * 1024 * 1024 || header.kdf.t_cost > 100 || header.kdf.p_cost > 64 {
+	if header.kdf.m_cost_kib > 4 * 1024 * 1024 || header.kdf.t_cost > 100 || header.kdf.p_cost > 64
+	{
 		return Err(KeystoreError::BadFile {
 			path: path.to_owned(),
 			reason: "unreasonable key derivation parameters".into(),
@@ -417,7 +434,10 @@ pub fn open_file(path: &Path, bytes: &[u8], passphrase: &[u8]) -> Result<KeySet,
 	let key = derive_key(passphrase, &header.salt, &header.kdf)?;
 	let plain = Zeroizing::new(
 		XChaCha20Poly1305::new(key.as_ref().into())
-			.decrypt(XNonce::from_slice(&header.nonce), Payload { msg: &bytes[at..], aad: &bytes[..at] })
+			.decrypt(
+				XNonce::from_slice(&header.nonce),
+				Payload { msg: &bytes[at..], aad: &bytes[..at] },
+			)
 			.map_err(|_| KeystoreError::WrongPassphrase(path.to_owned()))?,
 	);
 	let secrets = Secrets::decode(&mut &plain[..]).map_err(|_| KeystoreError::BadFile {

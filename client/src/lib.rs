@@ -8,6 +8,9 @@
 //! * [`client`] — the operations behind the CLI;
 //! * [`cli`] — the `emr` command line.
 
+// Tests may unwrap; library code may not (workspace lint `clippy::unwrap_used`).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod cli;
 pub mod client;
 pub mod crypto;

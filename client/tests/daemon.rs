@@ -1,6 +1,7 @@
 //! Against a real js-ipfs daemon (npm `ipfs@0.66.1`, started by `scripts/ipfs.sh`): the embedded
 //! store and the daemon agree on CIDs; put/get/pin through the Kubo RPC client; records and the
 //! `emr` binary through the daemon.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -25,15 +26,7 @@ async fn embedded_and_daemon_agree_on_cids() {
 	let dir = tempfile::tempdir().unwrap();
 	let embedded = EmbeddedStore::open(dir.path()).unwrap();
 	const K: usize = 1024;
-	let sizes = [
-		0,
-		1,
-		256 * K,
-		256 * K + 1,
-		174 * 256 * K,
-		174 * 256 * K + 1,
-		50 * K * K,
-	];
+	let sizes = [0, 1, 256 * K, 256 * K + 1, 174 * 256 * K, 174 * 256 * K + 1, 50 * K * K];
 	for (i, &len) in sizes.iter().enumerate() {
 		let bytes = data(len, i as u64);
 		let local = unixfs::cid_of(&bytes);
@@ -41,7 +34,10 @@ async fn embedded_and_daemon_agree_on_cids() {
 		assert_eq!(from_daemon, local, "CID mismatch for {len} bytes");
 		assert_eq!(embedded.put(Bytes::from(bytes.clone())).await.unwrap(), local);
 		// The root block has the same size on both sides (block/stat).
-		assert_eq!(kubo.block_size(&local).await.unwrap(), embedded.block_size(&local).await.unwrap());
+		assert_eq!(
+			kubo.block_size(&local).await.unwrap(),
+			embedded.block_size(&local).await.unwrap()
+		);
 		let back = kubo.get(&local).await.expect("cat");
 		assert!(back == bytes, "cat returned other bytes for {len}");
 		println!("{len} bytes: {local}");
@@ -69,7 +65,10 @@ async fn records_through_the_daemon() {
 	let p = PatientId::new("patient-d").unwrap();
 	for len in [0usize, 1, (1 << 20) + 1] {
 		let bytes = data(len, 7);
-		let r = client.put(&alice, &p, &mut bytes.as_slice(), len as u64, "Observation", &[], &mut Quiet).await.unwrap();
+		let r = client
+			.put(&alice, &p, &mut bytes.as_slice(), len as u64, "Observation", &[], &mut Quiet)
+			.await
+			.unwrap();
 		let mut out = Vec::new();
 		client.get(&alice, &r.record, None, None, &mut out, &mut Quiet).await.unwrap();
 		assert!(out == bytes);
@@ -89,21 +88,44 @@ fn cli_put_get_with_the_daemon() {
 	let input = d.join("scan.bin");
 	let bytes = data(700_000, 3);
 	std::fs::write(&input, &bytes).unwrap();
-	let put = emr_ok(d, "dr-a", &["--ipfs-api", &url, "record", "put", input.to_str().unwrap(), "--patient", "p-77", "--type", "ImagingStudy"]);
+	let put = emr_ok(
+		d,
+		"dr-a",
+		&[
+			"--ipfs-api",
+			&url,
+			"record",
+			"put",
+			input.to_str().unwrap(),
+			"--patient",
+			"p-77",
+			"--type",
+			"ImagingStudy",
+		],
+	);
 	let id = field(&put, "record");
 	let out = d.join("scan.out");
-	let got = emr_ok(d, "dr-a", &["--ipfs-api", &url, "record", "get", &id, "--out", out.to_str().unwrap()]);
+	let got = emr_ok(
+		d,
+		"dr-a",
+		&["--ipfs-api", &url, "record", "get", &id, "--out", out.to_str().unwrap()],
+	);
 	assert_eq!(field(&got, "type"), "ImagingStudy");
 	assert!(std::fs::read(&out).unwrap() == bytes);
 	// Nothing went to the embedded store.
 	let blocks = walk_count(&d.join("ipfs/blocks"));
 	assert_eq!(blocks, 0, "the daemon run must not write the embedded store");
 	// store add / cat through the daemon, CID equal to the embedded store's.
-	let cid_daemon = emr_ok(d, "dr-a", &["--ipfs-api", &url, "store", "add", input.to_str().unwrap()]);
+	let cid_daemon =
+		emr_ok(d, "dr-a", &["--ipfs-api", &url, "store", "add", input.to_str().unwrap()]);
 	let cid_embedded = emr_ok(d, "dr-a", &["store", "add", input.to_str().unwrap()]);
 	assert_eq!(cid_daemon.trim(), cid_embedded.trim());
 	let cat = d.join("cat.out");
-	emr_ok(d, "dr-a", &["--ipfs-api", &url, "store", "cat", cid_daemon.trim(), "--out", cat.to_str().unwrap()]);
+	emr_ok(
+		d,
+		"dr-a",
+		&["--ipfs-api", &url, "store", "cat", cid_daemon.trim(), "--out", cat.to_str().unwrap()],
+	);
 	assert!(std::fs::read(&cat).unwrap() == bytes);
 }
 

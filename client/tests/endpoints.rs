@@ -1,5 +1,6 @@
 //! Bad IPFS endpoints give clear errors within the timeout: a closed port, a listener that never
 //! answers, a stalled body, HTTP errors with the daemon's message, oversized answers.
+#![allow(clippy::unwrap_used)]
 
 use std::{
 	io::{Read, Write},
@@ -117,7 +118,8 @@ async fn http_error_carries_the_daemon_message() {
 #[tokio::test]
 async fn oversized_and_garbled_answers() {
 	let big = vec![b'a'; 5000];
-	let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", big.len()).into_bytes();
+	let mut answer =
+		format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", big.len()).into_bytes();
 	answer.extend_from_slice(&big);
 	let port = serve(answer, 1);
 	let err = client(port, Duration::from_secs(5)).cat(&unixfs::cid_of(b"x")).await.unwrap_err();
@@ -131,10 +133,13 @@ async fn oversized_and_garbled_answers() {
 
 	// Kubo's string Size and js-ipfs' number Size are both accepted by block/stat.
 	for size in ["\"262158\"", "262158"] {
-		let body = format!(r#"{{"Key":"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku","Size":{size}}}"#);
+		let body = format!(
+			r#"{{"Key":"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku","Size":{size}}}"#
+		);
 		let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
 		let port = serve(answer.into_bytes(), 1);
-		let n = client(port, Duration::from_secs(5)).block_size(&unixfs::cid_of(b"")).await.unwrap();
+		let n =
+			client(port, Duration::from_secs(5)).block_size(&unixfs::cid_of(b"")).await.unwrap();
 		assert_eq!(n, 262_158);
 	}
 
@@ -142,7 +147,8 @@ async fn oversized_and_garbled_answers() {
 	let body = "hello";
 	let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
 	let port = serve(answer.into_bytes(), 1);
-	let err = client(port, Duration::from_secs(5)).get(&unixfs::cid_of(b"other")).await.unwrap_err();
+	let err =
+		client(port, Duration::from_secs(5)).get(&unixfs::cid_of(b"other")).await.unwrap_err();
 	assert!(matches!(err, StorageError::Corrupt { .. }), "{err:?}");
 }
 
@@ -156,18 +162,33 @@ fn cli_reports_a_dead_daemon_in_words() {
 	let f = dir.path().join("f");
 	std::fs::write(&f, b"x").unwrap();
 	let out = std::process::Command::new(env!("CARGO_BIN_EXE_emr"))
-		.args(["--data-dir", dir.path().to_str().unwrap(), "--ipfs-api", &format!("http://127.0.0.1:{port}")])
+		.args([
+			"--data-dir",
+			dir.path().to_str().unwrap(),
+			"--ipfs-api",
+			&format!("http://127.0.0.1:{port}"),
+		])
 		.args(["store", "add", f.to_str().unwrap()])
 		.output()
 		.unwrap();
 	assert!(!out.status.success());
 	let err = String::from_utf8_lossy(&out.stderr);
-	assert!(err.contains(&format!("error: the IPFS daemon at http://127.0.0.1:{port} could not be reached")), "{err}");
+	assert!(
+		err.contains(&format!(
+			"error: the IPFS daemon at http://127.0.0.1:{port} could not be reached"
+		)),
+		"{err}"
+	);
 
 	let l = TcpListener::bind("127.0.0.1:0").unwrap();
 	let port = l.local_addr().unwrap().port();
 	let out = std::process::Command::new(env!("CARGO_BIN_EXE_emr"))
-		.args(["--data-dir", dir.path().to_str().unwrap(), "--ipfs-api", &format!("http://127.0.0.1:{port}")])
+		.args([
+			"--data-dir",
+			dir.path().to_str().unwrap(),
+			"--ipfs-api",
+			&format!("http://127.0.0.1:{port}"),
+		])
 		.args(["--ipfs-timeout", "1", "store", "cat", &unixfs::cid_of(b"x").to_string()])
 		.output()
 		.unwrap();

@@ -1,5 +1,6 @@
 //! Records with the embedded store: round trips of every size class, sharing, "not shared with
 //! you", rotation (revocation for new versions only), damaged storage, and the `emr` binary.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -49,15 +50,22 @@ async fn round_trips() {
 #[tokio::test]
 async fn share_and_not_shared() {
 	let (_dir, client) = setup();
-	let (alice, bob, carol) = (KeySet::generate("alice"), KeySet::generate("bob"), KeySet::generate("carol"));
+	let (alice, bob, carol) =
+		(KeySet::generate("alice"), KeySet::generate("bob"), KeySet::generate("carol"));
 	let p = PatientId::new("p-2").unwrap();
 	let bytes = b"Observation: heart rate 72".to_vec();
-	let r = client.put(&alice, &p, &mut bytes.as_slice(), bytes.len() as u64, "Observation", &[], &mut Quiet).await.unwrap();
-	let err = client.get(&bob, &r.record, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
+	let r = client
+		.put(&alice, &p, &mut bytes.as_slice(), bytes.len() as u64, "Observation", &[], &mut Quiet)
+		.await
+		.unwrap();
+	let err =
+		client.get(&bob, &r.record, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
 	assert!(matches!(err, ClientError::NotSharedWithYou { .. }), "{err}");
 	assert!(err.to_string().contains("was not shared with you"));
-	let other = emr_cli::ids::RecordRef { patient: p.clone(), record: emr_cli::ids::RecordId([0; 16]) };
-	let err = client.get(&alice, &other, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
+	let other =
+		emr_cli::ids::RecordRef { patient: p.clone(), record: emr_cli::ids::RecordId([0; 16]) };
+	let err =
+		client.get(&alice, &other, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
 	assert!(matches!(err, ClientError::RecordNotFound(_)), "{err}");
 
 	client.share(&alice, &r.record, &reader(&bob), &mut Quiet).await.unwrap();
@@ -77,11 +85,20 @@ async fn share_and_not_shared() {
 #[tokio::test]
 async fn rotate_revokes_new_versions_only() {
 	let (_dir, client) = setup();
-	let (alice, bob, carol) = (KeySet::generate("alice"), KeySet::generate("bob"), KeySet::generate("carol"));
+	let (alice, bob, carol) =
+		(KeySet::generate("alice"), KeySet::generate("bob"), KeySet::generate("carol"));
 	let p = PatientId::new("p-3").unwrap();
 	let v1 = b"version one".to_vec();
 	let r = client
-		.put(&alice, &p, &mut v1.as_slice(), v1.len() as u64, "Condition", &[reader(&bob), reader(&carol)], &mut Quiet)
+		.put(
+			&alice,
+			&p,
+			&mut v1.as_slice(),
+			v1.len() as u64,
+			"Condition",
+			&[reader(&bob), reader(&carol)],
+			&mut Quiet,
+		)
 		.await
 		.unwrap();
 	let rot = client.rotate(&alice, &r.record, &[bob.public.encryption], &mut Quiet).await.unwrap();
@@ -91,15 +108,22 @@ async fn rotate_revokes_new_versions_only() {
 	assert_eq!(names, ["alice", "carol"]);
 
 	// Bob cannot open version 2 ...
-	let err = client.get(&bob, &r.record, Some(2), None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
-	assert!(matches!(err, ClientError::VersionNotShared { version: 2, ref readable, .. } if readable == &[1]), "{err}");
+	let err =
+		client.get(&bob, &r.record, Some(2), None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
+	assert!(
+		matches!(err, ClientError::VersionNotShared { version: 2, ref readable, .. } if readable == &[1]),
+		"{err}"
+	);
 	// ... even with version 2's ciphertext and his version-1 key (the rotation's key is new).
 	let items = client.walk(&p, None, &bob, &mut Quiet).await.unwrap();
-	let WalkItem::Visible { key: old_key, .. } = items.iter().find(|i| matches!(i, WalkItem::Visible { .. })).unwrap() else {
+	let WalkItem::Visible { key: old_key, .. } =
+		items.iter().find(|i| matches!(i, WalkItem::Visible { .. })).unwrap()
+	else {
 		unreachable!()
 	};
 	let ct2 = client.store.get(&rot.ciphertext).await.unwrap();
-	let ctx2 = emr_cli::crypto::RecordContext { patient: p.clone(), record: r.record.record, version: 2 };
+	let ctx2 =
+		emr_cli::crypto::RecordContext { patient: p.clone(), record: r.record.record, version: 2 };
 	let err = emr_cli::crypto::decrypt_record(old_key, &ctx2, &ct2, &mut Vec::new()).unwrap_err();
 	assert!(matches!(err, RecordError::WrongKey));
 	// ... but revocation cannot unread: Bob still opens version 1, and his default `get` falls
@@ -124,17 +148,25 @@ async fn damaged_storage_is_reported() {
 	let alice = KeySet::generate("alice");
 	let p = PatientId::new("p-4").unwrap();
 	let bytes = data(100_000, 1);
-	let r = client.put(&alice, &p, &mut bytes.as_slice(), bytes.len() as u64, "Binary", &[], &mut Quiet).await.unwrap();
+	let r = client
+		.put(&alice, &p, &mut bytes.as_slice(), bytes.len() as u64, "Binary", &[], &mut Quiet)
+		.await
+		.unwrap();
 	// Flip a byte of the ciphertext block on disk.
 	let name = r.ciphertext.to_string();
-	let path = dir.path().join("ipfs/blocks").join(&name[name.len() - 3..name.len() - 1]).join(&name);
+	let path =
+		dir.path().join("ipfs/blocks").join(&name[name.len() - 3..name.len() - 1]).join(&name);
 	let mut block = std::fs::read(&path).unwrap();
 	block[500] ^= 1;
 	std::fs::write(&path, block).unwrap();
-	let err = client.get(&alice, &r.record, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
+	let err =
+		client.get(&alice, &r.record, None, None, &mut Vec::new(), &mut Quiet).await.unwrap_err();
 	assert!(matches!(err, ClientError::Storage(StorageError::Corrupt { .. })), "{err}");
 	// No head: a clear error.
-	let err = client.walk(&PatientId::new("nobody").unwrap(), None, &alice, &mut Quiet).await.unwrap_err();
+	let err = client
+		.walk(&PatientId::new("nobody").unwrap(), None, &alice, &mut Quiet)
+		.await
+		.unwrap_err();
 	assert!(matches!(err, ClientError::NoIndex { .. }), "{err}");
 }
 
@@ -161,7 +193,19 @@ fn cli_end_to_end_with_the_embedded_store() {
 	let input = d.join("report.json");
 	let bytes = br#"{"resourceType":"DiagnosticReport","status":"final"}"#.to_vec();
 	std::fs::write(&input, &bytes).unwrap();
-	let put = emr_ok(d, "dr-a", &["record", "put", input.to_str().unwrap(), "--patient", "p-9", "--type", "DiagnosticReport"]);
+	let put = emr_ok(
+		d,
+		"dr-a",
+		&[
+			"record",
+			"put",
+			input.to_str().unwrap(),
+			"--patient",
+			"p-9",
+			"--type",
+			"DiagnosticReport",
+		],
+	);
 	let id = field(&put, "record");
 	let head = field(&put, "index head");
 	let out = d.join("out.json");
@@ -174,7 +218,8 @@ fn cli_end_to_end_with_the_embedded_store() {
 
 	emr_ok(d, "dr-a", &["record", "share", &id, "--with", card.to_str().unwrap()]);
 	// `--head` with the old head: the share entry is not reachable from it, so Bob is refused.
-	let old = emr(d, "bob", &["record", "get", &id, "--out", out.to_str().unwrap(), "--head", &head]);
+	let old =
+		emr(d, "bob", &["record", "get", &id, "--out", out.to_str().unwrap(), "--head", &head]);
 	assert!(!old.status.success());
 	let got = emr_ok(d, "bob", &["record", "get", &id, "--out", out.to_str().unwrap()]);
 	assert_eq!(field(&got, "version"), "1");
@@ -187,12 +232,22 @@ fn cli_end_to_end_with_the_embedded_store() {
 	let rotated = emr_ok(d, "dr-a", &["record", "rotate", &id, "--remove", &bob_reader]);
 	assert_eq!(field(&rotated, "version"), "2");
 	assert_eq!(field(&rotated, "readers"), "dr-a");
-	let v2 = emr(d, "bob", &["record", "get", &id, "--version", "2", "--out", out.to_str().unwrap()]);
+	let v2 =
+		emr(d, "bob", &["record", "get", &id, "--version", "2", "--out", out.to_str().unwrap()]);
 	assert!(String::from_utf8_lossy(&v2.stderr).contains("version 2 of record"), "{v2:?}");
 
 	// Wrong passphrase: a clear error.
 	let wrong = std::process::Command::new(env!("CARGO_BIN_EXE_emr"))
-		.args(["--data-dir", d.to_str().unwrap(), "--key", "bob", "index", "show", "--patient", "p-9"])
+		.args([
+			"--data-dir",
+			d.to_str().unwrap(),
+			"--key",
+			"bob",
+			"index",
+			"show",
+			"--patient",
+			"p-9",
+		])
 		.env("EMR_PASSPHRASE", "not it")
 		.output()
 		.unwrap();

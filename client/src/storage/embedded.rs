@@ -102,18 +102,18 @@ impl EmbeddedStore {
 		let bytes = match fs::read(&path) {
 			Ok(b) => b,
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-				return Err(StorageError::NotFound { cid: *cid, dir: self.root.clone() })
+				return Err(StorageError::NotFound { cid: cid.to_string(), dir: self.root.clone() })
 			},
 			Err(e) => return Err(io_err("reading", &path)(e)),
 		};
 		match unixfs::verify_block(cid, &bytes) {
 			Some(true) => Ok(bytes),
 			Some(false) => Err(StorageError::Corrupt {
-				cid: *cid,
+				cid: cid.to_string(),
 				detail: format!("the block file {} was altered", path.display()),
 			}),
 			None => Err(StorageError::Unsupported {
-				cid: *cid,
+				cid: cid.to_string(),
 				detail: "only sha2-256 CIDs are stored here".into(),
 			}),
 		}
@@ -129,7 +129,7 @@ impl EmbeddedStore {
 	/// Pins `cid` (synchronous form of [`Storage::pin`]); the root block must be present.
 	pub fn pin_sync(&self, cid: &Cid) -> Result<(), StorageError> {
 		if !self.block_path(cid).exists() {
-			return Err(StorageError::NotFound { cid: *cid, dir: self.root.clone() });
+			return Err(StorageError::NotFound { cid: cid.to_string(), dir: self.root.clone() });
 		}
 		let pin = self.root.join("pins").join(cid.to_string());
 		if pin.exists() {
@@ -147,14 +147,17 @@ impl EmbeddedStore {
 
 	fn read_into(&self, cid: &Cid, out: &mut Vec<u8>, depth: u32) -> Result<(), StorageError> {
 		if depth > 64 {
-			return Err(StorageError::Unsupported { cid: *cid, detail: "DAG deeper than 64".into() });
+			return Err(StorageError::Unsupported {
+				cid: cid.to_string(),
+				detail: "DAG deeper than 64".into(),
+			});
 		}
 		let block = self.get_block(cid)?;
 		match cid.codec() {
 			unixfs::RAW => {
 				if out.len() as u64 + block.len() as u64 > MAX_FILE_SIZE {
 					return Err(StorageError::Unsupported {
-						cid: *cid,
+						cid: cid.to_string(),
 						detail: format!("file larger than {MAX_FILE_SIZE} bytes"),
 					});
 				}
@@ -163,20 +166,21 @@ impl EmbeddedStore {
 			},
 			unixfs::DAG_PB => {
 				let bad = |e: unixfs::DecodeError| StorageError::Corrupt {
-					cid: *cid,
+					cid: cid.to_string(),
 					detail: format!("not a valid dag-pb node: {e}"),
 				};
 				let node = unixfs::decode_pb_node(&block).map_err(bad)?;
-				let data = unixfs::decode_unixfs(node.data.as_deref().unwrap_or_default()).map_err(bad)?;
+				let data =
+					unixfs::decode_unixfs(node.data.as_deref().unwrap_or_default()).map_err(bad)?;
 				if !matches!(data.kind, unixfs::UnixFsType::File | unixfs::UnixFsType::Raw) {
 					return Err(StorageError::Unsupported {
-						cid: *cid,
+						cid: cid.to_string(),
 						detail: format!("UnixFS {:?} nodes are not files", data.kind),
 					});
 				}
 				if out.len() as u64 + data.filesize.unwrap_or(0) > MAX_FILE_SIZE {
 					return Err(StorageError::Unsupported {
-						cid: *cid,
+						cid: cid.to_string(),
 						detail: format!("file larger than {MAX_FILE_SIZE} bytes"),
 					});
 				}
@@ -187,7 +191,7 @@ impl EmbeddedStore {
 				Ok(())
 			},
 			other => Err(StorageError::Unsupported {
-				cid: *cid,
+				cid: cid.to_string(),
 				detail: format!("codec 0x{other:x} is neither raw nor dag-pb"),
 			}),
 		}
@@ -199,7 +203,7 @@ impl EmbeddedStore {
 		match fs::metadata(&path) {
 			Ok(m) => Ok(m.len()),
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-				Err(StorageError::NotFound { cid: *cid, dir: self.root.clone() })
+				Err(StorageError::NotFound { cid: cid.to_string(), dir: self.root.clone() })
 			},
 			Err(e) => Err(io_err("reading", &path)(e)),
 		}
@@ -237,7 +241,9 @@ mod tests {
 	fn roundtrip_pin_and_corruption() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = EmbeddedStore::open(dir.path()).unwrap();
-		for len in [0usize, 1, unixfs::CHUNK_SIZE, unixfs::CHUNK_SIZE + 1, 3 * unixfs::CHUNK_SIZE + 7] {
+		for len in
+			[0usize, 1, unixfs::CHUNK_SIZE, unixfs::CHUNK_SIZE + 1, 3 * unixfs::CHUNK_SIZE + 7]
+		{
 			let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
 			let cid = store.put_sync(&data).unwrap();
 			assert_eq!(cid, unixfs::cid_of(&data));

@@ -99,15 +99,18 @@ impl KuboClient {
 	/// `/ip4/127.0.0.1/tcp/5001`. Only plain HTTP is supported (run the daemon on loopback or behind
 	/// a TLS-terminating proxy on the same host).
 	pub fn new(url: &str, config: KuboConfig) -> Result<Self, StorageError> {
-		let bad = |reason: &str| StorageError::BadEndpoint { url: url.into(), reason: reason.into() };
+		let bad =
+			|reason: &str| StorageError::BadEndpoint { url: url.into(), reason: reason.into() };
 		let trimmed = url.trim();
 		let (host, port) = if let Some(ma) = trimmed.strip_prefix('/') {
 			let parts: Vec<&str> = ma.split('/').collect();
 			match parts.as_slice() {
 				[proto, host, "tcp", port, rest @ ..]
-					if ["ip4", "ip6", "dns", "dns4", "dns6"].contains(proto) &&
-						(rest.is_empty() || rest == ["http"]) =>
-					(host.to_string(), *port),
+					if ["ip4", "ip6", "dns", "dns4", "dns6"].contains(proto)
+						&& (rest.is_empty() || rest == ["http"]) =>
+				{
+					(host.to_string(), *port)
+				},
 				_ => return Err(bad("expected a multiaddr like /ip4/127.0.0.1/tcp/5001")),
 			}
 		} else {
@@ -125,7 +128,8 @@ impl KuboClient {
 				let (h, p) = v6.split_once("]:").ok_or_else(|| bad("expected [address]:port"))?;
 				(h.to_string(), p)
 			} else {
-				let (h, p) = authority.rsplit_once(':').ok_or_else(|| bad("the port is missing"))?;
+				let (h, p) =
+					authority.rsplit_once(':').ok_or_else(|| bad("the port is missing"))?;
 				(h.to_string(), p)
 			}
 		};
@@ -174,19 +178,21 @@ impl KuboClient {
 			seconds: Self::secs(d),
 		};
 
-		let stream =
-			match tokio::time::timeout(timeout, TcpStream::connect((self.host.as_str(), self.port)))
-				.await
-			{
-				Err(_) => return Err(timeout_err(timeout)),
-				Ok(Err(e)) => {
-					return Err(StorageError::Unreachable {
-						endpoint: endpoint.clone(),
-						reason: e.to_string(),
-					})
-				},
-				Ok(Ok(s)) => s,
-			};
+		let stream = match tokio::time::timeout(
+			timeout,
+			TcpStream::connect((self.host.as_str(), self.port)),
+		)
+		.await
+		{
+			Err(_) => return Err(timeout_err(timeout)),
+			Ok(Err(e)) => {
+				return Err(StorageError::Unreachable {
+					endpoint: endpoint.clone(),
+					reason: e.to_string(),
+				})
+			},
+			Ok(Ok(s)) => s,
+		};
 		let _ = stream.set_nodelay(true);
 		let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
 			.await
@@ -208,9 +214,10 @@ impl KuboClient {
 		}
 		let req = req.body(Chunks(body.into())).map_err(|e| connection_err(e.to_string()))?;
 
-		let allowance = self.config.upload_allowance_per_mib.saturating_mul(
-			u32::try_from(upload.div_ceil(1 << 20)).unwrap_or(u32::MAX),
-		);
+		let allowance = self
+			.config
+			.upload_allowance_per_mib
+			.saturating_mul(u32::try_from(upload.div_ceil(1 << 20)).unwrap_or(u32::MAX));
 		let head_timeout = timeout.saturating_add(allowance);
 		let response = match tokio::time::timeout(head_timeout, sender.send_request(req)).await {
 			Err(_) => return Err(timeout_err(head_timeout)),
@@ -334,7 +341,8 @@ impl KuboClient {
 			}
 		}
 		let hash = hash.ok_or_else(|| self.bad("add", "no Hash in the answer".into()))?;
-		Cid::try_from(hash.as_str()).map_err(|e| self.bad("add", format!("invalid CID {hash}: {e}")))
+		Cid::try_from(hash.as_str())
+			.map_err(|e| self.bad("add", format!("invalid CID {hash}: {e}")))
 	}
 
 	/// `cat`: the file's bytes (at most [`KuboConfig::max_response`]), not checked.

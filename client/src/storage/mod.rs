@@ -56,7 +56,9 @@ pub enum StorageError {
 		message: String,
 	},
 	/// The response exceeded the configured size limit.
-	#[error("the IPFS daemon at {endpoint} sent more than {limit} bytes for {call}; refusing the rest")]
+	#[error(
+		"the IPFS daemon at {endpoint} sent more than {limit} bytes for {call}; refusing the rest"
+	)]
 	TooLarge {
 		/// The daemon's address.
 		endpoint: String,
@@ -89,7 +91,7 @@ pub enum StorageError {
 	#[error("{cid} is not in the local block store at {dir} (was it added with --ipfs-api to a daemon?)")]
 	NotFound {
 		/// The CID asked for.
-		cid: Cid,
+		cid: String,
 		/// The store's directory.
 		dir: PathBuf,
 	},
@@ -97,7 +99,7 @@ pub enum StorageError {
 	#[error("the content of {cid} does not match its CID ({detail}); the store or the daemon returned corrupt data")]
 	Corrupt {
 		/// The CID.
-		cid: Cid,
+		cid: String,
 		/// What did not match.
 		detail: String,
 	},
@@ -105,7 +107,7 @@ pub enum StorageError {
 	#[error("{cid} cannot be read by this client: {detail}")]
 	Unsupported {
 		/// The CID.
-		cid: Cid,
+		cid: String,
 		/// What is unsupported.
 		detail: String,
 	},
@@ -190,7 +192,10 @@ pub fn verify_content(cid: &Cid, data: &[u8]) -> Result<bool, StorageError> {
 	match cid.codec() {
 		unixfs::RAW => match unixfs::verify_block(cid, data) {
 			Some(true) => Ok(true),
-			_ => Err(StorageError::Corrupt { cid: *cid, detail: "sha2-256 of the bytes differs".into() }),
+			_ => Err(StorageError::Corrupt {
+				cid: cid.to_string(),
+				detail: "sha2-256 of the bytes differs".into(),
+			}),
 		},
 		unixfs::DAG_PB => {
 			let again = unixfs::cid_of(data);
@@ -198,7 +203,7 @@ pub fn verify_content(cid: &Cid, data: &[u8]) -> Result<bool, StorageError> {
 				Ok(true)
 			} else {
 				Err(StorageError::Corrupt {
-					cid: *cid,
+					cid: cid.to_string(),
 					detail: format!(
 						"re-importing the {} bytes gives {again} (if the file was added with other \
 						 chunker or layout settings, fetch it with `ipfs cat` instead)",

@@ -16,8 +16,8 @@
 //! empty), `Tsize` (3); UnixFS `Data` is `Type` (1), `filesize` (3), `blocksizes` (4, not packed).
 //! The decoder accepts any field order, skips unknown fields and never panics on malformed input.
 
-use cid::Cid;
 use cid::multihash::Multihash;
+use cid::Cid;
 use sha2::{Digest, Sha256};
 
 /// Chunk size of Kubo's default chunker (`size-262144`).
@@ -35,7 +35,8 @@ pub const SHA2_256: u64 = 0x12;
 pub fn block_cid(codec: u64, block: &[u8]) -> Cid {
 	let digest = Sha256::digest(block);
 	// A 32-byte digest always fits the 64-byte multihash.
-	let mh = Multihash::<64>::wrap(SHA2_256, &digest).expect("32-byte digest fits a 64-byte multihash");
+	let mh =
+		Multihash::<64>::wrap(SHA2_256, &digest).expect("32-byte digest fits a 64-byte multihash");
 	Cid::new_v1(codec, mh)
 }
 
@@ -60,7 +61,10 @@ struct Built {
 
 /// Imports `data` as a UnixFS file, handing every block to `sink` (children before parents) and
 /// returning the root CID.
-pub fn import<E>(data: &[u8], mut sink: impl FnMut(&Cid, &[u8]) -> Result<(), E>) -> Result<Cid, E> {
+pub fn import<E>(
+	data: &[u8],
+	mut sink: impl FnMut(&Cid, &[u8]) -> Result<(), E>,
+) -> Result<Cid, E> {
 	let mut level: Vec<Built> = Vec::with_capacity(data.len() / CHUNK_SIZE + 1);
 	if data.is_empty() {
 		let cid = block_cid(RAW, &[]);
@@ -202,7 +206,9 @@ fn decode_pb_link(mut buf: &[u8]) -> Result<PbLink, DecodeError> {
 	while !buf.is_empty() {
 		let (field, wire) = read_key(&mut buf)?;
 		match (field, wire) {
-			(1, 2) => cid = Some(Cid::try_from(read_len(&mut buf)?).map_err(|_| DecodeError::BadCid)?),
+			(1, 2) => {
+				cid = Some(Cid::try_from(read_len(&mut buf)?).map_err(|_| DecodeError::BadCid)?)
+			},
 			(2, 2) => {
 				name = String::from_utf8(read_len(&mut buf)?.to_vec())
 					.map_err(|_| DecodeError::Malformed("link name is not UTF-8"))?
@@ -217,8 +223,12 @@ fn decode_pb_link(mut buf: &[u8]) -> Result<PbLink, DecodeError> {
 /// Decodes a UnixFS `Data` message.
 pub fn decode_unixfs(mut buf: &[u8]) -> Result<UnixFsData, DecodeError> {
 	let mut kind = None;
-	let mut out =
-		UnixFsData { kind: UnixFsType::Raw, data: Vec::new(), filesize: None, blocksizes: Vec::new() };
+	let mut out = UnixFsData {
+		kind: UnixFsType::Raw,
+		data: Vec::new(),
+		filesize: None,
+		blocksizes: Vec::new(),
+	};
 	while !buf.is_empty() {
 		let (field, wire) = read_key(&mut buf)?;
 		match (field, wire) {

@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: a real js-ipfs daemon per test binary, test data,
 //! running the `emr` binary.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
 use std::{
 	path::{Path, PathBuf},
