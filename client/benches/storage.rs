@@ -56,7 +56,7 @@ fn report(what: &str, size: usize, times: Vec<Duration>) {
 
 async fn bench_client(label: &str, client: &Client<Store>, sizes: &[usize], runs: usize) {
 	let keys = KeySet::generate("bench");
-	let p = PatientId::new(&format!("bench-{label}")).unwrap();
+	let p = PatientId::new(&format!("bench-{}", label.replace(' ', "-"))).unwrap();
 	for &size in sizes {
 		let bytes = data(size);
 		let (mut put, mut get) = (Vec::new(), Vec::new());

@@ -259,11 +259,24 @@ pub fn encrypt_record(
 	chunk_size: u32,
 	rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Vec<u8>, [u8; 32]), RecordError> {
+	let mut nonce_prefix = [0u8; 19];
+	rng.fill_bytes(&mut nonce_prefix);
+	encrypt_record_with_nonce_prefix(key, ctx, input, len, chunk_size, nonce_prefix)
+}
+
+/// [`encrypt_record`] with a given nonce prefix (for test vectors; a prefix must never be reused
+/// with the same key).
+pub fn encrypt_record_with_nonce_prefix(
+	key: &SymmetricKey,
+	ctx: &RecordContext,
+	input: &mut impl Read,
+	len: u64,
+	chunk_size: u32,
+	nonce_prefix: [u8; 19],
+) -> Result<(Vec<u8>, [u8; 32]), RecordError> {
 	if !CHUNK_SIZE_RANGE.contains(&chunk_size) {
 		return Err(RecordError::BadHeader("chunk size out of range"));
 	}
-	let mut nonce_prefix = [0u8; 19];
-	rng.fill_bytes(&mut nonce_prefix);
 	let header = RecordHeader {
 		chunk_size,
 		plaintext_len: len,
