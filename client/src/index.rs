@@ -494,6 +494,11 @@ mod tests {
 			prop_assert_eq!(open_with_key(&p, &env, &key).unwrap(), m);
 		}
 
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(4096))]
+
 		/// The decoder never panics on arbitrary bytes, and whatever it accepts re-encodes to the
 		/// same bytes (the encoding is canonical).
 		#[test]

@@ -58,7 +58,7 @@ pub trait RollupKeyScheme {
 pub struct PendingRollupScheme;
 
 impl RollupKeyScheme for PendingRollupScheme {
-	const NAME: &'static str = "Schnorr/Bandersnatch (pending emr-primitives)";
+	const NAME: &'static str = "Schnorr on Bandersnatch, Poseidon challenge";
 	fn public_from_seed(_seed: &[u8; 32]) -> Option<Vec<u8>> {
 		None
 	}

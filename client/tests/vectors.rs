@@ -26,10 +26,16 @@ fn documented() -> HashMap<String, String> {
 	let mut out = HashMap::new();
 	let mut lines = doc.lines();
 	while let Some(line) = lines.next() {
-		let Some(name) = line.trim().strip_prefix("<!-- vector:").and_then(|r| r.strip_suffix(" -->")) else {
+		let Some(name) =
+			line.trim().strip_prefix("<!-- vector:").and_then(|r| r.strip_suffix(" -->"))
+		else {
 			continue;
 		};
-		assert_eq!(lines.next().map(str::trim), Some("```text"), "vector {name}: expected a ```text block");
+		assert_eq!(
+			lines.next().map(str::trim),
+			Some("```text"),
+			"vector {name}: expected a ```text block"
+		);
 		let mut hex = String::new();
 		for l in lines.by_ref() {
 			if l.trim() == "```" {
@@ -100,7 +106,8 @@ fn record_vector() {
 	// A two-chunk record (chunk size 1024, 1030 bytes of 0x61) shows the chunk framing.
 	let two = vec![0x61u8; 1030];
 	let (ct2, _) =
-		crypto::encrypt_record_with_nonce_prefix(&key, &ctx, &mut &two[..], 1030, 1024, prefix).unwrap();
+		crypto::encrypt_record_with_nonce_prefix(&key, &ctx, &mut &two[..], 1030, 1024, prefix)
+			.unwrap();
 	check(&doc, "record-two-chunks-tail", &ct2[ct2.len() - 6 - 16..]);
 }
 
@@ -137,7 +144,11 @@ fn index_entry_vector() {
 		content_hash: key32(0x50),
 		content_length: 30,
 		media_type: "Observation".into(),
-		author: Author { name: "dr-a".into(), account: author.public.account, encryption: author.public.encryption },
+		author: Author {
+			name: "dr-a".into(),
+			account: author.public.account,
+			encryption: author.public.encryption,
+		},
 		time: 1_700_000_000,
 		readers: vec![
 			Reader { name: "dr-a".into(), key: author.public.encryption },
@@ -148,9 +159,16 @@ fn index_entry_vector() {
 	if std::env::var_os("EMR_PRINT_VECTORS").is_some() {
 		let mut rng = ChaCha20Rng::from_seed([9; 32]);
 		let prev = unixfs::cid_of(b"previous entry");
-		let env =
-			index::seal_entry(&patient(), Some(&prev), record(), &expected, &SymmetricKey(key32(0x00)), &author, &mut rng)
-				.unwrap();
+		let env = index::seal_entry(
+			&patient(),
+			Some(&prev),
+			record(),
+			&expected,
+			&SymmetricKey(key32(0x00)),
+			&author,
+			&mut rng,
+		)
+		.unwrap();
 		check(&doc, "index-entry", &env.to_bytes());
 		return;
 	}
@@ -174,11 +192,17 @@ fn keystore_vector() {
 	check(&doc, "account-public", &keys.public.account);
 	check(&doc, "encryption-public", &keys.public.encryption);
 	let kdf = KdfParams { m_cost_kib: 64, t_cost: 1, p_cost: 1 };
-	let bytes =
-		keys::seal_file(&keys, b"emr test vector", kdf, seq(0x60, 16).try_into().unwrap(), seq(0x70, 24).try_into().unwrap())
-			.unwrap();
+	let bytes = keys::seal_file(
+		&keys,
+		b"emr test vector",
+		kdf,
+		seq(0x60, 16).try_into().unwrap(),
+		seq(0x70, 24).try_into().unwrap(),
+	)
+	.unwrap();
 	check(&doc, "keystore-file", &bytes);
-	let opened = keys::open_file(std::path::Path::new("vector"), &bytes, b"emr test vector").unwrap();
+	let opened =
+		keys::open_file(std::path::Path::new("vector"), &bytes, b"emr test vector").unwrap();
 	assert_eq!(opened.public, keys.public);
 }
 
