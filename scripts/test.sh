@@ -14,5 +14,8 @@ build_node
 echo "==> cargo clippy -- -D warnings"
 cargo clippy --release --locked --workspace --all-targets -- -D warnings 2>&1 | drop_overseer_noise
 
+echo "==> js-ipfs for the client's daemon tests (scripts/ipfs.sh install; npm, once)"
+"$ROOT/scripts/ipfs.sh" install
+
 echo "==> cargo test --release"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2

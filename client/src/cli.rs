@@ -1,0 +1,605 @@
+//! The `emr` command line (parsing, passphrases, output). `main.rs` only calls [`run`].
+
+use std::{
+	ffi::OsString,
+	fs,
+	io::Write,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+	client::{human_bytes, Client, ClientError, Progress, WalkItem},
+	ids::{IdError, PatientId, Reader, RecordRef},
+	index::EntryKind,
+	keys::{KeySet, Keystore, KeystoreError, PendingRollupScheme, RollupKeyScheme},
+	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, Storage, StorageError, Store},
+};
+
+/// emr-chain client: encrypted medical records on IPFS behind a per-patient index.
+#[derive(Parser, Debug)]
+#[command(name = "emr", version, about, long_about = None)]
+pub struct Cli {
+	/// Data directory (embedded block store, index heads, default keystore).
+	/// Default: $EMR_DATA_DIR, else $XDG_DATA_HOME/emr, else ~/.local/share/emr.
+	#[arg(long, global = true, value_name = "DIR")]
+	pub data_dir: Option<PathBuf>,
+	/// Keystore directory. Default: <data-dir>/keystore.
+	#[arg(long, global = true, value_name = "DIR")]
+	pub keystore: Option<PathBuf>,
+	/// Key set to use. Default: $EMR_KEY, else "default".
+	#[arg(long, global = true, value_name = "NAME")]
+	pub key: Option<String>,
+	/// Read the keystore passphrase from this file (first line). Otherwise $EMR_PASSPHRASE, else a
+	/// prompt on the terminal.
+	#[arg(long, global = true, value_name = "FILE")]
+	pub passphrase_file: Option<PathBuf>,
+	/// Use the IPFS daemon with this RPC API address (Kubo or js-ipfs) instead of the embedded
+	/// store, e.g. http://127.0.0.1:5001.
+	#[arg(long, global = true, value_name = "URL")]
+	pub ipfs_api: Option<String>,
+	/// Seconds to wait for the IPFS daemon (connect, answer, each pause while streaming).
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
+	pub ipfs_timeout: u64,
+	/// What to do.
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Key sets: chain account (sr25519), rollup key, encryption key (X25519).
+	#[command(subcommand)]
+	Keys(KeysCmd),
+	/// Encrypted records.
+	#[command(subcommand)]
+	Record(RecordCmd),
+	/// Plain content-addressed storage (for operators; CIDs match `ipfs add --cid-version=1 --raw-leaves`).
+	#[command(subcommand)]
+	Store(StoreCmd),
+	/// Patient indexes.
+	#[command(subcommand)]
+	Index(IndexCmd),
+}
+
+/// `emr keys …`
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+	/// Create a new key set, encrypted with a passphrase.
+	New,
+	/// Show the public keys of a key set (no passphrase needed).
+	Show,
+	/// Write the public key card (JSON) others use to share records with you.
+	Export {
+		/// Write to this file instead of standard output.
+		#[arg(long, value_name = "FILE")]
+		out: Option<PathBuf>,
+	},
+}
+
+/// `emr record …`
+#[derive(Subcommand, Debug)]
+pub enum RecordCmd {
+	/// Encrypt a file, store it and append it to the patient's index.
+	Put {
+		/// The file.
+		file: PathBuf,
+		/// Patient id (1-64 of A-Z a-z 0-9 . _ -).
+		#[arg(long)]
+		patient: String,
+		/// Media type: a FHIR resource type (Observation, DiagnosticReport, …) or a MIME type.
+		#[arg(long = "type", value_name = "T", default_value = "application/octet-stream")]
+		media_type: String,
+		/// Also readable by (repeatable): name=<hex X25519 key>, <hex>, or a key card file.
+		#[arg(long, value_name = "READER")]
+		reader: Vec<String>,
+	},
+	/// Fetch, decrypt and verify a record.
+	Get {
+		/// Record id as printed by `put` (<patient>/<32 hex>).
+		id: String,
+		/// Where to write the plaintext (written only if everything verifies).
+		#[arg(long, value_name = "FILE")]
+		out: PathBuf,
+		/// Version to fetch (default: the newest you can read).
+		#[arg(long)]
+		version: Option<u32>,
+		/// Start from this index head instead of the one stored on this machine.
+		#[arg(long, value_name = "CID")]
+		head: Option<String>,
+	},
+	/// Give another reader the key of the newest version (appends an index entry).
+	Share {
+		/// Record id.
+		id: String,
+		/// The reader: name=<hex X25519 key>, <hex>, or a key card file from `emr keys export`.
+		#[arg(long = "with", value_name = "READER")]
+		with: String,
+	},
+	/// Re-encrypt the newest version under a new key for its current readers (minus --remove).
+	/// This stops removed readers from opening new versions; it cannot unread old ones.
+	Rotate {
+		/// Record id.
+		id: String,
+		/// Reader to drop (repeatable), as for --with.
+		#[arg(long, value_name = "READER")]
+		remove: Vec<String>,
+	},
+}
+
+/// `emr store …`
+#[derive(Subcommand, Debug)]
+pub enum StoreCmd {
+	/// Store a file as is (not encrypted) and print its CID.
+	Add {
+		/// The file.
+		file: PathBuf,
+	},
+	/// Print the content of a CID (or write it to --out).
+	Cat {
+		/// The CID.
+		cid: String,
+		/// Write to this file instead of standard output.
+		#[arg(long, value_name = "FILE")]
+		out: Option<PathBuf>,
+	},
+}
+
+/// `emr index …`
+#[derive(Subcommand, Debug)]
+pub enum IndexCmd {
+	/// Walk a patient's index from its head and list what you may see.
+	Show {
+		/// Patient id.
+		#[arg(long)]
+		patient: String,
+		/// Start from this index head instead of the one stored on this machine.
+		#[arg(long, value_name = "CID")]
+		head: Option<String>,
+	},
+}
+
+/// Everything `emr` can report.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+	/// Client operation failed.
+	#[error(transparent)]
+	Client(#[from] ClientError),
+	/// Storage failed.
+	#[error(transparent)]
+	Storage(#[from] StorageError),
+	/// Keystore failed.
+	#[error(transparent)]
+	Keystore(#[from] KeystoreError),
+	/// Bad identifier.
+	#[error(transparent)]
+	Id(#[from] IdError),
+	/// Bad CID.
+	#[error("invalid CID {0:?}")]
+	BadCid(String),
+	/// No passphrase available.
+	#[error("no passphrase: use --passphrase-file FILE, set EMR_PASSPHRASE, or run in a terminal")]
+	NoPassphrase,
+	/// Passphrases differ.
+	#[error("the two passphrases differ")]
+	PassphraseMismatch,
+	/// Local file error.
+	#[error("{action} {path}: {source}")]
+	Io {
+		/// What was being done.
+		action: &'static str,
+		/// The file.
+		path: PathBuf,
+		/// The operating system's error.
+		source: std::io::Error,
+	},
+	/// The async runtime could not start.
+	#[error("could not start the I/O runtime: {0}")]
+	Runtime(std::io::Error),
+}
+
+/// Prints progress on standard error.
+struct Stderr;
+impl Progress for Stderr {
+	fn step(&mut self, message: &str) {
+		eprintln!("… {message}");
+	}
+}
+
+fn io_err<'a>(
+	action: &'static str,
+	path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> CliError + 'a {
+	move |source| CliError::Io { action, path: path.to_owned(), source }
+}
+
+/// The default data directory.
+pub fn default_data_dir() -> PathBuf {
+	if let Some(d) = std::env::var_os("EMR_DATA_DIR").filter(|d| !d.is_empty()) {
+		return PathBuf::from(d);
+	}
+	if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+		return PathBuf::from(d).join("emr");
+	}
+	let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+	home.join(".local/share/emr")
+}
+
+/// Civil date of a Unix time, as `YYYY-MM-DD hh:mm:ss UTC`.
+pub fn format_time(secs: u64) -> String {
+	let days = (secs / 86_400) as i64;
+	let rem = secs % 86_400;
+	// Howard Hinnant's civil_from_days.
+	let z = days + 719_468;
+	let era = z.div_euclid(146_097);
+	let doe = z.rem_euclid(146_097);
+	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	let mp = (5 * doy + 2) / 153;
+	let d = doy - (153 * mp + 2) / 5 + 1;
+	let m = if mp < 10 { mp + 3 } else { mp - 9 };
+	let y = yoe + era * 400 + i64::from(m <= 2);
+	format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+struct Context {
+	cli_key: String,
+	keystore: Keystore,
+	data_dir: PathBuf,
+	passphrase_file: Option<PathBuf>,
+}
+
+impl Context {
+	fn passphrase(&self, confirm: bool) -> Result<Vec<u8>, CliError> {
+		if let Some(path) = &self.passphrase_file {
+			let text =
+				fs::read_to_string(path).map_err(io_err("reading the passphrase file", path))?;
+			return Ok(text.lines().next().unwrap_or_default().as_bytes().to_vec());
+		}
+		if let Some(p) = std::env::var_os("EMR_PASSPHRASE") {
+			return Ok(p.to_string_lossy().as_bytes().to_vec());
+		}
+		let prompt = format!("passphrase for key set {:?}: ", self.cli_key);
+		let first = rpassword::prompt_password(prompt).map_err(|_| CliError::NoPassphrase)?;
+		if confirm {
+			let again = rpassword::prompt_password("repeat the passphrase: ")
+				.map_err(|_| CliError::NoPassphrase)?;
+			if again != first {
+				return Err(CliError::PassphraseMismatch);
+			}
+		}
+		Ok(first.into_bytes())
+	}
+
+	fn open_keys(&self) -> Result<KeySet, CliError> {
+		// Fail on a missing key set before asking for a passphrase.
+		self.keystore.public(&self.cli_key)?;
+		let pass = self.passphrase(false)?;
+		Ok(self.keystore.open(&self.cli_key, &pass)?)
+	}
+}
+
+fn parse_reader(s: &str) -> Result<Reader, CliError> {
+	let path = Path::new(s);
+	if !s.contains('=') && path.is_file() {
+		let text = fs::read_to_string(path).map_err(io_err("reading the key card", path))?;
+		let v: serde_json::Value =
+			serde_json::from_str(&text).map_err(|_| CliError::Id(IdError::Reader(s.to_owned())))?;
+		let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+		let key = v.get("encryption_x25519").and_then(|n| n.as_str()).unwrap_or_default();
+		return Ok(
+			Reader::parse(&format!("{name}={key}")).map_err(|_| IdError::Reader(s.to_owned()))?
+		);
+	}
+	Ok(Reader::parse(s)?)
+}
+
+fn parse_cid(s: &str) -> Result<Cid, CliError> {
+	Cid::try_from(s.trim()).map_err(|_| CliError::BadCid(s.to_owned()))
+}
+
+fn key_card(keys: &crate::keys::PublicKeys) -> String {
+	let rollup = "pending emr-primitives";
+	serde_json::json!({
+		"name": keys.name,
+		"account_ss58": keys.account_ss58(),
+		"account_sr25519": hex::encode(keys.account),
+		"encryption_x25519": hex::encode(keys.encryption),
+		"rollup": rollup,
+	})
+	.to_string()
+}
+
+/// Runs `emr` with the given arguments (the first is the program name). Results go to standard
+/// output, progress to standard error.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
+	let cli = match Cli::try_parse_from(args) {
+		Ok(c) => c,
+		Err(e) => e.exit(),
+	};
+	let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+	let keystore = Keystore::new(cli.keystore.clone().unwrap_or_else(|| data_dir.join("keystore")));
+	let cli_key = cli
+		.key
+		.clone()
+		.or_else(|| std::env::var("EMR_KEY").ok().filter(|k| !k.is_empty()))
+		.unwrap_or_else(|| "default".to_owned());
+	let ctx = Context { cli_key, keystore, data_dir, passphrase_file: cli.passphrase_file.clone() };
+
+	if let Command::Keys(cmd) = &cli.command {
+		return keys_command(&ctx, cmd);
+	}
+	let store = match &cli.ipfs_api {
+		Some(url) => Store::Kubo(KuboClient::new(
+			url,
+			KuboConfig {
+				timeout: Duration::from_secs(cli.ipfs_timeout.max(1)),
+				..KuboConfig::default()
+			},
+		)?),
+		None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
+	};
+	let rt = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(CliError::Runtime)?;
+	rt.block_on(async_command(&ctx, store, cli.command))
+}
+
+fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
+	let mut out = std::io::stdout().lock();
+	let w = |out: &mut std::io::StdoutLock, s: String| {
+		let _ = writeln!(out, "{s}");
+	};
+	match cmd {
+		KeysCmd::New => {
+			let keys = KeySet::generate(&ctx.cli_key);
+			if ctx.keystore.public(&ctx.cli_key).is_ok() {
+				return Err(KeystoreError::Exists {
+					name: ctx.cli_key.clone(),
+					dir: ctx.keystore.dir().to_owned(),
+				}
+				.into());
+			}
+			let pass = ctx.passphrase(true)?;
+			eprintln!("… deriving the file key (Argon2id, 64 MiB)");
+			let path = ctx.keystore.create(&keys, &pass)?;
+			w(&mut out, format!("created key set {:?} in {}", ctx.cli_key, path.display()));
+			print_public(&mut out, &keys.public, keys.rollup_public::<PendingRollupScheme>());
+		},
+		KeysCmd::Show => {
+			let public = ctx.keystore.public(&ctx.cli_key)?;
+			print_public(&mut out, &public, None);
+		},
+		KeysCmd::Export { out: file } => {
+			let public = ctx.keystore.public(&ctx.cli_key)?;
+			let card = key_card(&public);
+			match file {
+				Some(path) => {
+					fs::write(path, format!("{card}\n")).map_err(io_err("writing", path))?;
+					eprintln!(
+						"wrote the public key card of {:?} to {}",
+						public.name,
+						path.display()
+					);
+				},
+				None => w(&mut out, card),
+			}
+		},
+	}
+	Ok(())
+}
+
+fn print_public(out: &mut impl Write, p: &crate::keys::PublicKeys, rollup: Option<Vec<u8>>) {
+	let _ = writeln!(out, "name:            {}", p.name);
+	let _ = writeln!(out, "account (ss58):  {}", p.account_ss58());
+	let _ = writeln!(out, "account (hex):   0x{}", hex::encode(p.account));
+	let _ = writeln!(out, "encryption key:  {}", hex::encode(p.encryption));
+	let _ = writeln!(out, "reader:          {}={}", p.name, hex::encode(p.encryption));
+	let _ = writeln!(
+		out,
+		"rollup key:      {}",
+		rollup
+			.map(hex::encode)
+			.unwrap_or_else(|| format!("pending emr-primitives ({})", PendingRollupScheme::NAME))
+	);
+}
+
+async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<(), CliError> {
+	let client = Client::new(store, &ctx.data_dir);
+	let mut out = std::io::stdout().lock();
+	let mut p = Stderr;
+	match command {
+		Command::Keys(_) => Ok(()),
+		Command::Record(RecordCmd::Put { file, patient, media_type, reader }) => {
+			let patient = PatientId::new(&patient)?;
+			let readers = reader.iter().map(|r| parse_reader(r)).collect::<Result<Vec<_>, _>>()?;
+			let keys = ctx.open_keys()?;
+			let f = fs::File::open(&file).map_err(io_err("opening", &file))?;
+			let len = f.metadata().map_err(io_err("reading", &file))?.len();
+			let mut input = std::io::BufReader::new(f);
+			let r =
+				client.put(&keys, &patient, &mut input, len, &media_type, &readers, &mut p).await?;
+			let _ = writeln!(out, "record:      {}", r.record);
+			let _ = writeln!(out, "version:     {}", r.version);
+			let _ = writeln!(out, "cid:         {}", r.ciphertext);
+			let _ = writeln!(out, "sha256:      {}", hex::encode(r.content_hash));
+			let _ = writeln!(
+				out,
+				"readers:     {}",
+				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+			);
+			let _ = writeln!(out, "index head:  {}", r.head);
+			Ok(())
+		},
+		Command::Record(RecordCmd::Get { id, out: path, version, head }) => {
+			let rref: RecordRef = id.parse()?;
+			let head = head.as_deref().map(parse_cid).transpose()?;
+			let keys = ctx.open_keys()?;
+			let r = client.get_to_file(&keys, &rref, version, head, &path, &mut p).await?;
+			if r.newer_hidden > 0 {
+				eprintln!(
+					"note: {} newer index entr{} of this record {} not shared with you; if the record was rotated without you, you no longer have access to its newer versions",
+					r.newer_hidden,
+					if r.newer_hidden == 1 { "y" } else { "ies" },
+					if r.newer_hidden == 1 { "is" } else { "are" }
+				);
+			}
+			let _ = writeln!(out, "record:      {rref}");
+			let _ = writeln!(out, "version:     {}", r.version);
+			let _ = writeln!(out, "type:        {}", r.metadata.media_type);
+			let _ = writeln!(
+				out,
+				"size:        {} ({} bytes)",
+				human_bytes(r.metadata.content_length),
+				r.metadata.content_length
+			);
+			let _ =
+				writeln!(out, "sha256:      {} (verified)", hex::encode(r.metadata.content_hash));
+			let _ = writeln!(out, "written to:  {}", path.display());
+			Ok(())
+		},
+		Command::Record(RecordCmd::Share { id, with }) => {
+			let rref: RecordRef = id.parse()?;
+			let reader = parse_reader(&with)?;
+			let keys = ctx.open_keys()?;
+			let r = client.share(&keys, &rref, &reader, &mut p).await?;
+			let _ =
+				writeln!(out, "shared:      {} version {} with {}", r.record, r.version, reader);
+			let _ = writeln!(out, "index head:  {}", r.head);
+			Ok(())
+		},
+		Command::Record(RecordCmd::Rotate { id, remove }) => {
+			let rref: RecordRef = id.parse()?;
+			let remove = remove
+				.iter()
+				.map(|r| parse_reader(r).map(|r| r.key))
+				.collect::<Result<Vec<_>, _>>()?;
+			let keys = ctx.open_keys()?;
+			let r = client.rotate(&keys, &rref, &remove, &mut p).await?;
+			let _ = writeln!(out, "record:      {}", r.record);
+			let _ = writeln!(out, "version:     {}", r.version);
+			let _ = writeln!(out, "cid:         {}", r.ciphertext);
+			let _ = writeln!(
+				out,
+				"readers:     {}",
+				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+			);
+			let _ = writeln!(out, "index head:  {}", r.head);
+			eprintln!("note: removed readers cannot open this version; they keep access to what they could already read (revocation cannot unread)");
+			Ok(())
+		},
+		Command::Store(StoreCmd::Add { file }) => {
+			let data = fs::read(&file).map_err(io_err("reading", &file))?;
+			p.step(&format!(
+				"storing {} in the {}",
+				human_bytes(data.len() as u64),
+				client.store.describe()
+			));
+			let cid = client.store.put(data.into()).await?;
+			let _ = writeln!(out, "{cid}");
+			Ok(())
+		},
+		Command::Store(StoreCmd::Cat { cid, out: path }) => {
+			let cid = parse_cid(&cid)?;
+			let data = client.store.get(&cid).await?;
+			match path {
+				Some(path) => fs::write(&path, &data).map_err(io_err("writing", &path))?,
+				None => {
+					out.write_all(&data).map_err(io_err("writing", Path::new("standard output")))?
+				},
+			}
+			Ok(())
+		},
+		Command::Index(IndexCmd::Show { patient, head }) => {
+			let patient = PatientId::new(&patient)?;
+			let head = head.as_deref().map(parse_cid).transpose()?;
+			let keys = ctx.open_keys()?;
+			let items = client.walk(&patient, head, &keys, &mut p).await?;
+			let visible = items.iter().filter(|i| matches!(i, WalkItem::Visible { .. })).count();
+			let head_cid = match items.first() {
+				Some(WalkItem::Visible { cid, .. }) | Some(WalkItem::Hidden { cid, .. }) => {
+					cid.to_string()
+				},
+				None => String::new(),
+			};
+			let _ = writeln!(
+				out,
+				"patient {patient}: {} entries, {visible} visible to {} (head {head_cid})",
+				items.len(),
+				keys.public.name
+			);
+			for (i, item) in items.iter().enumerate() {
+				let n = items.len() - i;
+				match item {
+					WalkItem::Visible { cid, envelope, metadata: m, .. } => {
+						let kind = match m.kind {
+							EntryKind::Put => "put",
+							EntryKind::Share => "share",
+							EntryKind::Rotate => "rotate",
+						};
+						let ct = Cid::try_from(m.ciphertext.as_slice())
+							.map(|c| c.to_string())
+							.unwrap_or_else(|_| "?".into());
+						let _ = writeln!(out, "#{n} {cid}");
+						let _ = writeln!(
+							out,
+							"    {kind} {patient}/{} version {}, {}, {}",
+							envelope.record,
+							m.version,
+							m.media_type,
+							human_bytes(m.content_length)
+						);
+						let _ = writeln!(
+							out,
+							"    by {} ({}) at {}",
+							m.author.name,
+							crate::keys::ss58(&m.author.account, crate::keys::SS58_PREFIX),
+							format_time(m.time)
+						);
+						let _ = writeln!(
+							out,
+							"    ciphertext {ct}, sha256 {}",
+							hex::encode(m.content_hash)
+						);
+						let _ = writeln!(
+							out,
+							"    readers: {}",
+							m.readers
+								.iter()
+								.map(|r| r.name.as_str())
+								.collect::<Vec<_>>()
+								.join(", ")
+						);
+					},
+					WalkItem::Hidden { cid, record } => {
+						let _ = writeln!(out, "#{n} {cid}");
+						let _ = writeln!(out, "    record {patient}/{record}: not shared with you");
+					},
+				}
+			}
+			Ok(())
+		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn times() {
+		assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
+		assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
+		assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
+	}
+
+	#[test]
+	fn cli_parses() {
+		use clap::CommandFactory;
+		Cli::command().debug_assert();
+	}
+}

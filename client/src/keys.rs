@@ -1,0 +1,509 @@
+//! A participant's key set and the passphrase-encrypted keystore.
+//!
+//! A key set holds three 32-byte secrets, each drawn from the operating system's RNG:
+//!
+//! * the **chain account** seed — an sr25519 key expanded exactly as Substrate's
+//!   `sr25519::Pair::from_seed` does (`MiniSecretKey` with `ExpansionMode::Ed25519`), so the
+//!   account (SS58 prefix 42) is the one `subkey inspect 0x<seed>` shows; it also signs index
+//!   entries;
+//! * the **rollup key** seed — the signature scheme is defined by `emr-primitives` (Schnorr on
+//!   Bandersnatch with a Poseidon challenge), which this crate does not depend on yet: the seed is
+//!   stored and the public key is derived through [`RollupKeyScheme`], whose only implementation
+//!   here, [`PendingRollupScheme`], derives nothing (**to be replaced by emr-primitives at
+//!   merge**);
+//! * the **encryption key** — an X25519 secret for HPKE (RFC 9180); its public key is what other
+//!   participants share records with.
+//!
+//! File format (version 1, `docs/formats.md`): `"EMRK" ‖ 0x01 ‖ SCALE(header) ‖ sealed`, where the
+//! header holds the KDF parameters, salt, nonce and the public keys in clear (so `emr keys show`
+//! needs no passphrase), and `sealed` is XChaCha20-Poly1305 of the secrets under the key Argon2id
+//! derives from the passphrase, with everything before it as associated data (the parameters and
+//! public keys cannot be changed without detection). Files are created with mode 0600.
+
+use std::{
+	fs,
+	io::Write,
+	path::{Path, PathBuf},
+};
+
+use chacha20poly1305::{
+	aead::{Aead, KeyInit, Payload},
+	XChaCha20Poly1305, XNonce,
+};
+use codec::{Decode, Encode};
+use rand::{rngs::OsRng, RngCore};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::crypto::EncryptionSecret;
+
+/// Magic bytes of a keystore file.
+pub const KEYSTORE_MAGIC: [u8; 4] = *b"EMRK";
+/// Keystore format version.
+pub const KEYSTORE_VERSION: u8 = 1;
+/// SS58 address prefix of emr-chain (the runtime's `SS58Prefix`).
+pub const SS58_PREFIX: u8 = 42;
+/// Signing context of sr25519 signatures (Substrate's).
+pub const SIGNING_CONTEXT: &[u8] = b"substrate";
+
+/// The rollup signature scheme, as seen by the client: derive a public key from a 32-byte seed.
+pub trait RollupKeyScheme {
+	/// Human-readable name of the scheme.
+	const NAME: &'static str;
+	/// The public key for `seed`, or `None` if this build cannot derive it.
+	fn public_from_seed(seed: &[u8; 32]) -> Option<Vec<u8>>;
+}
+
+/// Placeholder until `emr-primitives` (Schnorr on Bandersnatch, Poseidon challenge) is merged:
+/// keeps the seed, derives no public key. **To be replaced by emr-primitives at merge.**
+pub struct PendingRollupScheme;
+
+impl RollupKeyScheme for PendingRollupScheme {
+	const NAME: &'static str = "Schnorr on Bandersnatch, Poseidon challenge";
+	fn public_from_seed(_seed: &[u8; 32]) -> Option<Vec<u8>> {
+		None
+	}
+}
+
+/// Argon2id parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct KdfParams {
+	/// Memory in KiB.
+	pub m_cost_kib: u32,
+	/// Iterations.
+	pub t_cost: u32,
+	/// Parallelism (lanes).
+	pub p_cost: u32,
+}
+
+impl Default for KdfParams {
+	/// 64 MiB, 3 passes, 1 lane (RFC 9106 §4, second recommended option, one lane): about
+	/// 0.2–0.5 s on the development machine.
+	fn default() -> Self {
+		Self { m_cost_kib: 64 * 1024, t_cost: 3, p_cost: 1 }
+	}
+}
+
+/// The public part of a key set.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct PublicKeys {
+	/// Key set name.
+	pub name: String,
+	/// sr25519 public key of the chain account.
+	pub account: [u8; 32],
+	/// X25519 public key for HPKE.
+	pub encryption: [u8; 32],
+}
+
+impl PublicKeys {
+	/// SS58 address of the account.
+	pub fn account_ss58(&self) -> String {
+		ss58(&self.account, SS58_PREFIX)
+	}
+}
+
+/// Secrets of a key set, wiped from memory when dropped.
+#[derive(Clone, Encode, Decode, Zeroize, ZeroizeOnDrop)]
+struct Secrets {
+	account_seed: [u8; 32],
+	rollup_seed: [u8; 32],
+	encryption_secret: [u8; 32],
+}
+
+/// An opened key set.
+pub struct KeySet {
+	/// Public keys.
+	pub public: PublicKeys,
+	secrets: Secrets,
+}
+
+impl std::fmt::Debug for KeySet {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("KeySet").field("public", &self.public).finish_non_exhaustive()
+	}
+}
+
+/// Errors of the keystore.
+#[derive(Debug, thiserror::Error)]
+pub enum KeystoreError {
+	/// No key set of that name.
+	#[error("no key set {name:?} in {dir} (create one with `emr keys new`)")]
+	NotFound {
+		/// Key set name.
+		name: String,
+		/// Keystore directory.
+		dir: PathBuf,
+	},
+	/// Refusing to overwrite.
+	#[error("a key set {name:?} already exists in {dir}; choose another name or remove the file")]
+	Exists {
+		/// Key set name.
+		name: String,
+		/// Keystore directory.
+		dir: PathBuf,
+	},
+	/// Wrong passphrase or damaged file (indistinguishable by design).
+	#[error("the passphrase is wrong, or the keystore file {0} was altered")]
+	WrongPassphrase(PathBuf),
+	/// Not a keystore file.
+	#[error("{path} is not an emr keystore file: {reason}")]
+	BadFile {
+		/// The file.
+		path: PathBuf,
+		/// What is wrong.
+		reason: String,
+	},
+	/// Bad key set name.
+	#[error(
+		"invalid key set name {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+	)]
+	BadName(String),
+	/// Empty passphrase.
+	#[error("the passphrase is empty")]
+	EmptyPassphrase,
+	/// KDF failure.
+	#[error("key derivation failed: {0}")]
+	Kdf(String),
+	/// File system error.
+	#[error("keystore: {action} {path}: {source}")]
+	Io {
+		/// What was being done.
+		action: &'static str,
+		/// The file.
+		path: PathBuf,
+		/// The operating system's error.
+		source: std::io::Error,
+	},
+}
+
+#[derive(Encode, Decode)]
+struct FileHeader {
+	kdf: KdfParams,
+	salt: [u8; 16],
+	nonce: [u8; 24],
+	public: PublicKeys,
+}
+
+fn derive_key(
+	passphrase: &[u8],
+	salt: &[u8; 16],
+	p: &KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
+	let params = argon2::Params::new(p.m_cost_kib, p.t_cost, p.p_cost, Some(32))
+		.map_err(|e| KeystoreError::Kdf(e.to_string()))?;
+	let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+	let mut key = Zeroizing::new([0u8; 32]);
+	argon
+		.hash_password_into(passphrase, salt, key.as_mut())
+		.map_err(|e| KeystoreError::Kdf(e.to_string()))?;
+	Ok(key)
+}
+
+fn account_keypair(seed: &[u8; 32]) -> schnorrkel::Keypair {
+	// A 32-byte seed is always a valid mini secret key.
+	schnorrkel::MiniSecretKey::from_bytes(seed)
+		.map(|m| m.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519))
+		.unwrap_or_else(|_| schnorrkel::Keypair::generate())
+}
+
+/// SS58 encoding of a 32-byte public key with a one-byte prefix.
+pub fn ss58(public: &[u8; 32], prefix: u8) -> String {
+	use blake2::{Blake2b512, Digest};
+	let mut data = vec![prefix];
+	data.extend_from_slice(public);
+	let hash = Blake2b512::new().chain_update(b"SS58PRE").chain_update(&data).finalize();
+	data.extend_from_slice(&hash[..2]);
+	bs58::encode(data).into_string()
+}
+
+/// Verifies an sr25519 signature made by [`KeySet::sign`].
+pub fn verify_signature(account: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+	let (Ok(pk), Ok(sig)) =
+		(schnorrkel::PublicKey::from_bytes(account), schnorrkel::Signature::from_bytes(signature))
+	else {
+		return false;
+	};
+	pk.verify_simple(SIGNING_CONTEXT, message, &sig).is_ok()
+}
+
+impl KeySet {
+	fn from_secrets(name: &str, secrets: Secrets) -> Self {
+		let account = account_keypair(&secrets.account_seed).public.to_bytes();
+		let encryption = EncryptionSecret(secrets.encryption_secret).public();
+		Self { public: PublicKeys { name: name.to_owned(), account, encryption }, secrets }
+	}
+
+	/// A fresh key set from the operating system's RNG.
+	pub fn generate(name: &str) -> Self {
+		let mut s =
+			Secrets { account_seed: [0; 32], rollup_seed: [0; 32], encryption_secret: [0; 32] };
+		OsRng.fill_bytes(&mut s.account_seed);
+		OsRng.fill_bytes(&mut s.rollup_seed);
+		OsRng.fill_bytes(&mut s.encryption_secret);
+		Self::from_secrets(name, s)
+	}
+
+	/// A key set from fixed seeds (test vectors).
+	pub fn from_seeds(
+		name: &str,
+		account: [u8; 32],
+		rollup: [u8; 32],
+		encryption: [u8; 32],
+	) -> Self {
+		Self::from_secrets(
+			name,
+			Secrets { account_seed: account, rollup_seed: rollup, encryption_secret: encryption },
+		)
+	}
+
+	/// The X25519 secret for opening wrapped keys.
+	pub fn encryption_secret(&self) -> EncryptionSecret {
+		EncryptionSecret(self.secrets.encryption_secret)
+	}
+
+	/// The rollup public key under scheme `S` (`None` while the scheme is pending).
+	pub fn rollup_public<S: RollupKeyScheme>(&self) -> Option<Vec<u8>> {
+		S::public_from_seed(&self.secrets.rollup_seed)
+	}
+
+	/// Signs `message` with the chain account key (sr25519, context `substrate`).
+	pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+		account_keypair(&self.secrets.account_seed).sign_simple(SIGNING_CONTEXT, message).to_bytes()
+	}
+}
+
+/// A directory of key set files, `<name>.key`.
+#[derive(Clone, Debug)]
+pub struct Keystore {
+	dir: PathBuf,
+	kdf: KdfParams,
+}
+
+fn check_name(name: &str) -> Result<(), KeystoreError> {
+	crate::ids::PatientId::new(name)
+		.map(|_| ())
+		.map_err(|_| KeystoreError::BadName(name.to_owned()))
+}
+
+impl Keystore {
+	/// A keystore in `dir` using the default Argon2id parameters for new files.
+	pub fn new(dir: impl Into<PathBuf>) -> Self {
+		Self { dir: dir.into(), kdf: KdfParams::default() }
+	}
+
+	/// Uses `kdf` for files created from now on (files keep the parameters they were made with).
+	pub fn with_kdf(mut self, kdf: KdfParams) -> Self {
+		self.kdf = kdf;
+		self
+	}
+
+	/// The directory.
+	pub fn dir(&self) -> &Path {
+		&self.dir
+	}
+
+	/// Path of the key set `name`.
+	pub fn path(&self, name: &str) -> PathBuf {
+		self.dir.join(format!("{name}.key"))
+	}
+
+	/// Encrypts `keys` under `passphrase` into a new file (mode 0600); never overwrites.
+	pub fn create(&self, keys: &KeySet, passphrase: &[u8]) -> Result<PathBuf, KeystoreError> {
+		check_name(&keys.public.name)?;
+		if passphrase.is_empty() {
+			return Err(KeystoreError::EmptyPassphrase);
+		}
+		let path = self.path(&keys.public.name);
+		let io = |action, source| KeystoreError::Io { action, path: path.clone(), source };
+		fs::create_dir_all(&self.dir).map_err(|e| io("creating the directory of", e))?;
+		let mut salt = [0u8; 16];
+		let mut nonce = [0u8; 24];
+		OsRng.fill_bytes(&mut salt);
+		OsRng.fill_bytes(&mut nonce);
+		let bytes = seal_file(keys, passphrase, self.kdf, salt, nonce)?;
+
+		let mut opts = fs::OpenOptions::new();
+		opts.write(true).create_new(true);
+		#[cfg(unix)]
+		std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+		let tmp = self.dir.join(format!(".{}.tmp{}", keys.public.name, std::process::id()));
+		let mut f = opts.open(&tmp).map_err(|e| io("creating", e))?;
+		let written = f.write_all(&bytes).and_then(|_| f.sync_all());
+		// Hard-linking never replaces an existing file: two concurrent `keys new` cannot clobber.
+		let linked = written.and_then(|_| fs::hard_link(&tmp, &path));
+		let _ = fs::remove_file(&tmp);
+		match linked {
+			Ok(()) => Ok(path),
+			Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+				Err(KeystoreError::Exists { name: keys.public.name.clone(), dir: self.dir.clone() })
+			},
+			Err(e) => Err(io("writing", e)),
+		}
+	}
+
+	fn read(&self, name: &str) -> Result<(PathBuf, Vec<u8>), KeystoreError> {
+		check_name(name)?;
+		let path = self.path(name);
+		match fs::read(&path) {
+			Ok(b) => Ok((path, b)),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+				Err(KeystoreError::NotFound { name: name.to_owned(), dir: self.dir.clone() })
+			},
+			Err(source) => Err(KeystoreError::Io { action: "reading", path, source }),
+		}
+	}
+
+	/// The public keys of `name` (no passphrase needed).
+	pub fn public(&self, name: &str) -> Result<PublicKeys, KeystoreError> {
+		let (path, bytes) = self.read(name)?;
+		Ok(parse_file(&path, &bytes)?.0.public)
+	}
+
+	/// Opens `name` with `passphrase`.
+	pub fn open(&self, name: &str, passphrase: &[u8]) -> Result<KeySet, KeystoreError> {
+		let (path, bytes) = self.read(name)?;
+		open_file(&path, &bytes, passphrase)
+	}
+
+	/// Names of the key sets in the directory.
+	pub fn list(&self) -> Result<Vec<String>, KeystoreError> {
+		let rd = match fs::read_dir(&self.dir) {
+			Ok(rd) => rd,
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+			Err(source) => {
+				return Err(KeystoreError::Io { action: "listing", path: self.dir.clone(), source })
+			},
+		};
+		let mut names: Vec<String> = rd
+			.filter_map(|e| e.ok())
+			.filter_map(|e| {
+				e.file_name().to_str().and_then(|n| n.strip_suffix(".key")).map(str::to_owned)
+			})
+			.filter(|n| check_name(n).is_ok())
+			.collect();
+		names.sort();
+		Ok(names)
+	}
+}
+
+/// Encodes and seals a keystore file (deterministic given salt and nonce; used by the test vectors).
+pub fn seal_file(
+	keys: &KeySet,
+	passphrase: &[u8],
+	kdf: KdfParams,
+	salt: [u8; 16],
+	nonce: [u8; 24],
+) -> Result<Vec<u8>, KeystoreError> {
+	let header = FileHeader { kdf, salt, nonce, public: keys.public.clone() };
+	let mut out = KEYSTORE_MAGIC.to_vec();
+	out.push(KEYSTORE_VERSION);
+	header.encode_to(&mut out);
+	let key = derive_key(passphrase, &salt, &kdf)?;
+	let plain = Zeroizing::new(keys.secrets.encode());
+	let sealed = XChaCha20Poly1305::new(key.as_ref().into())
+		.encrypt(XNonce::from_slice(&nonce), Payload { msg: &plain, aad: &out })
+		.map_err(|_| KeystoreError::Kdf("encryption failed".into()))?;
+	out.extend_from_slice(&sealed);
+	Ok(out)
+}
+
+fn parse_file(path: &Path, bytes: &[u8]) -> Result<(FileHeader, usize), KeystoreError> {
+	let bad =
+		|reason: &str| KeystoreError::BadFile { path: path.to_owned(), reason: reason.into() };
+	if bytes.len() < 5 || bytes[..4] != KEYSTORE_MAGIC {
+		return Err(bad("missing EMRK magic"));
+	}
+	if bytes[4] != KEYSTORE_VERSION {
+		return Err(bad(&format!("format version {} (this client reads 1)", bytes[4])));
+	}
+	let mut rest = &bytes[5..];
+	let header = FileHeader::decode(&mut rest).map_err(|_| bad("damaged header"))?;
+	Ok((header, bytes.len() - rest.len()))
+}
+
+/// Opens a keystore file's bytes.
+pub fn open_file(path: &Path, bytes: &[u8], passphrase: &[u8]) -> Result<KeySet, KeystoreError> {
+	let (header, at) = parse_file(path, bytes)?;
+	// Refuse absurd parameters from a tampered file before spending memory on them.
+	if header.kdf.m_cost_kib > 4 * 1024 * 1024 || header.kdf.t_cost > 100 || header.kdf.p_cost > 64
+	{
+		return Err(KeystoreError::BadFile {
+			path: path.to_owned(),
+			reason: "unreasonable key derivation parameters".into(),
+		});
+	}
+	let key = derive_key(passphrase, &header.salt, &header.kdf)?;
+	let plain = Zeroizing::new(
+		XChaCha20Poly1305::new(key.as_ref().into())
+			.decrypt(
+				XNonce::from_slice(&header.nonce),
+				Payload { msg: &bytes[at..], aad: &bytes[..at] },
+			)
+			.map_err(|_| KeystoreError::WrongPassphrase(path.to_owned()))?,
+	);
+	let secrets = Secrets::decode(&mut &plain[..]).map_err(|_| KeystoreError::BadFile {
+		path: path.to_owned(),
+		reason: "damaged secrets".into(),
+	})?;
+	let keys = KeySet::from_secrets(&header.public.name, secrets);
+	if keys.public != header.public {
+		return Err(KeystoreError::BadFile {
+			path: path.to_owned(),
+			reason: "public keys do not match the secrets".into(),
+		});
+	}
+	Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	const FAST: KdfParams = KdfParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 };
+
+	#[test]
+	fn create_open_and_refuse() {
+		let dir = tempfile::tempdir().unwrap();
+		let ks = Keystore::new(dir.path().join("ks")).with_kdf(FAST);
+		let keys = KeySet::generate("alice");
+		let path = ks.create(&keys, b"correct horse").unwrap();
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+		}
+		assert!(matches!(ks.create(&keys, b"x"), Err(KeystoreError::Exists { .. })));
+		assert_eq!(ks.public("alice").unwrap(), keys.public);
+		let opened = ks.open("alice", b"correct horse").unwrap();
+		assert_eq!(opened.public, keys.public);
+		assert_eq!(opened.encryption_secret().0, keys.encryption_secret().0);
+		assert!(matches!(ks.open("alice", b"wrong"), Err(KeystoreError::WrongPassphrase(_))));
+		assert!(matches!(ks.open("bob", b"x"), Err(KeystoreError::NotFound { .. })));
+		assert_eq!(ks.list().unwrap(), vec!["alice".to_owned()]);
+		// Changing the public keys in the clear header is detected.
+		let mut bytes = fs::read(&path).unwrap();
+		// The last byte of the clear X25519 public key (before 96 + 16 sealed bytes).
+		let at = bytes.len() - 112 - 1;
+		bytes[at] ^= 1;
+		assert!(open_file(&path, &bytes, b"correct horse").is_err());
+		let sig = opened.sign(b"msg");
+		assert!(verify_signature(&keys.public.account, b"msg", &sig));
+		assert!(!verify_signature(&keys.public.account, b"other", &sig));
+		assert_eq!(keys.rollup_public::<PendingRollupScheme>(), None);
+	}
+
+	#[test]
+	fn substrate_compatible_account() {
+		// `subkey inspect 0x<seed>` of the Alice dev seed shows this public key and address.
+		let seed: [u8; 32] =
+			hex::decode("e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a")
+				.unwrap()
+				.try_into()
+				.unwrap();
+		let keys = KeySet::from_seeds("alice", seed, [0; 32], [0; 32]);
+		assert_eq!(
+			hex::encode(keys.public.account),
+			"d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
+		);
+		assert_eq!(keys.public.account_ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+	}
+}
