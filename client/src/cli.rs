@@ -14,7 +14,7 @@ use crate::{
 	client::{human_bytes, Client, ClientError, Progress, WalkItem},
 	ids::{IdError, PatientId, Reader, RecordRef},
 	index::EntryKind,
-	keys::{KeySet, Keystore, KeystoreError, PendingRollupScheme, RollupKeyScheme},
+	keys::{KeySet, Keystore, KeystoreError, PublicKeys},
 	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, Storage, StorageError, Store},
 };
 
@@ -301,14 +301,14 @@ fn parse_cid(s: &str) -> Result<Cid, CliError> {
 	Cid::try_from(s.trim()).map_err(|_| CliError::BadCid(s.to_owned()))
 }
 
-fn key_card(keys: &crate::keys::PublicKeys) -> String {
-	let rollup = "pending emr-primitives";
+fn key_card(keys: &PublicKeys) -> String {
 	serde_json::json!({
 		"name": keys.name,
 		"account_ss58": keys.account_ss58(),
 		"account_sr25519": hex::encode(keys.account),
 		"encryption_x25519": hex::encode(keys.encryption),
-		"rollup": rollup,
+		"rollup": hex::encode(keys.rollup.to_bytes()),
+		"participant_id": keys.participant_id(),
 	})
 	.to_string()
 }
@@ -368,11 +368,11 @@ fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
 			eprintln!("… deriving the file key (Argon2id, 64 MiB)");
 			let path = ctx.keystore.create(&keys, &pass)?;
 			w(&mut out, format!("created key set {:?} in {}", ctx.cli_key, path.display()));
-			print_public(&mut out, &keys.public, keys.rollup_public::<PendingRollupScheme>());
+			print_public(&mut out, &keys.public);
 		},
 		KeysCmd::Show => {
 			let public = ctx.keystore.public(&ctx.cli_key)?;
-			print_public(&mut out, &public, None);
+			print_public(&mut out, &public);
 		},
 		KeysCmd::Export { out: file } => {
 			let public = ctx.keystore.public(&ctx.cli_key)?;
@@ -393,19 +393,14 @@ fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
 	Ok(())
 }
 
-fn print_public(out: &mut impl Write, p: &crate::keys::PublicKeys, rollup: Option<Vec<u8>>) {
+fn print_public(out: &mut impl Write, p: &PublicKeys) {
 	let _ = writeln!(out, "name:            {}", p.name);
 	let _ = writeln!(out, "account (ss58):  {}", p.account_ss58());
 	let _ = writeln!(out, "account (hex):   0x{}", hex::encode(p.account));
 	let _ = writeln!(out, "encryption key:  {}", hex::encode(p.encryption));
 	let _ = writeln!(out, "reader:          {}={}", p.name, hex::encode(p.encryption));
-	let _ = writeln!(
-		out,
-		"rollup key:      {}",
-		rollup
-			.map(hex::encode)
-			.unwrap_or_else(|| format!("pending emr-primitives ({})", PendingRollupScheme::NAME))
-	);
+	let _ = writeln!(out, "rollup key:      {}", hex::encode(p.rollup.to_bytes()));
+	let _ = writeln!(out, "participant id:  {}", p.participant_id());
 }
 
 async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<(), CliError> {

@@ -6,15 +6,14 @@
 //!   `sr25519::Pair::from_seed` does (`MiniSecretKey` with `ExpansionMode::Ed25519`), so the
 //!   account (SS58 prefix 42) is the one `subkey inspect 0x<seed>` shows; it also signs index
 //!   entries;
-//! * the **rollup key** seed — the signature scheme is defined by `emr-primitives` (Schnorr on
-//!   Bandersnatch with a Poseidon challenge), which this crate does not depend on yet: the seed is
-//!   stored and the public key is derived through [`RollupKeyScheme`], whose only implementation
-//!   here, [`PendingRollupScheme`], derives nothing (**to be replaced by emr-primitives at
-//!   merge**);
+//! * the **rollup key** seed — the key of `emr-primitives`' rollup signatures (Schnorr on
+//!   Bandersnatch, Poseidon challenge): [`schnorr::SecretKey::from_seed`]; its public key (32
+//!   bytes, compressed point) determines the participant's slot on the rollup,
+//!   [`rules::participant_id`];
 //! * the **encryption key** — an X25519 secret for HPKE (RFC 9180); its public key is what other
 //!   participants share records with.
 //!
-//! File format (version 1, `docs/formats.md`): `"EMRK" ‖ 0x01 ‖ SCALE(header) ‖ sealed`, where the
+//! File format (version 2, `docs/formats.md`): `"EMRK" ‖ 0x02 ‖ SCALE(header) ‖ sealed`, where the
 //! header holds the KDF parameters, salt, nonce and the public keys in clear (so `emr keys show`
 //! needs no passphrase), and `sealed` is XChaCha20-Poly1305 of the secrets under the key Argon2id
 //! derives from the passphrase, with everything before it as associated data (the parameters and
@@ -31,6 +30,7 @@ use chacha20poly1305::{
 	XChaCha20Poly1305, XNonce,
 };
 use codec::{Decode, Encode};
+use emr_primitives::{ops::ParticipantId, rules, schnorr};
 use rand::{rngs::OsRng, RngCore};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -38,31 +38,12 @@ use crate::crypto::EncryptionSecret;
 
 /// Magic bytes of a keystore file.
 pub const KEYSTORE_MAGIC: [u8; 4] = *b"EMRK";
-/// Keystore format version.
-pub const KEYSTORE_VERSION: u8 = 1;
+/// Keystore format version (2: the header holds the rollup public key; version 1 did not).
+pub const KEYSTORE_VERSION: u8 = 2;
 /// SS58 address prefix of emr-chain (the runtime's `SS58Prefix`).
 pub const SS58_PREFIX: u8 = 42;
 /// Signing context of sr25519 signatures (Substrate's).
 pub const SIGNING_CONTEXT: &[u8] = b"substrate";
-
-/// The rollup signature scheme, as seen by the client: derive a public key from a 32-byte seed.
-pub trait RollupKeyScheme {
-	/// Human-readable name of the scheme.
-	const NAME: &'static str;
-	/// The public key for `seed`, or `None` if this build cannot derive it.
-	fn public_from_seed(seed: &[u8; 32]) -> Option<Vec<u8>>;
-}
-
-/// Placeholder until `emr-primitives` (Schnorr on Bandersnatch, Poseidon challenge) is merged:
-/// keeps the seed, derives no public key. **To be replaced by emr-primitives at merge.**
-pub struct PendingRollupScheme;
-
-impl RollupKeyScheme for PendingRollupScheme {
-	const NAME: &'static str = "Schnorr on Bandersnatch, Poseidon challenge";
-	fn public_from_seed(_seed: &[u8; 32]) -> Option<Vec<u8>> {
-		None
-	}
-}
 
 /// Argon2id parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -84,12 +65,18 @@ impl Default for KdfParams {
 }
 
 /// The public part of a key set.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+///
+/// SCALE: `name ‖ account ‖ rollup ‖ encryption`, the rollup key as its 32-byte compressed
+/// encoding; decoding refuses a rollup key that is not a valid one (off the curve, outside the
+/// prime-order subgroup, the identity).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicKeys {
 	/// Key set name.
 	pub name: String,
 	/// sr25519 public key of the chain account.
 	pub account: [u8; 32],
+	/// Rollup public key (Schnorr on Bandersnatch).
+	pub rollup: schnorr::PublicKey,
 	/// X25519 public key for HPKE.
 	pub encryption: [u8; 32],
 }
@@ -98,6 +85,35 @@ impl PublicKeys {
 	/// SS58 address of the account.
 	pub fn account_ss58(&self) -> String {
 		ss58(&self.account, SS58_PREFIX)
+	}
+
+	/// The participant's slot id on the rollup ([`rules::participant_id`] of the rollup key).
+	pub fn participant_id(&self) -> ParticipantId {
+		rules::participant_id(&self.rollup)
+	}
+}
+
+impl Encode for PublicKeys {
+	fn size_hint(&self) -> usize {
+		self.name.size_hint() + 3 * 32
+	}
+
+	fn encode_to<T: codec::Output + ?Sized>(&self, dest: &mut T) {
+		self.name.encode_to(dest);
+		dest.write(&self.account);
+		dest.write(&self.rollup.to_bytes());
+		dest.write(&self.encryption);
+	}
+}
+
+impl Decode for PublicKeys {
+	fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+		let name = String::decode(input)?;
+		let account = <[u8; 32]>::decode(input)?;
+		let rollup = schnorr::PublicKey::from_bytes(&<[u8; 32]>::decode(input)?)
+			.map_err(|_| codec::Error::from("invalid rollup public key"))?;
+		let encryption = <[u8; 32]>::decode(input)?;
+		Ok(Self { name, account, rollup, encryption })
 	}
 }
 
@@ -228,17 +244,25 @@ pub fn verify_signature(account: &[u8; 32], message: &[u8], signature: &[u8; 64]
 impl KeySet {
 	fn from_secrets(name: &str, secrets: Secrets) -> Self {
 		let account = account_keypair(&secrets.account_seed).public.to_bytes();
+		let rollup = schnorr::SecretKey::from_seed(&secrets.rollup_seed).public();
 		let encryption = EncryptionSecret(secrets.encryption_secret).public();
-		Self { public: PublicKeys { name: name.to_owned(), account, encryption }, secrets }
+		Self { public: PublicKeys { name: name.to_owned(), account, rollup, encryption }, secrets }
 	}
 
-	/// A fresh key set from the operating system's RNG.
+	/// A fresh key set from the operating system's RNG. The rollup seed is drawn again in the
+	/// (2^-24) case that its key would get participant id 0, which the rollup never assigns.
 	pub fn generate(name: &str) -> Self {
 		let mut s =
 			Secrets { account_seed: [0; 32], rollup_seed: [0; 32], encryption_secret: [0; 32] };
 		OsRng.fill_bytes(&mut s.account_seed);
-		OsRng.fill_bytes(&mut s.rollup_seed);
 		OsRng.fill_bytes(&mut s.encryption_secret);
+		loop {
+			OsRng.fill_bytes(&mut s.rollup_seed);
+			let rollup = schnorr::SecretKey::from_seed(&s.rollup_seed).public();
+			if rules::participant_id(&rollup) != 0 {
+				break;
+			}
+		}
 		Self::from_secrets(name, s)
 	}
 
@@ -260,9 +284,9 @@ impl KeySet {
 		EncryptionSecret(self.secrets.encryption_secret)
 	}
 
-	/// The rollup public key under scheme `S` (`None` while the scheme is pending).
-	pub fn rollup_public<S: RollupKeyScheme>(&self) -> Option<Vec<u8>> {
-		S::public_from_seed(&self.secrets.rollup_seed)
+	/// The rollup secret key (signs rollup operations; its public key is `public.rollup`).
+	pub fn rollup_secret(&self) -> schnorr::SecretKey {
+		schnorr::SecretKey::from_seed(&self.secrets.rollup_seed)
 	}
 
 	/// Signs `message` with the chain account key (sr25519, context `substrate`).
@@ -413,9 +437,13 @@ fn parse_file(path: &Path, bytes: &[u8]) -> Result<(FileHeader, usize), Keystore
 		return Err(bad("missing EMRK magic"));
 	}
 	if bytes[4] != KEYSTORE_VERSION {
-		return Err(bad(&format!("format version {} (this client reads 1)", bytes[4])));
+		return Err(bad(&format!(
+			"format version {} (this client reads {KEYSTORE_VERSION}; create the key set again)",
+			bytes[4]
+		)));
 	}
 	let mut rest = &bytes[5..];
+	// Also refuses a rollup public key that is not a valid key (see `PublicKeys`' `Decode`).
 	let header = FileHeader::decode(&mut rest).map_err(|_| bad("damaged header"))?;
 	Ok((header, bytes.len() - rest.len()))
 }
@@ -488,7 +516,64 @@ mod tests {
 		let sig = opened.sign(b"msg");
 		assert!(verify_signature(&keys.public.account, b"msg", &sig));
 		assert!(!verify_signature(&keys.public.account, b"other", &sig));
-		assert_eq!(keys.rollup_public::<PendingRollupScheme>(), None);
+		assert_eq!(opened.rollup_secret().public(), keys.public.rollup);
+		assert_ne!(keys.public.participant_id(), 0);
+	}
+
+	/// Offset of the clear rollup public key in a file of `bytes` (the encryption key and the
+	/// 96 + 16 sealed bytes follow it).
+	fn rollup_at(bytes: &[u8]) -> usize {
+		bytes.len() - 112 - 32 - 32
+	}
+
+	#[test]
+	fn rollup_key_from_the_sealed_seed() {
+		let seed = [7u8; 32];
+		let keys = KeySet::from_seeds("carol", [1; 32], seed, [2; 32]);
+		let expected = schnorr::SecretKey::from_seed(&seed).public();
+		assert_eq!(keys.public.rollup, expected);
+		assert_eq!(keys.public.participant_id(), rules::participant_id(&expected));
+		assert_eq!(keys.rollup_secret().public(), expected);
+
+		let dir = tempfile::tempdir().unwrap();
+		let ks = Keystore::new(dir.path()).with_kdf(FAST);
+		let path = ks.create(&keys, b"pass").unwrap();
+		let bytes = fs::read(&path).unwrap();
+		let at = rollup_at(&bytes);
+		assert_eq!(bytes[at..at + 32], expected.to_bytes());
+		assert_eq!(ks.public("carol").unwrap().rollup, expected);
+
+		// Another valid key in the clear header: the associated data no longer matches.
+		let mut other = bytes.clone();
+		other[at..at + 32]
+			.copy_from_slice(&schnorr::SecretKey::from_seed(&[8; 32]).public().to_bytes());
+		assert!(matches!(
+			open_file(&path, &other, b"pass"),
+			Err(KeystoreError::WrongPassphrase(_))
+		));
+		// Not a valid key (the identity point): refused even without the passphrase.
+		let mut identity = bytes.clone();
+		identity[at..at + 32].fill(0);
+		identity[at] = 1;
+		fs::write(&path, &identity).unwrap();
+		assert!(matches!(ks.public("carol"), Err(KeystoreError::BadFile { .. })));
+		assert!(matches!(ks.open("carol", b"pass"), Err(KeystoreError::BadFile { .. })));
+
+		// An authenticated header whose rollup key is not the sealed seed's: refused on opening.
+		let mut forged = KeySet::from_seeds("carol", [1; 32], seed, [2; 32]);
+		forged.public.rollup = schnorr::SecretKey::from_seed(&[8; 32]).public();
+		let sealed = seal_file(&forged, b"pass", FAST, [3; 16], [4; 24]).unwrap();
+		let err = open_file(&path, &sealed, b"pass").unwrap_err();
+		assert!(err.to_string().contains("public keys do not match"), "{err}");
+	}
+
+	#[test]
+	fn other_versions_are_refused() {
+		let keys = KeySet::from_seeds("carol", [1; 32], [7; 32], [2; 32]);
+		let mut bytes = seal_file(&keys, b"pass", FAST, [3; 16], [4; 24]).unwrap();
+		bytes[4] = 1;
+		let err = open_file(Path::new("v1"), &bytes, b"pass").unwrap_err();
+		assert!(err.to_string().contains("format version 1 (this client reads 2"), "{err}");
 	}
 
 	#[test]

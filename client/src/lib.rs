@@ -1,7 +1,7 @@
 //! emr-chain client library: keystore, client-side encryption, the encrypted patient index and
 //! content-addressed storage (an embedded block store or a daemon speaking the Kubo RPC API).
 //!
-//! * [`keys`] — key sets (sr25519 account, rollup seed, X25519) in passphrase-encrypted files;
+//! * [`keys`] — key sets (sr25519 account, rollup key, X25519) in passphrase-encrypted files;
 //! * [`crypto`] — record encryption (XChaCha20-Poly1305 STREAM) and HPKE key wrapping;
 //! * [`index`] — the hash-linked, encrypted patient index;
 //! * [`storage`] — the [`storage::Storage`] trait, the embedded store and the Kubo RPC client;

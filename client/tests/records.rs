@@ -9,9 +9,10 @@ use emr_cli::{
 	client::{Client, ClientError, Quiet, WalkItem},
 	crypto::RecordError,
 	ids::{PatientId, Reader},
-	keys::KeySet,
+	keys::{KdfParams, KeySet, Keystore},
 	storage::{EmbeddedStore, Storage, StorageError},
 };
+use emr_primitives::{rules::participant_id, schnorr::SecretKey};
 
 fn setup() -> (tempfile::TempDir, Client<EmbeddedStore>) {
 	let dir = tempfile::tempdir().unwrap();
@@ -175,7 +176,11 @@ fn cli_end_to_end_with_the_embedded_store() {
 	let dir = tempfile::tempdir().unwrap();
 	let d = dir.path();
 	let created = emr_ok(d, "dr-a", &["keys", "new"]);
-	assert!(created.contains("rollup key:      pending emr-primitives"));
+	let rollup = field(&created, "rollup key");
+	assert_eq!(rollup.len(), 64, "{created}");
+	let shown = emr_ok(d, "dr-a", &["keys", "show"]);
+	assert_eq!(field(&shown, "rollup key"), rollup);
+	assert_eq!(field(&shown, "participant id"), field(&created, "participant id"));
 	emr_ok(d, "bob", &["keys", "new"]);
 	let again = emr(d, "bob", &["keys", "new"]);
 	assert!(!again.status.success());
@@ -257,4 +262,50 @@ fn cli_end_to_end_with_the_embedded_store() {
 	let cid = emr_ok(d, "dr-a", &["store", "add", input.to_str().unwrap()]);
 	let cat = emr_ok(d, "dr-a", &["store", "cat", cid.trim()]);
 	assert_eq!(cat.as_bytes(), bytes.as_slice());
+}
+
+#[test]
+fn cli_rollup_key_is_the_sealed_seeds() {
+	let dir = tempfile::tempdir().unwrap();
+	let d = dir.path();
+	let seed = [0x5a; 32];
+	let keys = KeySet::from_seeds("carol", [0x11; 32], seed, [0x22; 32]);
+	let path = Keystore::new(d.join("keystore"))
+		.with_kdf(KdfParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 })
+		.create(&keys, b"passphrase of carol")
+		.unwrap();
+	let expected = SecretKey::from_seed(&seed).public();
+
+	// `keys show` (no passphrase) and the key card carry the key of the stored seed.
+	let shown = emr_ok(d, "carol", &["keys", "show"]);
+	assert_eq!(field(&shown, "rollup key"), hex::encode(expected.to_bytes()));
+	assert_eq!(field(&shown, "participant id"), participant_id(&expected).to_string());
+	let card: serde_json::Value =
+		serde_json::from_str(&emr_ok(d, "carol", &["keys", "export"])).unwrap();
+	assert_eq!(card["rollup"], hex::encode(expected.to_bytes()));
+	assert_eq!(card["participant_id"], participant_id(&expected));
+	// The file opens with its passphrase.
+	let input = d.join("note.txt");
+	std::fs::write(&input, b"note").unwrap();
+	emr_ok(d, "carol", &["record", "put", input.to_str().unwrap(), "--patient", "p-1"]);
+
+	// The clear rollup key replaced by another valid key: opening the key set is refused.
+	let original = std::fs::read(&path).unwrap();
+	let at = original
+		.windows(32)
+		.position(|w| w == expected.to_bytes())
+		.expect("the rollup key is in clear");
+	let mut altered = original.clone();
+	altered[at..at + 32].copy_from_slice(&SecretKey::from_seed(&[0x5b; 32]).public().to_bytes());
+	std::fs::write(&path, &altered).unwrap();
+	let refused = emr(d, "carol", &["record", "put", input.to_str().unwrap(), "--patient", "p-1"]);
+	assert!(!refused.status.success());
+	assert!(String::from_utf8_lossy(&refused.stderr).contains("was altered"), "{refused:?}");
+
+	// Replaced by bytes that are no rollup key: even `keys show` refuses the file.
+	altered[at..at + 32].fill(0xff);
+	std::fs::write(&path, &altered).unwrap();
+	let refused = emr(d, "carol", &["keys", "show"]);
+	assert!(!refused.status.success());
+	assert!(String::from_utf8_lossy(&refused.stderr).contains("damaged header"), "{refused:?}");
 }

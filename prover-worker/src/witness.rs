@@ -12,10 +12,10 @@ use ark_ec::AffineRepr;
 use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
 use emr_primitives::{
 	inbox::{self, InboxEntry, PublicInputs},
-	ops::{kind, GrantId, Origin, ParticipantId, PARTICIPANT_DEPTH},
+	ops::{kind, GrantId, Operation, Origin, ParticipantId, PARTICIPANT_DEPTH},
 	rules::{self, AccessOutcome, Effects, RuleError},
-	schnorr::Signature,
-	state::{ClaimStatus, RollupState},
+	schnorr::{PublicKey, Signature},
+	state::RollupState,
 	F,
 };
 
@@ -160,7 +160,22 @@ pub fn slot_witness<S: ProvableState>(
 			state.set_participant(i1, p);
 		}
 	}
-	let leaf2 = leaf_witness(state, i2);
+	let mut leaf2 = leaf_witness(state, i2);
+	// A creating operation's new key goes into the free fields of the empty leaf (the circuit
+	// shares the key's hash prefix between the old and new leaf).
+	if leaf2.role == 0 {
+		let key = match &op.op {
+			Operation::AdmitMember { public_key, .. }
+			| Operation::RegisterPatient { public_key, .. }
+			| Operation::CredentialDoctor { doctor_key: public_key, .. } => {
+				PublicKey::from_bytes(public_key).ok()
+			},
+			_ => None,
+		};
+		if let Some(key) = key {
+			leaf2.key = key.0;
+		}
+	}
 	let g = if k == kind::GRANT_CONSENT || k == kind::EMERGENCY_ACCESS {
 		leaf2.next_grant
 	} else {
@@ -235,6 +250,5 @@ pub fn build<S: ProvableState>(
 		inbox_commitment: inbox::commitment(entries),
 		batch,
 	};
-	let _ = ClaimStatus::None;
 	Ok((BatchWitness { batch, old_root, slots }, public, effects))
 }

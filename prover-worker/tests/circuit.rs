@@ -7,11 +7,7 @@ use emr_primitives::{
 	testing::{emergency, Actor},
 	F,
 };
-use emr_prover::{
-	circuit::{BatchCircuit, BatchWitness},
-	store::Store,
-	witness,
-};
+use emr_prover::{circuit::BatchCircuit, store::Store, witness};
 
 fn satisfied(circuit: &BatchCircuit) -> (bool, usize, Option<String>) {
 	let cs = ConstraintSystem::<F>::new_ref();

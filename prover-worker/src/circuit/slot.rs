@@ -204,30 +204,29 @@ struct LeafVar {
 	empty: B,
 	value: Fv,
 	path: Vec<Fv>,
+	after_key: [Fv; 3],
+	after_six: [Fv; 3],
 }
 
-fn leaf_hash(
-	key: &PointVar,
+/// The participant leaf hash, sharing work: the sponge state after the key (first pair) and
+/// after the first six inputs can be reused by another hash of the same leaf.
+fn leaf_after_key(key: &PointVar) -> Result<[Fv; 3], SynthesisError> {
+	poseidon::sponge_absorb(&poseidon::sponge_start(Domain::Participant, 8), &key.x, &key.y)
+}
+
+fn leaf_after_six(
+	after_key: &[Fv; 3],
 	enc: &Fv,
 	emergency: &Fv,
 	head: &Fv,
 	consent: &Fv,
-	log: &Fv,
-	packed: &Fv,
-) -> Result<Fv, SynthesisError> {
-	poseidon::hash(
-		Domain::Participant,
-		&[
-			key.x.clone(),
-			key.y.clone(),
-			enc.clone(),
-			emergency.clone(),
-			head.clone(),
-			consent.clone(),
-			log.clone(),
-			packed.clone(),
-		],
-	)
+) -> Result<[Fv; 3], SynthesisError> {
+	let s = poseidon::sponge_absorb(after_key, enc, emergency)?;
+	poseidon::sponge_absorb(&s, head, consent)
+}
+
+fn leaf_finish(after_six: &[Fv; 3], log: &Fv, packed: &Fv) -> Result<Fv, SynthesisError> {
+	Ok(poseidon::sponge_absorb(after_six, log, packed)?[1].clone())
 }
 
 fn pack_leaf(
@@ -263,9 +262,13 @@ fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, S
 	let log = alloc(w.log)?;
 	let path = w.path.iter().map(|s| alloc(*s)).collect::<Result<Vec<_>, _>>()?;
 	let empty = role.is_zero()?;
-	let hash = leaf_hash(&key, &enc, &emergency, &head, &consent, &log, &packed)?;
+	let after_key = leaf_after_key(&key)?;
+	let after_six = leaf_after_six(&after_key, &enc, &emergency, &head, &consent)?;
+	let hash = leaf_finish(&after_six, &log, &packed)?;
 	let value = empty.select(&Fv::zero(), &hash)?;
 	Ok(LeafVar {
+		after_key,
+		after_six,
 		role,
 		active: bits[8].clone(),
 		nonce: num(&bits[16..48])?,
@@ -470,8 +473,7 @@ pub fn synthesize(
 		&l1.next_grant,
 		&l1.affiliation,
 	);
-	let hash1_new =
-		leaf_hash(&l1.key, &l1.enc, &l1.emergency, &l1.head, &l1.consent, &l1.log, &packed1_new)?;
+	let hash1_new = leaf_finish(&l1.after_six, &l1.log, &packed1_new)?;
 	// Leaf 1 changes only when it is the actor (then it exists; checked below).
 	let value1_new = actor_is_1.select(&hash1_new, &l1.value)?;
 	let root1 = merkle::root(&value1_new, &i1_bits, &l1.path)?;
@@ -673,7 +675,6 @@ pub fn synthesize(
 			&c(0),
 		),
 	)?;
-	let inserted = grant_hash(&inserted_packed, &Fv::zero(), &Fv::zero())?;
 	let old_packed = pack_grant(
 		&g.grantee,
 		&num(&g.perm_bits)?,
@@ -688,12 +689,14 @@ pub fn synthesize(
 	let claim_record = submit.select(&f[2], &g.record)?;
 	let claim_amount = submit.select(&money, &g.amount)?;
 	let claim_settled = submit.select(&Fv::zero(), &money)?;
-	let claimed_leaf =
-		grant_hash(&claim_packed, &claim_record, &(&claim_amount + &claim_settled * two_pow(64)))?;
-	let g_new = inserting.select(
-		&inserted,
-		&revoke.select(&Fv::zero(), &(submit | decide).select(&claimed_leaf, &g.value)?)?,
-	)?;
+	let claim_amounts = &claim_amount + &claim_settled * two_pow(64);
+	// One hash for whichever new value the slot takes.
+	let new_packed = inserting.select(&inserted_packed, &claim_packed)?;
+	let new_record = inserting.select(&Fv::zero(), &claim_record)?;
+	let new_amounts = inserting.select(&Fv::zero(), &claim_amounts)?;
+	let new_leaf = grant_hash(&new_packed, &new_record, &new_amounts)?;
+	let g_new = revoke
+		.select(&Fv::zero(), &any(&[&inserting, submit, decide]).select(&new_leaf, &g.value)?)?;
 	let consent_new = merkle::root(&g_new, &g_bits, &g.path)?;
 
 	// --- Leaf 2 (new) ---------------------------------------------------------------------------
@@ -710,7 +713,10 @@ pub fn synthesize(
 		&(field(credential) * &actor),
 		&revoke_cred.select(&Fv::zero(), &l2.affiliation)?,
 	)?;
-	let key2 = creating.select(&new_key, &l2.key)?;
+	// A created leaf's key is the new key: the builder puts it into the (otherwise free) fields
+	// of the empty old leaf, so the key's sponge prefix is shared.
+	l2.key.x.conditional_enforce_equal(&new_key.x, &creating)?;
+	l2.key.y.conditional_enforce_equal(&new_key.y, &creating)?;
 	let enc2 = creating.select(&f[4], &l2.enc)?;
 	let joint_new = &new_key + &a_key;
 	// InvalidKey: the doctor's key must not cancel the hospital's (identity joint key).
@@ -731,7 +737,8 @@ pub fn synthesize(
 	let log2 = creating.select(&Fv::zero(), &logged.select(&link, &l2.log)?)?;
 	let packed2 =
 		pack_leaf(&role2, &field(&active2), &nonce2, &version2, &next_grant2, &affiliation2);
-	let value2 = leaf_hash(&key2, &enc2, &emergency2, &head2, &consent2, &log2, &packed2)?;
+	let after_six2 = leaf_after_six(&l2.after_key, &enc2, &emergency2, &head2, &consent2)?;
+	let value2 = leaf_finish(&after_six2, &log2, &packed2)?;
 	let root2 = merkle::root(&value2, &i2_bits, &l2.path)?;
 
 	// --- Inbox chain ----------------------------------------------------------------------------
