@@ -1,0 +1,172 @@
+//! Property test: random operation sequences — the native rules and the circuit agree on every
+//! operation (accepted ⇔ satisfiable, with the outcome the rules give), and the accepted ones,
+//! proven together as one batch, satisfy the batch circuit with the native public inputs.
+
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use emr_primitives::{
+	inbox::InboxEntry,
+	ops::{Cid, Operation, Role},
+	rules::{self, AccessOutcome},
+	state::RollupState,
+	testing::{emergency, Actor},
+	F,
+};
+use emr_prover::{
+	circuit::{BatchCircuit, BatchWitness},
+	store::Store,
+	witness,
+};
+use proptest::prelude::*;
+
+fn satisfied(w: BatchWitness, public: Option<emr_primitives::inbox::PublicInputs>) -> bool {
+	let circuit = BatchCircuit::new(w, public);
+	let cs = ConstraintSystem::<F>::new_ref();
+	circuit.generate_constraints(cs.clone()).expect("synthesis");
+	cs.is_satisfied().expect("check")
+}
+
+#[derive(Clone, Debug)]
+struct Spec {
+	kind: u8,
+	actor: usize,
+	target: usize,
+	grant: u32,
+	bits: u8,
+	amount: u64,
+	block: u32,
+	bad_nonce: bool,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+	(
+		0u8..10,
+		0usize..6,
+		0usize..6,
+		0u32..4,
+		any::<u8>(),
+		0u64..3,
+		1u32..30,
+		prop::bool::weighted(0.1),
+	)
+		.prop_map(|(kind, actor, target, grant, bits, amount, block, bad_nonce)| Spec {
+			kind,
+			actor,
+			target,
+			grant,
+			bits,
+			amount,
+			block,
+			bad_nonce,
+		})
+}
+
+fn op(s: &Spec, cast: &[Actor]) -> Operation {
+	let target = cast[s.target].id;
+	match s.kind {
+		0 => Operation::GrantConsent {
+			grantee: target,
+			permissions: s.bits & 7,
+			purposes: (s.bits >> 3) & 31,
+			scope: (s.bits as u32) | 1,
+			expires_at: s.block + (s.bits as u32 % 40),
+		},
+		1 => Operation::RevokeConsent { grant: s.grant },
+		2 => Operation::AccessRecord {
+			patient: target,
+			grant: s.grant,
+			purpose: 1 << (s.bits % 5),
+			scope: 1 << (s.bits % 3),
+		},
+		3 => Operation::AppendRecord {
+			patient: target,
+			grant: s.grant,
+			expected_version: (s.bits % 3) as u32,
+			index_head: Cid(vec![s.bits; 8]),
+		},
+		4 => Operation::SubmitClaim {
+			patient: target,
+			grant: s.grant,
+			record: [s.bits; 32],
+			amount: s.amount,
+		},
+		5 => Operation::DecideClaim {
+			patient: target,
+			grant: s.grant,
+			approve: s.bits & 1 == 1,
+			settled: s.amount,
+		},
+		6 => Operation::RevokeCredential { doctor: target },
+		_ => Operation::AccessRecord { patient: target, grant: s.grant, purpose: 1, scope: 1 },
+	}
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+	#[test]
+	fn native_rules_and_circuit_agree(specs in prop::collection::vec(spec(), 4)) {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut taken = vec![];
+		let mut cast: Vec<Actor> = (0..6u64)
+			.map(|i| {
+				let a = Actor::new(100 + i, &taken);
+				taken.push(a.id);
+				a
+			})
+			.collect();
+		// 0 hospital, 1 insurer, 2 researcher, 3 and 4 patients, 5 doctor.
+		let mut setup: Vec<InboxEntry> = vec![
+			cast[0].admit(Role::Hospital, 1),
+			cast[1].admit(Role::Insurer, 1),
+			cast[2].admit(Role::Researcher, 1),
+		];
+		setup.push(cast[3].register(1));
+		setup.push(cast[4].register(1));
+		let (doctor_key, doctor_enc) = (cast[5].public(), cast[5].enc);
+		setup.push(cast[0].sign(
+			Operation::CredentialDoctor { doctor_key, encryption_key: doctor_enc },
+			1,
+		));
+		for e in &setup {
+			rules::apply_entry(&mut store, e).expect("setup applies");
+		}
+		let start_root = store.root();
+		let mut accepted = vec![];
+		for s in &specs {
+			let actor = s.actor;
+			cast[actor].nonce = store.participant(cast[actor].id).map(|p| p.nonce).unwrap_or(0)
+				+ s.bad_nonce as u32;
+			let entry = if s.kind == 9 {
+				let hospital = cast[0].clone();
+				let patient = cast[s.target].id;
+				emergency(&mut cast[actor], &hospital, patient, s.bits as u16, s.block)
+			} else {
+				let o = op(s, &cast);
+				cast[actor].sign(o, s.block)
+			};
+			let root = store.root();
+			let probe = witness::slot_witness(&mut store, &entry, false);
+			let native = rules::apply_entry(&mut store, &entry);
+			let granted = matches!(&native, Ok(fx) if fx.outcome == Some(AccessOutcome::Granted));
+			let mut slot = probe;
+			slot.granted = granted;
+			let ok = satisfied(BatchWitness { batch: 1, old_root: root, slots: vec![slot] }, None);
+			prop_assert_eq!(ok, native.is_ok(), "{:?} → native {:?}", s, native);
+			if native.is_ok() {
+				accepted.push(entry);
+			}
+		}
+		// The accepted operations as one batch from the start state.
+		let dir2 = tempfile::tempdir().expect("tempdir");
+		let mut replay = Store::open(dir2.path().join("s.redb")).expect("open");
+		for e in &setup {
+			rules::apply_entry(&mut replay, e).expect("setup applies");
+		}
+		prop_assert_eq!(replay.root(), start_root);
+		let (w, public, _) = witness::build(&mut replay, 2, &accepted, accepted.len() + 1)
+			.expect("accepted entries replay");
+		prop_assert_eq!(public.new_root, store.root());
+		prop_assert!(satisfied(w, Some(public)));
+	}
+}
