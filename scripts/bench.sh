@@ -1,9 +1,53 @@
 #!/usr/bin/env bash
 # Measures what docs/benchmarks.md reports that is not a build time:
-#   - time from starting `emr-node --dev` to its first finalized block (RUNS runs, default 5).
-# Prints one line per run and the min/median/max.
+#   scripts/bench.sh node    time from starting `emr-node --dev` to its first finalized block
+#                            (RUNS runs, default 5), min/median/max
+#   scripts/bench.sh prover  Groth16 setup, proving and verification for BATCH_SIZES (default
+#                            "4 16 64"): wall time and peak memory of each step, constraints,
+#                            proven operations per second; then the criterion benches
+#   scripts/bench.sh client  the client's encryption + storage throughput (criterion)
+#   scripts/bench.sh         all three
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+"$ROOT/scripts/setup.sh"
+what="${1:-all}"
+
+bench_prover() {
+	echo "==> prover (batch sizes ${BATCH_SIZES:-4 16 64})"
+	(cd "$ROOT" && cargo build --release --locked -p emr-prover)
+	local bin="$CARGO_TARGET_DIR/release/emr-prover"
+	printf '%6s %11s %9s %10s %9s %10s %10s %8s\n' slots constraints setup_s setup_MiB prove_s prove_MiB verify_ms ops/s
+	for n in ${BATCH_SIZES:-4 16 64}; do
+		local dir
+		dir=$(mktemp -d -t emr-bench-prover-XXXXXX)
+		/usr/bin/time -f '%e %M' -o "$dir/setup.time" "$bin" setup --batch-size "$n" --out "$dir/keys" >"$dir/setup.log"
+		"$bin" example-batch --entries "$n" --out "$dir/batch" >/dev/null
+		/usr/bin/time -f '%e %M' -o "$dir/prove.time" "$bin" prove --keys "$dir/keys" --state "$dir/state" \
+			--batch "$dir/batch" --out "$dir/proof" >"$dir/prove.log" 2>&1
+		local verify_ms=()
+		for _ in 1 2 3 4 5; do
+			verify_ms+=("$("$bin" verify --keys "$dir/keys" --proof "$dir/proof" | sed -E 's/.*\(([0-9.]+) ms\).*/\1/')")
+		done
+		local constraints setup_s setup_kb prove_s prove_kb vmed
+		constraints=$(sed -nE 's/^constraints = ([0-9]+).*/\1/p' "$dir/setup.log")
+		read -r setup_s setup_kb <"$dir/setup.time"
+		read -r _ prove_kb <"$dir/prove.time"
+		prove_s=$(sed -nE 's/^proved in ([0-9.]+) s/\1/p' "$dir/prove.log")
+		vmed=$(printf '%s\n' "${verify_ms[@]}" | sort -n | sed -n 3p)
+		printf '%6s %11s %9s %10s %9s %10s %10s %8.2f\n' "$n" "$constraints" "$setup_s" $((setup_kb / 1024)) \
+			"$prove_s" $((prove_kb / 1024)) "$vmed" "$(awk -v n="$n" -v t="$prove_s" 'BEGIN{print n/t}')"
+		rm -rf "$dir"
+	done
+	"$bin" constraints
+	(cd "$ROOT" && cargo bench --locked -p emr-prover)
+}
+
+bench_client() {
+	echo "==> client"
+	(cd "$ROOT" && cargo bench --locked -p emr-cli)
+}
+
+bench_node() {
 RUNS="${RUNS:-5}"
 PORT="${EMR_BENCH_RPC_PORT:-9988}"
 build_node >/dev/null
@@ -31,3 +75,12 @@ for run in $(seq 1 "$RUNS"); do
 	times+=("$result")
 done
 printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "min %.1f s, median %.1f s, max %.1f s over %d runs\n", a[1], a[int((NR+1)/2)], a[NR], NR}'
+}
+
+case "$what" in
+node) bench_node ;;
+prover) bench_prover ;;
+client) bench_client ;;
+all) bench_node; bench_prover; bench_client ;;
+*) echo "usage: scripts/bench.sh [node|prover|client|all]" >&2; exit 2 ;;
+esac

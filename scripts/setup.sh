@@ -3,7 +3,7 @@
 # everything is present it only checks, and prints nothing.
 set -euo pipefail
 
-APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config make git curl jq ca-certificates)
+APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config make git curl jq ca-certificates time)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -57,6 +57,17 @@ pub fn setup<R: RngCore + CryptoRng>(
 	Snark::circuit_specific_setup(&circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
+/// Number of constraints of the circuit with `batch_size` slots (synthesized in setup mode).
+pub fn constraint_count(batch_size: usize) -> Result<usize> {
+	use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
+	let cs = ConstraintSystem::<emr_primitives::F>::new_ref();
+	cs.set_mode(SynthesisMode::Setup);
+	(&BatchCircuit::blank(batch_size))
+		.generate_constraints(cs.clone())
+		.map_err(|e| ProverError::Synthesis(e.to_string()))?;
+	Ok(cs.num_constraints())
+}
+
 /// Proves `witness` against `public`.
 pub fn prove<R: RngCore + CryptoRng>(
 	pk: &ProvingKey<Bls12_381>,

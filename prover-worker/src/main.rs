@@ -49,7 +49,13 @@ enum Command {
 		/// Batch number.
 		#[arg(long, default_value_t = 1)]
 		number: u64,
+		/// Fill the batch up to this many entries (more patients registering, granting consent
+		/// and being read); default: the story alone.
+		#[arg(long)]
+		entries: Option<usize>,
 	},
+	/// Prints the constraints of one slot for each operation kind of the example story.
+	Constraints,
 	/// Proves a batch file against the state directory and advances the state.
 	Prove {
 		/// Key directory written by `setup`.
@@ -128,6 +134,8 @@ fn run(cli: Cli) -> Res<()> {
 			write_file(&out.join("manifest.txt"), manifest.as_bytes())
 				.map_err(|e| e.to_string())?;
 			println!("setup done in {:.1} s", t.elapsed().as_secs_f64());
+			let constraints = groth16::constraint_count(batch_size).map_err(|e| e.to_string())?;
+			println!("constraints = {constraints} ({} per slot)", constraints / batch_size);
 			print!("{manifest}");
 			println!(
 				"proving key {} bytes, verifying key {} bytes",
@@ -136,8 +144,12 @@ fn run(cli: Cli) -> Res<()> {
 			);
 			Ok(())
 		},
-		Command::ExampleBatch { out, number } => {
-			let file = BatchFile { version: VERSION, number, entries: example_entries() };
+		Command::ExampleBatch { out, number, entries } => {
+			let mut all = example_entries();
+			if let Some(n) = entries {
+				fill(&mut all, n);
+			}
+			let file = BatchFile { version: VERSION, number, entries: all };
 			write_file(&out, &file.encode()).map_err(|e| e.to_string())?;
 			println!("{} entries written to {}", file.entries.len(), out.display());
 			Ok(())
@@ -193,6 +205,26 @@ fn run(cli: Cli) -> Res<()> {
 			println!("proof written to {}", out.display());
 			Ok(())
 		},
+		Command::Constraints => {
+			use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+			let dir = tempdir()?;
+			let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
+			for entry in example_entries() {
+				let root = store.root();
+				let slot = witness::slot_witness(&mut store, &entry, false);
+				let circuit = emr_prover::circuit::BatchCircuit::new(
+					emr_prover::circuit::BatchWitness { batch: 1, old_root: root, slots: vec![slot] },
+					None,
+				);
+				let cs = ConstraintSystem::<emr_primitives::F>::new_ref();
+				(&circuit).generate_constraints(cs.clone()).map_err(|e| e.to_string())?;
+				println!("{:<22} {} constraints", kind_name(entry.op.op.kind()), cs.num_constraints());
+				emr_primitives::rules::apply_entry(&mut store, &entry)
+					.map_err(|e| format!("example entry refused: {e:?}"))?;
+			}
+			let _ = std::fs::remove_dir_all(&dir);
+			Ok(())
+		},
 		Command::Verify { keys, proof } => {
 			let vk = groth16::from_bytes(
 				"verifying key",
@@ -225,7 +257,7 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		a
 	};
 	let mut hospital = next(1);
-	let insurer = next(2);
+	let mut insurer = next(2);
 	let mut patient = next(3);
 	let mut doctor = next(4);
 	let p = patient.id;
@@ -262,7 +294,105 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		4,
 	));
 	e.push(emergency(&mut doctor, &hospital, p, 1, 5));
+	e.push(patient.sign(
+		Operation::GrantConsent {
+			grantee: insurer.id,
+			permissions: permission::CLAIM,
+			purposes: purpose::INSURANCE,
+			scope: scope::ALL,
+			expires_at: 100_000,
+		},
+		6,
+	));
+	e.push(insurer.sign(
+		Operation::SubmitClaim { patient: p, grant: 2, record: [7; 32], amount: 1200 },
+		6,
+	));
+	e.push(insurer.sign(
+		Operation::DecideClaim { patient: p, grant: 2, approve: true, settled: 1000 },
+		7,
+	));
+	e.push(patient.sign(Operation::RevokeConsent { grant: 1 }, 7));
+	e.push(hospital.sign(Operation::RevokeCredential { doctor: doctor.id }, 8));
+	e.push(emr_primitives::inbox::InboxEntry {
+		op: emr_primitives::ops::SignedOp {
+			actor: doctor.id,
+			nonce: 0,
+			op: Operation::RemoveMember,
+			signature: [0; 64],
+		},
+		origin: emr_primitives::ops::Origin::Governance,
+		block: 8,
+	});
 	e
+}
+
+/// Appends patients who register, grant the example hospital consent and are read by it, until
+/// `n` entries.
+fn fill(entries: &mut Vec<emr_primitives::inbox::InboxEntry>, n: usize) {
+	let mut hospital = Actor::new(1, &[]);
+	// The hospital's next nonce after the story.
+	hospital.nonce = entries
+		.iter()
+		.filter(|e| e.op.actor == hospital.id && e.origin == emr_primitives::ops::Origin::User)
+		.count() as u32;
+	let mut taken: Vec<u32> = entries.iter().map(|e| e.op.actor).collect();
+	let mut seed = 1000;
+	while entries.len() < n {
+		let mut patient = Actor::new(seed, &taken);
+		seed += 1;
+		taken.push(patient.id);
+		let block = 10 + entries.len() as u32;
+		let mut batch = vec![
+			patient.register(block),
+			patient.sign(
+				Operation::GrantConsent {
+					grantee: hospital.id,
+					permissions: permission::READ,
+					purposes: purpose::TREATMENT,
+					scope: scope::ALL,
+					expires_at: 100_000,
+				},
+				block,
+			),
+			hospital.sign(
+				Operation::AccessRecord {
+					patient: patient.id,
+					grant: 0,
+					purpose: purpose::TREATMENT,
+					scope: 1,
+				},
+				block,
+			),
+		];
+		batch.truncate(n - entries.len());
+		entries.extend(batch);
+	}
+}
+
+fn kind_name(k: u8) -> &'static str {
+	use emr_primitives::ops::kind::*;
+	match k {
+		ADMIT_MEMBER => "admit member",
+		REMOVE_MEMBER => "remove member",
+		REGISTER_PATIENT => "register patient",
+		CREDENTIAL_DOCTOR => "credential doctor",
+		REVOKE_CREDENTIAL => "revoke credential",
+		APPEND_RECORD => "append record",
+		GRANT_CONSENT => "grant consent",
+		REVOKE_CONSENT => "revoke consent",
+		ACCESS_RECORD => "access record",
+		EMERGENCY_ACCESS => "emergency access",
+		SUBMIT_CLAIM => "submit claim",
+		DECIDE_CLAIM => "decide claim",
+		_ => "padding",
+	}
+}
+
+fn tempdir() -> Res<PathBuf> {
+	let dir = std::env::temp_dir().join(format!("emr-prover-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+	Ok(dir)
 }
 
 fn main() -> ExitCode {

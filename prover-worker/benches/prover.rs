@@ -1,0 +1,85 @@
+//! Prover benchmarks (`cargo bench -p emr-prover`): the native pieces every operation pays for
+//! (Poseidon, a signature check, applying the rules with Merkle updates, building a witness),
+//! and Groth16 proving and verification of a 4-slot batch. Setup, proving and peak memory for
+//! 4, 16 and 64 slots are measured by `scripts/bench.sh prover` (one run each: a 64-slot setup
+//! takes minutes).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use emr_primitives::{
+	ops::{permission, purpose, scope, Operation, Role},
+	poseidon,
+	schnorr::SecretKey,
+	testing::Actor,
+	F,
+};
+use emr_prover::{groth16, store::Store, witness};
+use rand_core::SeedableRng;
+
+fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
+	let mut hospital = Actor::new(1, &[]);
+	let mut patient = Actor::new(2, &[hospital.id]);
+	let mut e = vec![hospital.admit(Role::Hospital, 1), patient.register(1)];
+	e.push(patient.sign(
+		Operation::GrantConsent {
+			grantee: hospital.id,
+			permissions: permission::READ,
+			purposes: purpose::TREATMENT,
+			scope: scope::ALL,
+			expires_at: 100,
+		},
+		2,
+	));
+	e.push(hospital.sign(
+		Operation::AccessRecord { patient: patient.id, grant: 0, purpose: purpose::TREATMENT, scope: 1 },
+		2,
+	));
+	e
+}
+
+fn native(c: &mut Criterion) {
+	let (a, b) = (F::from(1u64), F::from(2u64));
+	c.bench_function("poseidon hash_node (one permutation)", |bench| {
+		bench.iter(|| poseidon::hash_node(a, b))
+	});
+	let sk = SecretKey::from_seed(&[3; 32]);
+	let pk = sk.public();
+	let sig = sk.sign(F::from(5u64));
+	c.bench_function("schnorr verify (native)", |bench| {
+		bench.iter(|| pk.verify(F::from(5u64), &sig).unwrap())
+	});
+	let all = entries();
+	c.bench_function("apply 4 operations to the Merkle store + witness", |bench| {
+		bench.iter_batched(
+			|| {
+				let dir = tempfile::tempdir().unwrap();
+				let store = Store::open(dir.path().join("s.redb")).unwrap();
+				(dir, store)
+			},
+			|(_dir, mut store)| witness::build(&mut store, 1, &all, 4).unwrap(),
+			criterion::BatchSize::PerIteration,
+		)
+	});
+}
+
+fn groth(c: &mut Criterion) {
+	let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+	let (pk, vk) = groth16::setup(4, &mut rng).unwrap();
+	let pvk = groth16::prepare(&vk);
+	let dir = tempfile::tempdir().unwrap();
+	let mut store = Store::open(dir.path().join("s.redb")).unwrap();
+	let (w, public, _) = witness::build(&mut store, 1, &entries(), 4).unwrap();
+	let proof = groth16::prove(&pk, w.clone(), public, &mut rng).unwrap();
+	let mut group = c.benchmark_group("groth16");
+	group.bench_function("verify (4-slot batch)", |bench| {
+		bench.iter(|| assert!(groth16::verify(&pvk, &public, &proof).unwrap()))
+	});
+	group.sample_size(10);
+	group.bench_function("prove (4-slot batch)", |bench| {
+		bench.iter(|| groth16::prove(&pk, w.clone(), public, &mut rng).unwrap())
+	});
+	group.finish();
+}
+
+criterion_group!(benches, native, groth);
+criterion_main!(benches);
