@@ -1,4 +1,27 @@
-//! emr primitives
+//! # emr-primitives
+//!
+//! The single source of truth shared by the runtime, the prover and the client: what an L2
+//! operation is, the rules that decide whether it applies, and the cryptography the circuit
+//! re-checks.
+//!
+//! ```text
+//!  ops ──────────▶ SignedOp (actor, nonce, Operation, Schnorr signature)
+//!  inbox ────────▶ InboxEntry (op, origin, block) → Poseidon hash chain = inbox commitment
+//!  rules::apply ─▶ RollupState (participants, grant slots) → Effects | RuleError
+//!  state ────────▶ leaf encodings of the Poseidon sparse Merkle state
+//!  poseidon ─────▶ width-3 Poseidon over the BLS12-381 scalar field (Grain LFSR constants)
+//!  schnorr ──────▶ Schnorr on Bandersnatch with a Poseidon challenge; two-party co-signing
+//! ```
+//!
+//! * [`rules::apply`] is one pure function over any [`state::RollupState`]: the runtime
+//!   implements the trait over its storage, the prover over its Merkle store, tests over
+//!   [`memory::MemoryState`]. Every rejection reason of DESIGN.md §4 is its own
+//!   [`rules::RuleError`]; access attempts are never errors but are logged GRANTED or DENIED.
+//! * [`inbox`] fixes the inbox commitment and the public inputs of a batch proof
+//!   (`old_root, new_root, inbox_commitment, batch`).
+//! * The crate is `no_std` (with `alloc`) so the runtime can use it in wasm; arkworks 0.6 is
+//!   the only cryptographic dependency besides Blake2.
+//! * [`testing`] builds correctly signed entries for tests of every crate.
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
 

@@ -1,4 +1,37 @@
-//! emr prover
+//! # emr-prover
+//!
+//! Proves that a batch of emr-chain L2 operations obeyed the rules: it keeps its own copy of the
+//! rollup state, replays each sealed batch over it, and proves the transition with Groth16 on
+//! BLS12-381.
+//!
+//! ```text
+//!  batch of InboxEntry ──▶ witness::build ──▶ BatchWitness + PublicInputs
+//!        │                      │  reads paths from / applies the rules to
+//!        │                      ▼
+//!        │                store::Store  (Poseidon sparse Merkle trees in redb; crash-safe)
+//!        ▼
+//!  circuit::BatchCircuit (one uniform slot per operation, padding to the batch size)
+//!        │
+//!        ▼
+//!  groth16::{setup, prove, verify}  ──▶ 192-byte proof, 4 public inputs
+//! ```
+//!
+//! * [`store`] documents the state layout: a participant tree of depth 24 whose leaves commit to
+//!   each participant (role, keys, nonce, index head and version, access-log head, the root of
+//!   its consent subtree of depth 12).
+//! * [`circuit`] documents the slot: two participant leaves, one grant slot, one Schnorr check
+//!   and every rule as a conditional constraint. Its gadgets ([`circuit::poseidon`],
+//!   [`circuit::merkle`], [`circuit::schnorr`]) mirror the native code and are tested against
+//!   it.
+//! * [`witness`] turns the state and a batch into the circuit's witness; [`groth16`] wraps
+//!   arkworks' Groth16 with checked encodings; [`files`] defines the binary's batch and proof
+//!   files.
+//! * The `emr-prover` binary exposes `setup`, `prove`, `verify`, `example-batch` and
+//!   `constraints` so every piece can be exercised by hand.
+//!
+//! The daemon that follows the chain and submits proofs, and the relayer, come with the
+//! pallets (later issues).
+
 pub mod circuit;
 pub mod files;
 pub mod groth16;

@@ -49,8 +49,8 @@ enum Command {
 		/// Batch number.
 		#[arg(long, default_value_t = 1)]
 		number: u64,
-		/// Fill the batch up to this many entries (more patients registering, granting consent
-		/// and being read); default: the story alone.
+		/// Exactly this many entries: the story cut short, or filled up with more patients
+		/// registering, granting consent and being read; default: the story alone.
 		#[arg(long)]
 		entries: Option<usize>,
 	},
@@ -147,6 +147,7 @@ fn run(cli: Cli) -> Res<()> {
 		Command::ExampleBatch { out, number, entries } => {
 			let mut all = example_entries();
 			if let Some(n) = entries {
+				all.truncate(n);
 				fill(&mut all, n);
 			}
 			let file = BatchFile { version: VERSION, number, entries: all };
