@@ -304,7 +304,6 @@ mod tests {
 			})
 			.expect("some bytes are not a point");
 		assert_eq!(PublicKey::from_bytes(&off), Err(SignatureError::PointNotOnCurve));
-		assert_eq!(4 * 1, 4);
 		let q = pk.quarter();
 		assert_eq!((q + q + q + q).into_affine(), pk.0);
 	}

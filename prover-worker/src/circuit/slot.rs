@@ -495,7 +495,7 @@ pub fn synthesize(
 	let expected_nonce = acting.select(&a_nonce, &Fv::zero())?;
 	op_nonce.enforce_equal(&expected_nonce)?;
 	// CounterOverflow: the advanced nonce still fits 32 bits.
-	let _ = (&a_nonce + c(1))
+	(&a_nonce + c(1))
 		.to_bits_le_with_top_bits_zero(33)
 		.and_then(|(bits, _)| bits[32].conditional_enforce_equal(&Boolean::FALSE, &acting))?;
 	let role_is = |r: u8| a_role.is_eq(&c(r as u64));
