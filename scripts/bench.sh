@@ -14,7 +14,7 @@ what="${1:-all}"
 
 bench_prover() {
 	echo "==> prover (batch sizes ${BATCH_SIZES:-4 16 64})"
-	(cd "$ROOT" && cargo build --release --locked -p emr-prover)
+	build_node >/dev/null
 	local bin="$CARGO_TARGET_DIR/release/emr-prover"
 	printf '%6s %11s %9s %10s %9s %10s %10s %8s\n' slots constraints setup_s setup_MiB prove_s prove_MiB verify_ms ops/s
 	for n in ${BATCH_SIZES:-4 16 64}; do

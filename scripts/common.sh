@@ -9,11 +9,14 @@ drop_overseer_noise() {
 	grep -v -E '^(⚡ Found [0-9]+ strongly connected|cycle\([0-9]+\))' || true
 }
 
-# Builds the release node unless it is already up to date (cargo decides; a no-op takes seconds).
+# Builds the release binaries (node, prover, client) and every test target, unless already up to
+# date (cargo decides; a no-op takes seconds). Always the whole workspace with all targets: that is
+# the feature set `cargo test --workspace` resolves (dev-dependencies switch on features of crates
+# such as `rand` deep under sp-core), so the node is compiled once, not once per feature set.
 build_node() {
-	echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
+	echo "==> cargo build --release --workspace --all-targets (target dir: $CARGO_TARGET_DIR)"
 	local status=0
-	(cd "$ROOT" && cargo build --release --locked -p emr-node 2>&1) | drop_overseer_noise || status=$?
+	(cd "$ROOT" && cargo build --release --locked --workspace --all-targets 2>&1) | drop_overseer_noise || status=$?
 	[ "$status" -eq 0 ] || echo "the release build failed (exit $status)" >&2
 	return "$status"
 }

@@ -31,7 +31,12 @@ fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		2,
 	));
 	e.push(hospital.sign(
-		Operation::AccessRecord { patient: patient.id, grant: 0, purpose: purpose::TREATMENT, scope: 1 },
+		Operation::AccessRecord {
+			patient: patient.id,
+			grant: 0,
+			purpose: purpose::TREATMENT,
+			scope: 1,
+		},
 		2,
 	));
 	e

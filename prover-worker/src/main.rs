@@ -214,12 +214,20 @@ fn run(cli: Cli) -> Res<()> {
 				let root = store.root();
 				let slot = witness::slot_witness(&mut store, &entry, false);
 				let circuit = emr_prover::circuit::BatchCircuit::new(
-					emr_prover::circuit::BatchWitness { batch: 1, old_root: root, slots: vec![slot] },
+					emr_prover::circuit::BatchWitness {
+						batch: 1,
+						old_root: root,
+						slots: vec![slot],
+					},
 					None,
 				);
 				let cs = ConstraintSystem::<emr_primitives::F>::new_ref();
 				(&circuit).generate_constraints(cs.clone()).map_err(|e| e.to_string())?;
-				println!("{:<22} {} constraints", kind_name(entry.op.op.kind()), cs.num_constraints());
+				println!(
+					"{:<22} {} constraints",
+					kind_name(entry.op.op.kind()),
+					cs.num_constraints()
+				);
 				emr_primitives::rules::apply_entry(&mut store, &entry)
 					.map_err(|e| format!("example entry refused: {e:?}"))?;
 			}
@@ -305,14 +313,16 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		},
 		6,
 	));
-	e.push(insurer.sign(
-		Operation::SubmitClaim { patient: p, grant: 2, record: [7; 32], amount: 1200 },
-		6,
-	));
-	e.push(insurer.sign(
-		Operation::DecideClaim { patient: p, grant: 2, approve: true, settled: 1000 },
-		7,
-	));
+	e.push(
+		insurer.sign(
+			Operation::SubmitClaim { patient: p, grant: 2, record: [7; 32], amount: 1200 },
+			6,
+		),
+	);
+	e.push(
+		insurer
+			.sign(Operation::DecideClaim { patient: p, grant: 2, approve: true, settled: 1000 }, 7),
+	);
 	e.push(patient.sign(Operation::RevokeConsent { grant: 1 }, 7));
 	e.push(hospital.sign(Operation::RevokeCredential { doctor: doctor.id }, 8));
 	e.push(emr_primitives::inbox::InboxEntry {
