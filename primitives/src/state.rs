@@ -72,14 +72,14 @@ impl Participant {
 
 	/// The packed small fields `p`.
 	pub fn packed(&self) -> F {
-		pack(&[
-			(self.role.code() as u64, 8),
-			(self.active as u64, 8),
-			(self.nonce as u64, 32),
-			(self.index_version as u64, 32),
-			(self.next_grant as u64, 16),
-			(self.affiliation as u64, 24),
-		])
+		pack_participant(
+			self.role.code(),
+			self.active,
+			self.nonce,
+			self.index_version,
+			self.next_grant,
+			self.affiliation,
+		)
 	}
 
 	/// `Poseidon(KeyHash, emergency key)` or zero.
@@ -158,15 +158,15 @@ pub struct Grant {
 impl Grant {
 	/// The packed small fields `g`.
 	pub fn packed(&self) -> F {
-		pack(&[
-			(self.grantee as u64, 24),
-			(self.permissions as u64, 8),
-			(self.purposes as u64, 8),
-			(self.scope as u64, 32),
-			(self.expires_at as u64, 32),
-			(1 + 2 * self.emergency as u64, 8),
-			(self.claim_status.code() as u64, 8),
-		])
+		pack_grant(
+			self.grantee,
+			self.permissions,
+			self.purposes,
+			self.scope,
+			self.expires_at,
+			1 + 2 * self.emergency as u8,
+			self.claim_status.code(),
+		)
 	}
 
 	/// The leaf.
@@ -180,6 +180,48 @@ impl Grant {
 			],
 		)
 	}
+}
+
+/// The packed small fields `p` of a participant leaf (role code, active, nonce, index version,
+/// next grant slot, affiliation); the circuit's witness uses the same function.
+pub fn pack_participant(
+	role: u8,
+	active: bool,
+	nonce: u32,
+	version: u32,
+	next_grant: u32,
+	affiliation: u32,
+) -> F {
+	pack(&[
+		(role as u64, 8),
+		(active as u64, 8),
+		(nonce as u64, 32),
+		(version as u64, 32),
+		(next_grant as u64, 16),
+		(affiliation as u64, 24),
+	])
+}
+
+/// The packed small fields `g` of a grant leaf (flags: 1 = present, 2 = emergency; 0 = empty).
+#[allow(clippy::too_many_arguments)]
+pub fn pack_grant(
+	grantee: u32,
+	permissions: u8,
+	purposes: u8,
+	scope: u32,
+	expires_at: u32,
+	flags: u8,
+	claim_status: u8,
+) -> F {
+	pack(&[
+		(grantee as u64, 24),
+		(permissions as u64, 8),
+		(purposes as u64, 8),
+		(scope as u64, 32),
+		(expires_at as u64, 32),
+		(flags as u64, 8),
+		(claim_status as u64, 8),
+	])
 }
 
 /// `2^n` in the field.

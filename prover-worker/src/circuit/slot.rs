@@ -65,14 +65,14 @@ impl LeafWitness {
 	}
 
 	fn packed(&self) -> F {
-		emr_primitives::state::pack(&[
-			(self.role as u64, 8),
-			(self.active as u64, 8),
-			(self.nonce as u64, 32),
-			(self.version as u64, 32),
-			(self.next_grant as u64, 16),
-			(self.affiliation as u64, 24),
-		])
+		emr_primitives::state::pack_participant(
+			self.role,
+			self.active,
+			self.nonce,
+			self.version,
+			self.next_grant,
+			self.affiliation,
+		)
 	}
 }
 
@@ -105,15 +105,15 @@ pub struct GrantWitness {
 
 impl GrantWitness {
 	fn packed(&self) -> F {
-		emr_primitives::state::pack(&[
-			(self.grantee as u64, 24),
-			(self.permissions as u64, 8),
-			(self.purposes as u64, 8),
-			(self.scope as u64, 32),
-			(self.expires_at as u64, 32),
-			(self.flags as u64, 8),
-			(self.claim_status as u64, 8),
-		])
+		emr_primitives::state::pack_grant(
+			self.grantee,
+			self.permissions,
+			self.purposes,
+			self.scope,
+			self.expires_at,
+			self.flags,
+			self.claim_status,
+		)
 	}
 }
 
