@@ -203,9 +203,9 @@ fn decode_key(bytes: &[u8; 32]) -> Result<PublicKey, RuleError> {
 	PublicKey::from_bytes(bytes).map_err(|_| RuleError::InvalidKey)
 }
 
-fn verify(key: &PublicKey, op: &SignedOp) -> Result<(), RuleError> {
+fn verify(key: &PublicKey, op: &SignedOp, message: F) -> Result<(), RuleError> {
 	let sig = Signature::from_bytes(&op.signature).map_err(|_| RuleError::MalformedSignature)?;
-	key.verify(op.message(), &sig).map_err(|e| match e {
+	key.verify(message, &sig).map_err(|e| match e {
 		SignatureError::Invalid => RuleError::BadSignature,
 		_ => RuleError::MalformedSignature,
 	})
@@ -260,7 +260,7 @@ pub fn apply<S: RollupState>(
 	op: &SignedOp,
 	now: BlockNumber,
 ) -> Result<Effects, RuleError> {
-	apply_entry(state, &InboxEntry { op: op.clone(), origin: Origin::User, block: now })
+	apply_op(state, op, Origin::User, now)
 }
 
 /// Applies a governance operation at block `now`.
@@ -269,7 +269,7 @@ pub fn apply_governance<S: RollupState>(
 	op: &SignedOp,
 	now: BlockNumber,
 ) -> Result<Effects, RuleError> {
-	apply_entry(state, &InboxEntry { op: op.clone(), origin: Origin::Governance, block: now })
+	apply_op(state, op, Origin::Governance, now)
 }
 
 /// Applies an inbox entry (dispatching on its origin).
@@ -277,8 +277,15 @@ pub fn apply_entry<S: RollupState>(
 	state: &mut S,
 	entry: &InboxEntry,
 ) -> Result<Effects, RuleError> {
-	let op = &entry.op;
-	let now = entry.block;
+	apply_op(state, &entry.op, entry.origin, entry.block)
+}
+
+fn apply_op<S: RollupState>(
+	state: &mut S,
+	op: &SignedOp,
+	origin: Origin,
+	now: BlockNumber,
+) -> Result<Effects, RuleError> {
 	let k = op.op.kind();
 	let base = Effects {
 		kind: k,
@@ -289,7 +296,7 @@ pub fn apply_entry<S: RollupState>(
 		log: None,
 	};
 	well_formed(op)?;
-	match entry.origin {
+	match origin {
 		Origin::Governance => {
 			ensure(op.op.is_governance(), RuleError::NotAGovernanceOperation)?;
 			ensure(op.nonce == 0, RuleError::BadNonce)?;
@@ -326,7 +333,7 @@ pub fn apply_entry<S: RollupState>(
 				let key = decode_key(public_key)?;
 				let id = fresh_slot(state, &key, Some(op.actor))?;
 				ensure(op.nonce == 0, RuleError::BadNonce)?;
-				verify(&key, op)?;
+				verify(&key, op, op.message())?;
 				let mut p = Participant::new(Role::Patient, key, digest_to_field(encryption_key));
 				p.nonce = 1;
 				state.set_participant(id, p);
@@ -342,11 +349,11 @@ pub fn apply_entry<S: RollupState>(
 					ensure(actor.role == Role::Doctor, RuleError::NotADoctor)?;
 					let joint = actor.emergency_key.ok_or(RuleError::NotCredentialed)?;
 					ensure(actor.affiliation != 0, RuleError::NotCredentialed)?;
-					verify(&joint, op)?;
+					verify(&joint, op, message)?;
 				},
-				_ => verify(&actor.key, op)?,
+				_ => verify(&actor.key, op, message)?,
 			}
-			user_op(state, op, entry, &mut actor, next_nonce, message, base, now)
+			user_op(state, op, &mut actor, next_nonce, message, base, now)
 		},
 	}
 }
@@ -355,7 +362,6 @@ pub fn apply_entry<S: RollupState>(
 fn user_op<S: RollupState>(
 	state: &mut S,
 	op: &SignedOp,
-	entry: &InboxEntry,
 	actor: &mut Participant,
 	next_nonce: u32,
 	message: F,
@@ -363,7 +369,6 @@ fn user_op<S: RollupState>(
 	now: BlockNumber,
 ) -> Result<Effects, RuleError> {
 	let actor_id = op.actor;
-	let _ = entry;
 	// Writes the actor back with its nonce advanced (unless it is the subject, written below).
 	let finish_actor = |state: &mut S, actor: &mut Participant| {
 		actor.nonce = next_nonce;
