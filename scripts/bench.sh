@@ -6,7 +6,10 @@
 #                            "4 16 64"): wall time and peak memory of each step, constraints,
 #                            proven operations per second; then the criterion benches
 #   scripts/bench.sh client  the client's encryption + storage throughput (criterion)
-#   scripts/bench.sh         all three
+#   scripts/bench.sh l2      L2 operations included per second by one `--dev` node: the load
+#                            generator `emr-l2-load` submits pre-signed operations of ACTORS
+#                            (default 400) actors, OPS (default 5) each, over RPC
+#   scripts/bench.sh         all four
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/setup.sh"
@@ -77,10 +80,29 @@ done
 printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "min %.1f s, median %.1f s, max %.1f s over %d runs\n", a[1], a[int((NR+1)/2)], a[NR], NR}'
 }
 
+bench_l2() {
+	echo "==> L2 operations per second (one --dev node, ${ACTORS:-400} actors x ${OPS:-5} operations)"
+	build_node >/dev/null
+	local port="${EMR_BENCH_RPC_PORT:-9989}" dir
+	dir=$(mktemp -d -t emr-bench-l2-XXXXXX)
+	"$NODE_BIN" --dev --base-path "$dir" --rpc-port "$port" --port 0 --no-prometheus --no-telemetry \
+		--rpc-max-connections 1000 --pool-limit 100000 --pool-kbytes 1000000 >"$dir/node.log" 2>&1 &
+	local pid=$!
+	for _ in $(seq 1 600); do
+		rpc "$port" system_health >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	"$CARGO_TARGET_DIR/release/emr-l2-load" --rpc-port "$port" --actors "${ACTORS:-400}" \
+		--ops-per-actor "${OPS:-5}" --threads "${THREADS:-8}" || { kill "$pid"; exit 1; }
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+
 case "$what" in
+l2) bench_l2 ;;
 node) bench_node ;;
 prover) bench_prover ;;
 client) bench_client ;;
-all) bench_node; bench_prover; bench_client ;;
-*) echo "usage: scripts/bench.sh [node|prover|client|all]" >&2; exit 2 ;;
+all) bench_node; bench_prover; bench_client; bench_l2 ;;
+*) echo "usage: scripts/bench.sh [node|prover|client|l2|all]" >&2; exit 2 ;;
 esac

@@ -25,11 +25,11 @@ use crate::{
 };
 use alloc::vec::Vec;
 use ark_ff::{AdditiveGroup, BigInteger, PrimeField};
-use codec::{Decode, Encode, MaxEncodedLen};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 /// One applied operation as the rollup sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub struct InboxEntry {
 	/// The operation.
 	pub op: SignedOp,
@@ -61,8 +61,14 @@ impl InboxEntry {
 
 	/// The entry's hash (module docs).
 	pub fn hash(&self) -> F {
+		self.hash_with_message(self.op.message())
+	}
+
+	/// The entry's hash given its operation's [`SignedOp::message`], for a caller that already
+	/// computed it (the runtime hashes each operation once).
+	pub fn hash_with_message(&self, message: F) -> F {
 		let [rx, ry, s] = self.signature_fields();
-		poseidon::hash(Domain::InboxEntry, &[self.op.message(), rx, ry, s, self.block_field()])
+		poseidon::hash(Domain::InboxEntry, &[message, rx, ry, s, self.block_field()])
 	}
 }
 

@@ -9,8 +9,10 @@
 //!  inbox ────────▶ InboxEntry (op, origin, block) → Poseidon hash chain = inbox commitment
 //!  rules::apply ─▶ RollupState (participants, grant slots) → Effects | RuleError
 //!  state ────────▶ leaf encodings of the Poseidon sparse Merkle state
+//!  stored ───────▶ SCALE forms of participants and grants in the runtime's storage
 //!  poseidon ─────▶ width-3 Poseidon over the BLS12-381 scalar field (Grain LFSR constants)
 //!  schnorr ──────▶ Schnorr on Bandersnatch with a Poseidon challenge; two-party co-signing
+//!  groth16 ──────▶ BatchVerifier: strict key/proof decoding, Groth16 check generic over Pairing
 //! ```
 //!
 //! * [`rules::apply`] is one pure function over any [`state::RollupState`]: the runtime
@@ -19,6 +21,9 @@
 //!   [`rules::RuleError`]; access attempts are never errors but are logged GRANTED or DENIED.
 //! * [`inbox`] fixes the inbox commitment and the public inputs of a batch proof
 //!   (`old_root, new_root, inbox_commitment, batch`).
+//! * [`groth16`] verifies batch proofs from the prover's bytes, generic over the pairing so the
+//!   runtime can run it on BLS12-381 host calls; the pallet sees it as
+//!   [`groth16::BatchVerifier`].
 //! * The crate is `no_std` (with `alloc`) so the runtime can use it in wasm; arkworks 0.6 is
 //!   the only cryptographic dependency besides Blake2.
 //! * [`testing`] builds correctly signed entries for tests of every crate.
@@ -28,6 +33,7 @@ extern crate alloc;
 /// The BLS12-381 scalar field (Bandersnatch's base field): every rollup value lives here.
 pub type F = ark_ed_on_bls12_381_bandersnatch::Fq;
 
+pub mod groth16;
 pub mod inbox;
 pub mod memory;
 pub mod ops;
@@ -35,4 +41,5 @@ pub mod poseidon;
 pub mod rules;
 pub mod schnorr;
 pub mod state;
+pub mod stored;
 pub mod testing;

@@ -26,7 +26,7 @@ use crate::{poseidon, schnorr, F};
 use alloc::vec::Vec;
 use ark_ff::{AdditiveGroup, Field, PrimeField};
 use blake2::{digest::consts::U32, Blake2b, Digest};
-use codec::{Decode, Encode, MaxEncodedLen};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 /// Depth of the participant tree (2^24 participant slots).
@@ -52,7 +52,9 @@ pub fn digest_to_field(bytes: &[u8]) -> F {
 }
 
 /// The roles of DESIGN.md §1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum Role {
 	/// A patient (self-registered).
 	Patient,
@@ -130,7 +132,9 @@ pub mod scope {
 }
 
 /// Who put an entry into the inbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum Origin {
 	/// A participant, with a rollup signature.
 	User,
@@ -154,6 +158,9 @@ impl Decode for Cid {
 	}
 }
 
+/// Decoding a CID allocates at most [`MAX_CID_LEN`] bytes.
+impl DecodeWithMemTracking for Cid {}
+
 impl MaxEncodedLen for Cid {
 	fn max_encoded_len() -> usize {
 		2 + MAX_CID_LEN
@@ -161,7 +168,7 @@ impl MaxEncodedLen for Cid {
 }
 
 /// An L2 operation (DESIGN.md §4) plus the two governance operations.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub enum Operation {
 	/// Governance admits an organisation (hospital, insurer, researcher, auditor).
 	AdmitMember {
@@ -359,7 +366,7 @@ impl Packed {
 }
 
 /// An operation with its actor, nonce and signature.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub struct SignedOp {
 	/// The acting participant (for registration and admission: the new participant's id).
 	pub actor: ParticipantId,

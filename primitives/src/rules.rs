@@ -41,11 +41,13 @@ use crate::{
 };
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 /// Why an operation was refused. Nothing changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum RuleError {
 	/// A governance operation (admit, remove) arrived from a user.
 	GovernanceOnly,
@@ -254,6 +256,35 @@ fn well_formed(op: &SignedOp) -> Result<(), RuleError> {
 	grant_in_range(packed.grant)
 }
 
+/// The key that must sign `op` of an existing actor: the joint doctor + hospital key for
+/// emergency access (pinned at credentialing), the actor's own key otherwise.
+fn signing_key(actor: &Participant, op: &SignedOp) -> Result<PublicKey, RuleError> {
+	match &op.op {
+		Operation::EmergencyAccess { .. } => {
+			ensure(actor.role == Role::Doctor, RuleError::NotADoctor)?;
+			let joint = actor.emergency_key.ok_or(RuleError::NotCredentialed)?;
+			ensure(actor.affiliation != 0, RuleError::NotCredentialed)?;
+			Ok(joint)
+		},
+		_ => Ok(actor.key),
+	}
+}
+
+/// Checks who signed a user operation without applying it or looking at its nonce: the encoding
+/// is well formed, the actor exists and is active, and the signature verifies under the key that
+/// [`apply`] would use (the new key for registration). The transaction pool uses it for an
+/// operation queued behind earlier ones of the same actor, whose effects cannot be checked yet.
+pub fn authenticate<S: RollupState>(state: &S, op: &SignedOp) -> Result<(), RuleError> {
+	well_formed(op)?;
+	ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
+	if let Operation::RegisterPatient { public_key, .. } = &op.op {
+		return verify(&decode_key(public_key)?, op, op.message());
+	}
+	let actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
+	ensure(actor.active, RuleError::ActorInactive)?;
+	verify(&signing_key(&actor, op)?, op, op.message())
+}
+
 /// Applies a user operation at block `now` (see the module docs).
 pub fn apply<S: RollupState>(
 	state: &mut S,
@@ -344,15 +375,7 @@ fn apply_op<S: RollupState>(
 			ensure(op.nonce == actor.nonce, RuleError::BadNonce)?;
 			let next_nonce = advance(actor.nonce)?;
 			let message = op.message();
-			match &op.op {
-				Operation::EmergencyAccess { .. } => {
-					ensure(actor.role == Role::Doctor, RuleError::NotADoctor)?;
-					let joint = actor.emergency_key.ok_or(RuleError::NotCredentialed)?;
-					ensure(actor.affiliation != 0, RuleError::NotCredentialed)?;
-					verify(&joint, op, message)?;
-				},
-				_ => verify(&actor.key, op, message)?,
-			}
+			verify(&signing_key(&actor, op)?, op, message)?;
 			user_op(state, op, &mut actor, next_nonce, message, base, now)
 		},
 	}

@@ -7,6 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use emr_primitives::{
+	groth16::{BatchVerifier, Groth16 as ChainVerifier},
 	ops::{permission, purpose, scope, Operation, Role},
 	poseidon,
 	schnorr::SecretKey,
@@ -78,6 +79,16 @@ fn groth(c: &mut Criterion) {
 	let mut group = c.benchmark_group("groth16");
 	group.bench_function("verify (4-slot batch)", |bench| {
 		bench.iter(|| assert!(groth16::verify(&pvk, &public, &proof).unwrap()))
+	});
+	// The chain's verifier, from the bytes a pallet holds (decoding and subgroup checks included).
+	let (vk_bytes, proof_bytes) = (groth16::to_bytes(&vk), groth16::to_bytes(&proof));
+	group.bench_function("verify from bytes (emr_primitives::groth16)", |bench| {
+		bench.iter(|| {
+			assert_eq!(
+				ChainVerifier::<ark_bls12_381::Bls12_381>::verify(&vk_bytes, &public, &proof_bytes),
+				Ok(true)
+			)
+		})
 	});
 	group.sample_size(10);
 	group.bench_function("prove (4-slot batch)", |bench| {

@@ -10,7 +10,6 @@ use ark_bls12_381::Bls12_381;
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
-use blake2::{digest::consts::U32, Blake2b, Digest};
 use emr_primitives::inbox::PublicInputs;
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
@@ -151,8 +150,9 @@ fn decode<T: CanonicalDeserialize>(
 }
 
 /// Blake2b-256 of `bytes`, hex: how keys are identified (setup prints it, governance checks it).
+/// The same hash as the chain's [`emr_primitives::groth16::vk_hash`], which computes it.
 pub fn fingerprint(bytes: &[u8]) -> String {
-	hex::encode(Blake2b::<U32>::digest(bytes))
+	hex::encode(emr_primitives::groth16::vk_hash(bytes))
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).

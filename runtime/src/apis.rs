@@ -1,8 +1,8 @@
 //! Runtime APIs: the functions the node (and RPC clients, through the node) call into the runtime.
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Consent, Executive, Grandpa, InherentDataExt, Nonce, Rollup,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use crate::opaque::SessionKeys;
 #[cfg(feature = "runtime-benchmarks")]
@@ -148,6 +148,42 @@ impl_runtime_apis! {
 			_authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
 			None
+		}
+	}
+
+	impl pallet_rollup::runtime_api::EmrApi<Block, AccountId> for Runtime {
+		fn participant(id: u32) -> Option<pallet_rollup::runtime_api::ParticipantView> {
+			Rollup::participant_view(id)
+		}
+
+		fn index_head(patient: u32) -> Option<pallet_emr_registry::IndexHead> {
+			pallet_emr_registry::IndexHeads::<Runtime>::get(patient)
+		}
+
+		fn grants(patient: u32) -> Vec<pallet_rollup::runtime_api::GrantView> {
+			Rollup::grants_of(patient)
+		}
+
+		fn access_log(patient: u32, from: u32, count: u32) -> (u32, Vec<pallet_consent::LogEntry>) {
+			Consent::log_page(patient, from, count.min(1000))
+		}
+
+		fn rollup_status() -> pallet_rollup::runtime_api::RollupStatus {
+			Rollup::status()
+		}
+
+		fn rollup_batch(batch: u64) -> Option<pallet_rollup::runtime_api::BatchView<AccountId>> {
+			Rollup::batch_view(batch)
+		}
+
+		fn operation(actor: u32, nonce: u32) -> Option<pallet_rollup::OperationRef> {
+			Rollup::operation(actor, nonce)
+		}
+
+		fn check_operation(
+			op: emr_primitives::ops::SignedOp,
+		) -> Result<(), emr_primitives::rules::RuleError> {
+			Rollup::dry_run(&op)
 		}
 	}
 

@@ -180,3 +180,22 @@ impl pallet_membership::Config<pallet_membership::Instance1> for Runtime {
 	type MaxMembers = ConstU32<COUNCIL_MAX_MEMBERS>;
 	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
 }
+
+impl pallet_emr_registry::Config for Runtime {}
+
+impl pallet_consent::Config for Runtime {}
+
+parameter_types! {
+	/// L2 operations rank above ordinary signed transactions of the same fee.
+	pub const L2OperationPriority: u64 = u64::MAX / 4;
+}
+
+impl pallet_rollup::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type GovernanceOrigin = RootOrCouncilMajority;
+	/// Groth16 over BLS12-381 with the node's host functions for the pairing and the MSM.
+	type Verifier = emr_primitives::groth16::Groth16<sp_crypto_ec_utils::bls12_381::Bls12_381>;
+	type MaxProvers = ConstU32<32>;
+	type OperationPriority = L2OperationPriority;
+	type WeightInfo = pallet_rollup::weights::SubstrateWeight<Runtime>;
+}

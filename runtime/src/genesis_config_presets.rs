@@ -9,7 +9,8 @@
 //! its own chain spec.
 
 use crate::{
-	AccountId, BalancesConfig, CouncilMembershipConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, BalancesConfig, CouncilMembershipConfig, RollupConfig, RuntimeGenesisConfig,
+	SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -19,17 +20,48 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use emr_primitives::{ops::Role, testing};
+
+/// The name of a well-known development identity.
+fn keyring_name(k: Sr25519Keyring) -> &'static str {
+	match k {
+		Sr25519Keyring::Alice => "Alice",
+		Sr25519Keyring::Bob => "Bob",
+		Sr25519Keyring::Charlie => "Charlie",
+		Sr25519Keyring::Dave => "Dave",
+		Sr25519Keyring::Eve => "Eve",
+		_ => "Ferdie",
+	}
+}
 
 /// Name of the single-validator development preset.
 pub const DEVELOPMENT: &str = sp_genesis_builder::DEV_RUNTIME_PRESET;
 /// Name of the four-hospital local consortium preset.
 pub const CONSORTIUM_LOCAL: &str = "consortium_local";
 
+/// The verifying key of the development chains: `emr-prover setup --batch-size 4 --seed
+/// <DEV_SETUP_SEED>`, an INSECURE, reproducible setup whose toxic waste anyone can recompute
+/// (`scripts/dev-keys.sh` regenerates it; a test of `emr-prover` checks that it still matches).
+/// A production network registers the key of a real ceremony through the council.
+pub const DEV_VERIFYING_KEY: &[u8] = include_bytes!("../../chain-specs/dev-keys/verifying.key");
+
+/// Circuit slots of [`DEV_VERIFYING_KEY`]: small enough to prove on two cores.
+pub const DEV_BATCH_SIZE: u32 = 4;
+
+/// Rollup parameters of the development chains: a batch seals after 10 blocks (one minute) at
+/// the latest; at most 2,000 L2 operations per block, 16 queued per actor.
+pub const DEV_BATCH_PARAMS: pallet_rollup::BatchParams = pallet_rollup::BatchParams {
+	seal_after: 10,
+	max_ops_per_block: 2_000,
+	max_queued_per_actor: 16,
+};
+
 /// Every account the presets fund, with this balance each.
 const ENDOWMENT: u128 = 1_000_000 * UNIT;
 
 /// A hospital of a preset: its account (also its council seat) and its consensus keys.
 struct Hospital {
+	name: &'static str,
 	account: AccountId,
 	aura: AuraId,
 	grandpa: GrandpaId,
@@ -40,6 +72,7 @@ impl Hospital {
 	/// ed25519 (same derivation path) for GRANDPA.
 	fn from_keyring((sr, ed): (Sr25519Keyring, Ed25519Keyring)) -> Self {
 		Hospital {
+			name: keyring_name(sr),
 			account: sr.to_account_id(),
 			aura: sr.public().into(),
 			grandpa: ed.public().into(),
@@ -47,8 +80,29 @@ impl Hospital {
 	}
 }
 
-/// Builds the genesis patch shared by all presets.
-fn genesis(hospitals: Vec<Hospital>, root: AccountId, endowed: Vec<AccountId>) -> Value {
+/// An organisation admitted at genesis under a development identity: (role code, rollup key,
+/// X25519 key) from `emr_primitives::testing::dev_rollup_key` / `dev_encryption_key`.
+fn dev_member(role: Role, name: &str) -> (u8, [u8; 32], [u8; 32]) {
+	(
+		role.code(),
+		testing::dev_rollup_key(name).public().to_bytes(),
+		testing::dev_encryption_key(name).expect("a well-known development identity; qed"),
+	)
+}
+
+/// Builds the genesis patch shared by all presets: every hospital is a validator, a council
+/// member, a prover and an admitted rollup member; `others` are further admitted organisations.
+fn genesis(
+	hospitals: Vec<Hospital>,
+	others: Vec<(Role, &str)>,
+	root: AccountId,
+	endowed: Vec<AccountId>,
+) -> Value {
+	let members = hospitals
+		.iter()
+		.map(|h| dev_member(Role::Hospital, h.name))
+		.chain(others.into_iter().map(|(role, name)| dev_member(role, name)))
+		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed.into_iter().map(|account| (account, ENDOWMENT)).collect::<Vec<_>>(),
@@ -68,19 +122,28 @@ fn genesis(hospitals: Vec<Hospital>, root: AccountId, endowed: Vec<AccountId>) -
 				.try_into()
 				.expect("a preset has fewer hospitals than the council's maximum; qed"),
 		},
+		rollup: RollupConfig {
+			params: Some(DEV_BATCH_PARAMS),
+			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),
+			provers: hospitals.iter().map(|h| h.account.clone()).collect::<Vec<_>>(),
+			members,
+		},
 	})
 }
 
-/// The `development` preset: Alice alone validates, governs and holds sudo.
+/// The `development` preset: Alice's hospital alone validates, governs, proves and holds sudo;
+/// Eve's insurer and Ferdie's research institute are admitted.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![Hospital::from_keyring((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
+		vec![(Role::Insurer, "Eve"), (Role::Researcher, "Ferdie")],
 		Sr25519Keyring::Alice.to_account_id(),
 		crate::dev_accounts(),
 	)
 }
 
-/// The `consortium_local` preset: Alice, Bob, Charlie and Dave run one hospital each.
+/// The `consortium_local` preset: Alice, Bob, Charlie and Dave run one hospital each; Eve's
+/// insurer and Ferdie's research institute are admitted.
 pub fn consortium_local_config_genesis() -> Value {
 	genesis(
 		[
@@ -92,6 +155,7 @@ pub fn consortium_local_config_genesis() -> Value {
 		.into_iter()
 		.map(Hospital::from_keyring)
 		.collect(),
+		vec![(Role::Insurer, "Eve"), (Role::Researcher, "Ferdie")],
 		Sr25519Keyring::Alice.to_account_id(),
 		crate::dev_accounts(),
 	)

@@ -159,6 +159,7 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	pallet_rollup::CheckProofSubmission<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 
@@ -227,6 +228,15 @@ mod runtime {
 
 	#[runtime::pallet_index(8)]
 	pub type CouncilMembership = pallet_membership<Instance1>;
+
+	#[runtime::pallet_index(10)]
+	pub type Registry = pallet_emr_registry;
+
+	#[runtime::pallet_index(11)]
+	pub type Consent = pallet_consent;
+
+	#[runtime::pallet_index(12)]
+	pub type Rollup = pallet_rollup;
 }
 
 /// The pallet instance of the consortium council (used by its origins, genesis and tests).

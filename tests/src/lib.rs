@@ -447,3 +447,18 @@ fn decode_chunked(mut body: &str) -> Result<String> {
 		body = rest.get(size + 2..).unwrap_or_default();
 	}
 }
+
+/// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor: its rollup
+/// key and id, nonce 0 and its X25519 key.
+pub fn dev_actor(name: &str) -> emr_primitives::testing::Actor {
+	let key = emr_primitives::testing::dev_rollup_key(name);
+	let id = emr_primitives::rules::participant_id(&key.public());
+	let enc = emr_primitives::testing::dev_encryption_key(name).unwrap_or_default();
+	emr_primitives::testing::Actor { key, id, nonce: 0, enc }
+}
+
+/// Submits an L2 operation with `rollup_submit`; a refusal is `Err` with the node's reason.
+pub fn submit_op(node: &Node, op: &emr_primitives::ops::SignedOp) -> Result<Value> {
+	use codec::Encode;
+	node.rpc("rollup_submit", json!([format!("0x{}", hex::encode(op.encode()))]))
+}

@@ -5,7 +5,14 @@
 //! Validator keys are put into each node's keystore with `emr-node key insert`, as an operator
 //! would; libp2p identities are fixed node keys, so the bootnode addresses are known up front.
 
-use emr_tests::{repo_root, run_node_command, Error, Node, NodeConfig, Result, TempDir};
+use emr_primitives::{
+	ops::{permission, purpose, scope, Operation},
+	testing::Actor,
+};
+use emr_tests::{
+	dev_actor, repo_root, run_node_command, submit_op, Error, Node, NodeConfig, Result, TempDir,
+};
+use serde_json::json;
 use std::time::Duration;
 
 /// Dev identities of the four hospitals, in the order of the `consortium_local` preset.
@@ -121,8 +128,23 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	let peers = nodes[0].rpc("system_health", serde_json::json!([]))?;
 	assert_eq!(peers["peers"], serde_json::json!(3), "hospital 1 sees the other three");
 
-	// Hospital 4 goes down; the remaining three still hold more than 2/3 of the votes.
+	// Hospital 4 goes down; the remaining three still hold more than 2/3 of the votes. L2
+	// operations go on meanwhile (a patient registers and grants consent through hospital 1).
 	nodes[3].stop(Duration::from_secs(30))?;
+	let hospital = dev_actor("Alice");
+	let mut patient = Actor::new(500, &[hospital.id]);
+	submit_op(&nodes[0], &patient.register(0).op)?;
+	let grant = patient.sign(
+		Operation::GrantConsent {
+			grantee: hospital.id,
+			permissions: permission::READ,
+			purposes: purpose::TREATMENT,
+			scope: scope::ALL,
+			expires_at: 100_000,
+		},
+		0,
+	);
+	submit_op(&nodes[0], &grant.op)?;
 	let (_, before) = nodes[0].finalized()?;
 	let (_, after) = nodes[0].wait_finalized(before + 3, STEP)?;
 	for node in nodes[1..3].iter_mut() {
@@ -138,6 +160,35 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	nodes[3].wait_finalized(target, STEP)?;
 	let all: Vec<&Node> = nodes.iter().collect();
 	assert_same_hash(&all, target)?;
+
+	// The four agree on the rollup state: the patient, its grant, the batches.
+	let pid = patient.id;
+	nodes[0].wait_for("the grant on hospital 1", STEP, |n| {
+		n.rpc("emr_grants", json!([pid])).ok().filter(|g| g.as_array().is_some_and(|a| a.len() == 1))
+	})?;
+	let (_, settled) = nodes[0].finalized()?;
+	for node in nodes.iter_mut() {
+		node.wait_finalized(settled, STEP)?;
+	}
+	// The batch that holds the grant, once sealed, no longer changes: compare it.
+	let batch = nodes[0].rpc("rollup_operationStatus", json!([pid, 1]))?["batch"].clone();
+	nodes[0].wait_for("the grant's batch to seal", STEP, |n| {
+		n.rpc("rollup_batch", json!([batch])).ok().filter(|b| b["sealedAt"].is_number())
+	})?;
+	let views = |n: &Node| -> Result<serde_json::Value> {
+		Ok(json!([
+			n.rpc("emr_participant", json!([pid]))?,
+			n.rpc("emr_grants", json!([pid]))?,
+			n.rpc("rollup_batch", json!([batch]))?,
+		]))
+	};
+	let reference = views(&nodes[0])?;
+	assert!(!reference[0].is_null(), "the patient is registered");
+	for node in nodes[1..].iter_mut() {
+		node.wait_for("the same rollup state as hospital 1", STEP, |n| {
+			views(n).ok().filter(|v| *v == reference)
+		})?;
+	}
 
 	// And finality goes on with all four.
 	let (_, now) = nodes[0].finalized()?;

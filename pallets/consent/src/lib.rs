@@ -1,0 +1,248 @@
+//! # Consent pallet
+//!
+//! ## Overview
+//!
+//! What each patient allowed, and who used it:
+//!
+//! * [`Grants`]: the patient's consent slots, keyed by (patient, slot): grantee, permissions,
+//!   purposes, scope, expiry, the emergency flag, and the claim filed under a CLAIM grant (its
+//!   status, record digest, amount and settlement);
+//! * [`EmergencyGrants`]: the reason and block of every grant opened by emergency access, kept
+//!   for review after the grant itself expires;
+//! * [`AccessLog`] and [`LogLength`]: the patient's access log, one [`LogEntry`] per logged
+//!   operation (records appended, consent granted or revoked, accesses GRANTED and DENIED,
+//!   emergencies, claims), in the order of the hash chain whose head is in the participant entry.
+//!
+//! Every item is keyed by the patient first, and the keys under a patient are dense (slots below
+//! the patient's `next_grant`, log indices below [`LogLength`]), so a light client proves a
+//! patient's grants and log key by key without iterating a map.
+//!
+//! This pallet has no calls: grants change only through L2 operations applied by
+//! `pallet_rollup` with `emr_primitives::rules::apply`, which reads and writes [`Grants`] through
+//! the runtime's state adapter; the rollup pallet appends the log entries of the operations it
+//! applied.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+use emr_primitives::{
+	ops::{BlockNumber, GrantId, ParticipantId},
+	stored::StoredGrant,
+};
+use polkadot_sdk::{frame_support, frame_system};
+#[cfg(any(feature = "try-runtime", test))]
+use polkadot_sdk::sp_runtime;
+
+/// The outcome recorded in a log entry.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub enum LogOutcome {
+	/// Not an access (a record, consent, emergency or claim operation).
+	Recorded,
+	/// An access the rules allowed.
+	Granted,
+	/// An access the rules refused (logged all the same).
+	Denied,
+}
+
+/// One entry of a patient's access log.
+#[derive(
+	Clone,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub struct LogEntry {
+	/// Who acted.
+	pub actor: ParticipantId,
+	/// The operation kind (`emr_primitives::ops::kind`).
+	pub kind: u8,
+	/// The grant slot relied on or written, if any.
+	pub grant: Option<GrantId>,
+	/// The purpose bit of an access (0 for other operations).
+	pub purpose: u8,
+	/// The outcome.
+	pub outcome: LogOutcome,
+	/// The block in which it happened.
+	pub block: BlockNumber,
+	/// The rollup batch that holds the operation.
+	pub batch: u64,
+	/// The operation's message (field bytes): with `block` and the outcome it recomputes the
+	/// next link of the hash chain.
+	pub message: [u8; 32],
+}
+
+/// Why and when an emergency grant was opened.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub struct EmergencyGrant {
+	/// The doctor.
+	pub doctor: ParticipantId,
+	/// Its hospital (the co-signer).
+	pub hospital: ParticipantId,
+	/// The reason code.
+	pub reason: u16,
+	/// The block in which it was opened.
+	pub opened_at: BlockNumber,
+}
+
+// The pallet macros expand to fully qualified paths (and want the supertrait spelled through
+// the umbrella crate), which the workspace's `unused_qualifications` lint would flag.
+#[allow(unused_qualifications)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	#[cfg(any(feature = "try-runtime", test))]
+	use sp_runtime::TryRuntimeError;
+
+	/// The pallet.
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Configuration: nothing beyond the system.
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {}
+
+	/// Grant slots by (patient, slot).
+	#[pallet::storage]
+	pub type Grants<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ParticipantId,
+		Twox64Concat,
+		GrantId,
+		StoredGrant,
+		OptionQuery,
+	>;
+
+	/// Emergency grants by (patient, slot), kept for review.
+	#[pallet::storage]
+	pub type EmergencyGrants<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ParticipantId,
+		Twox64Concat,
+		GrantId,
+		EmergencyGrant,
+		OptionQuery,
+	>;
+
+	/// Access-log entries by (patient, index).
+	#[pallet::storage]
+	pub type AccessLog<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ParticipantId,
+		Twox64Concat,
+		u32,
+		LogEntry,
+		OptionQuery,
+	>;
+
+	/// Number of entries of each patient's access log.
+	#[pallet::storage]
+	pub type LogLength<T: Config> =
+		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Grant slot `slot` of `patient`.
+		pub fn grant(patient: ParticipantId, slot: GrantId) -> Option<StoredGrant> {
+			Grants::<T>::get(patient, slot)
+		}
+
+		/// Writes (or with `None` empties) a grant slot.
+		pub fn set_grant(patient: ParticipantId, slot: GrantId, grant: Option<StoredGrant>) {
+			match grant {
+				Some(g) => Grants::<T>::insert(patient, slot, g),
+				None => Grants::<T>::remove(patient, slot),
+			}
+		}
+
+		/// Appends `entry` to `patient`'s access log; returns its index.
+		pub fn append_log(patient: ParticipantId, entry: LogEntry) -> u32 {
+			let index = LogLength::<T>::get(patient);
+			AccessLog::<T>::insert(patient, index, entry);
+			LogLength::<T>::insert(patient, index.saturating_add(1));
+			index
+		}
+
+		/// Up to `count` log entries of `patient` from index `from`, with the log's length.
+		pub fn log_page(
+			patient: ParticipantId,
+			from: u32,
+			count: u32,
+		) -> (u32, Vec<LogEntry>) {
+			let len = LogLength::<T>::get(patient);
+			let end = from.saturating_add(count).min(len);
+			let entries = (from..end).filter_map(|i| AccessLog::<T>::get(patient, i)).collect();
+			(len, entries)
+		}
+
+		/// Invariants:
+		/// * the log of every patient is dense: indices `0..LogLength` present, none beyond;
+		/// * every emergency review entry points at a grant that was opened as an emergency or
+		///   has since been freed (it is never attached to an ordinary grant);
+		/// * block numbers in a patient's log never decrease.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), TryRuntimeError> {
+			for (patient, len) in LogLength::<T>::iter() {
+				let mut last = 0;
+				for i in 0..len {
+					let e = AccessLog::<T>::get(patient, i).ok_or("a hole in an access log")?;
+					ensure!(e.block >= last, "access-log blocks decrease");
+					last = e.block;
+				}
+				ensure!(
+					AccessLog::<T>::iter_prefix(patient).count() as u32 == len,
+					"access-log entries beyond its length"
+				);
+			}
+			for (patient, slot, _) in EmergencyGrants::<T>::iter() {
+				if let Some(g) = Grants::<T>::get(patient, slot) {
+					ensure!(g.emergency, "emergency review entry on an ordinary grant");
+				}
+			}
+			Ok(())
+		}
+	}
+}
+
+extern crate alloc;

@@ -1,0 +1,682 @@
+//! Rollup tests: every call, one `assert_noop!` per error, pool validity, sealing, and real
+//! Groth16 proofs from `emr-prover` accepted or refused on chain. Each test ends with the
+//! pallets' `do_try_state`.
+
+use crate::{extension::*, mock::*, *};
+use emr_primitives::{
+	inbox::InboxEntry,
+	ops::{kind, permission, purpose, scope, Cid, Operation, Role},
+	rules::RuleError,
+	testing::Actor,
+};
+use emr_prover::{groth16, store::Store, witness};
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok, dispatch::DispatchInfo, pallet_prelude::*},
+	frame_system,
+	sp_runtime::{
+		traits::{DispatchTransaction, ValidateUnsigned},
+		transaction_validity::{InvalidTransaction, TransactionSource},
+		DispatchError,
+	},
+};
+
+fn hospital() -> Actor {
+	Actor::new(1, &[])
+}
+
+fn patient() -> Actor {
+	Actor::new(2, &[hospital().id])
+}
+
+fn insurer() -> Actor {
+	Actor::new(3, &[hospital().id, patient().id])
+}
+
+/// Genesis with the hospital and the insurer admitted (batch 0 holds both admissions).
+fn ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let (h, i) = (hospital(), insurer());
+	new_test_ext(vec![(Role::Hospital, h.public(), h.enc), (Role::Insurer, i.public(), i.enc)])
+}
+
+fn submit(entry: InboxEntry) -> DispatchResult {
+	Rollup::submit(RuntimeOrigin::none(), entry.op)
+}
+
+fn refused(e: RuleError) -> DispatchError {
+	Error::<Test>::Refused(RuleFailure(e)).into()
+}
+
+fn check() {
+	Rollup::do_try_state().expect("invariants hold");
+}
+
+fn grant_read(p: &mut Actor, grantee: u32, expires_at: u32) -> InboxEntry {
+	p.sign(
+		Operation::GrantConsent {
+			grantee,
+			permissions: permission::READ | permission::WRITE | permission::CLAIM,
+			purposes: purpose::TREATMENT | purpose::INSURANCE,
+			scope: scope::ALL,
+			expires_at,
+		},
+		0,
+	)
+}
+
+fn access(a: &mut Actor, patient: u32) -> InboxEntry {
+	a.sign(Operation::AccessRecord { patient, grant: 0, purpose: purpose::TREATMENT, scope: 1 }, 0)
+}
+
+/// Proves `batch` from the chain's inbox with the real prover over `store`.
+fn prove(store: &mut Store, batch: u64) -> ([u8; 32], BoundedVec<u8, ConstU32<MAX_PROOF_LEN>>) {
+	use rand_core::SeedableRng;
+	let info = Batches::<Test>::get(batch).expect("batch exists");
+	let entries: Vec<InboxEntry> =
+		(0..info.len).map(|i| Inbox::<Test>::get(batch, i).expect("entry")).collect();
+	let (w, public, _) = witness::build(store, batch, &entries, SLOTS).expect("witness");
+	assert_eq!(field_bytes(&public.inbox_commitment), info.commitment, "same commitment");
+	let mut rng = rand_chacha::ChaCha20Rng::from_seed([batch as u8; 32]);
+	let proof = groth16::prove(&keys().0, w, public, &mut rng).expect("prove");
+	store.commit(batch).expect("commit");
+	(field_bytes(&public.new_root), groth16::to_bytes(&proof).try_into().expect("fits"))
+}
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+	let dir = tempfile::tempdir().expect("tempdir");
+	let store = Store::open(dir.path().join("state.redb")).expect("store");
+	(dir, store)
+}
+
+#[test]
+fn genesis_admits_members_into_batch_zero() {
+	ext().execute_with(|| {
+		let h = Registry::participant(hospital().id).expect("hospital");
+		assert_eq!(h.role, Role::Hospital);
+		assert_eq!(pallet_emr_registry::EncryptionKeys::<Test>::get(hospital().id), Some(hospital().enc));
+		let b0 = Batches::<Test>::get(0).expect("batch 0");
+		assert_eq!(b0.len, 2);
+		assert_eq!(Inbox::<Test>::get(0, 0).expect("entry").origin, Origin::Governance);
+		assert_eq!(ProvenRoot::<Test>::get(), empty_state_root());
+		check();
+	});
+}
+
+#[test]
+fn submit_applies_an_operation_and_extends_the_commitment() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		let e = p.register(1);
+		let before = Batches::<Test>::get(0).expect("batch 0").commitment;
+		assert_ok!(submit(e.clone()));
+		// Batch 0 (the two genesis admissions) was full, so sealed at genesis: the
+		// registration opens batch 1.
+		let sealed = Batches::<Test>::get(0).expect("batch 0");
+		assert_eq!(sealed.commitment, before);
+		assert!(sealed.sealed_at.is_some());
+		let b1 = Batches::<Test>::get(1).expect("batch 1");
+		assert_eq!(b1.len, 1);
+		let expected = inbox::chain(F::from(0u64), &InboxEntry { block: 1, ..e.clone() });
+		assert_eq!(b1.commitment, field_bytes(&expected));
+		assert_eq!(Rollup::operation(p.id, 0), Some(OperationRef { batch: 1, index: 0, block: 1 }));
+		System::assert_last_event(
+			Event::OperationApplied {
+				batch: 1,
+				index: 0,
+				actor: p.id,
+				nonce: 0,
+				kind: kind::REGISTER_PATIENT,
+				subject: p.id,
+				outcome: None,
+			}
+			.into(),
+		);
+		check();
+	});
+}
+
+#[test]
+fn submit_refuses_each_rule_by_name_and_changes_nothing() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		// A bad signature.
+		let mut bad = p.sign(Operation::RevokeConsent { grant: 0 }, 1);
+		bad.op.signature[0] ^= 1;
+		p.nonce -= 1;
+		assert_noop!(submit(bad.clone()), refused(RuleError::BadSignature));
+		// A replayed nonce: the registration again.
+		let mut p2 = patient();
+		assert_noop!(submit(p2.register(1)), refused(RuleError::AlreadyRegistered));
+		// A rule of §4: revoking a grant that does not exist.
+		assert_noop!(
+			submit(p.sign(Operation::RevokeConsent { grant: 0 }, 1)),
+			refused(RuleError::GrantNotFound)
+		);
+		// Sponsored, same rules.
+		assert_noop!(
+			Rollup::submit_sponsored(RuntimeOrigin::signed(9), bad.op),
+			refused(RuleError::BadSignature)
+		);
+		check();
+	});
+}
+
+#[test]
+fn access_without_consent_is_logged_denied_and_with_consent_granted() {
+	ext().execute_with(|| {
+		let (mut p, mut h) = (patient(), hospital());
+		assert_ok!(submit(p.register(1)));
+		assert_ok!(submit(access(&mut h, p.id)));
+		let (len, log) = Consent::log_page(p.id, 0, 10);
+		assert_eq!(len, 1);
+		assert_eq!(log[0].outcome, LogOutcome::Denied);
+		assert_eq!(log[0].actor, h.id);
+		assert!(frame_system::Pallet::<Test>::events().iter().any(|r| r.event ==
+			Event::OperationApplied {
+				batch: 1,
+				index: 1,
+				actor: h.id,
+				nonce: 0,
+				kind: kind::ACCESS_RECORD,
+				subject: p.id,
+				outcome: Some(LogOutcome::Denied),
+			}
+			.into()));
+		run_to(2);
+		assert_ok!(submit(grant_read(&mut p, h.id, 100)));
+		assert_ok!(submit(access(&mut h, p.id)));
+		let (len, log) = Consent::log_page(p.id, 0, 10);
+		assert_eq!(len, 3);
+		assert_eq!(log[1].outcome, LogOutcome::Recorded);
+		assert_eq!(log[2].outcome, LogOutcome::Granted);
+		assert_eq!(Rollup::grants_of(p.id).len(), 1);
+		check();
+	});
+}
+
+#[test]
+fn append_record_sets_the_index_head_with_version_check() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		let append = |p: &mut Actor, v: u32| {
+			p.sign(
+				Operation::AppendRecord {
+					patient: p.id,
+					grant: 0,
+					expected_version: v,
+					index_head: Cid(b"bafyhead".to_vec()),
+				},
+				1,
+			)
+		};
+		assert_ok!(submit(append(&mut p, 0)));
+		let head = pallet_emr_registry::IndexHeads::<Test>::get(p.id).expect("head");
+		assert_eq!((head.version, head.author, head.cid.0.as_slice()), (1, p.id, &b"bafyhead"[..]));
+		let stale = append(&mut p, 0);
+		assert_noop!(submit(stale), refused(RuleError::VersionMismatch));
+		check();
+	});
+}
+
+#[test]
+fn emergency_access_is_recorded_for_review_and_notified() {
+	ext().execute_with(|| {
+		let (mut p, mut h) = (patient(), hospital());
+		let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
+		assert_ok!(submit(p.register(1)));
+		assert_ok!(submit(h.sign(
+			Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc },
+			1
+		)));
+		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 7, 1);
+		assert_ok!(submit(e));
+		let review = pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).expect("review");
+		assert_eq!((review.doctor, review.hospital, review.reason), (d.id, h.id, 7));
+		System::assert_has_event(
+			Event::EmergencyAccessOpened { patient: p.id, doctor: d.id, grant: 0, reason: 7 }
+				.into(),
+		);
+		assert!(Rollup::grants_of(p.id)[0].emergency.is_some());
+		check();
+	});
+}
+
+#[test]
+fn batches_seal_by_size_and_by_timeout() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		// Batch 0 (genesis admissions) is full: sealed.
+		assert_eq!(LastSealed::<Test>::get(), Some(0));
+		assert_ok!(submit(p.register(1)));
+		assert_eq!(OpenBatch::<Test>::get(), 1);
+		// seal_after = 3: still open at block 3, sealed at block 4.
+		run_to(3);
+		assert_eq!(LastSealed::<Test>::get(), Some(0));
+		run_to(4);
+		assert_eq!(LastSealed::<Test>::get(), Some(1));
+		System::assert_last_event(
+			Event::BatchSealed {
+				batch: 1,
+				entries: 1,
+				commitment: Batches::<Test>::get(1).expect("b1").commitment,
+			}
+			.into(),
+		);
+		// An empty open batch never seals.
+		run_to(20);
+		assert_eq!(LastSealed::<Test>::get(), Some(1));
+		assert_eq!(Batches::<Test>::get(2), None);
+		check();
+	});
+}
+
+#[test]
+fn real_proofs_are_accepted_in_order_and_bad_ones_refused() {
+	ext().execute_with(|| {
+		let (_dir, mut store) = temp_store();
+		let (mut p, mut h) = (patient(), hospital());
+		assert_ok!(submit(p.register(1)));
+		assert_ok!(submit(access(&mut h, p.id)));
+		assert_eq!(LastSealed::<Test>::get(), Some(1));
+
+		// Batch 1 cannot be proven before batch 0.
+		let (root0, proof0) = prove(&mut store, 0);
+		let (root1, proof1) = prove(&mut store, 1);
+		let prover = RuntimeOrigin::signed(PROVER);
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 1, root1, proof1.clone()),
+			Error::<Test>::BatchOutOfOrder
+		);
+		// An unregistered prover.
+		assert_noop!(
+			Rollup::submit_proof(RuntimeOrigin::signed(99), 0, root0, proof0.clone()),
+			Error::<Test>::NotAProver
+		);
+		// A wrong new root.
+		let mut wrong = root0;
+		wrong[0] ^= 1;
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, wrong, proof0.clone()),
+			Error::<Test>::ProofRejected
+		);
+		// The proof of another batch.
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, root0, proof1.clone()),
+			Error::<Test>::ProofRejected
+		);
+		// A tampered proof: a flipped bit either no longer decodes or no longer verifies.
+		let mut tampered = proof0.clone();
+		tampered[100] ^= 0x01;
+		let r = Rollup::submit_proof(prover.clone(), 0, root0, tampered);
+		assert!(
+			r == Err(Error::<Test>::ProofRejected.into()) ||
+				r == Err(Error::<Test>::ProofMalformed.into()),
+			"{r:?}"
+		);
+		// Bytes that are no proof.
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, root0, vec![0u8; 10].try_into().expect("fits")),
+			Error::<Test>::ProofMalformed
+		);
+		// A root that is not a field element.
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, [0xff; 32], proof0.clone()),
+			Error::<Test>::RootNotCanonical
+		);
+		check();
+
+		assert_ok!(Rollup::submit_proof(prover.clone(), 0, root0, proof0.clone()));
+		System::assert_last_event(
+			Event::BatchProven { batch: 0, new_root: root0, prover: PROVER }.into(),
+		);
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, root0, proof0),
+			Error::<Test>::BatchAlreadyProven
+		);
+		assert_ok!(Rollup::submit_proof(prover, 1, root1, proof1));
+		assert_eq!(LastProven::<Test>::get(), Some(1));
+		assert_eq!(ProvenRoot::<Test>::get(), root1);
+		check();
+	});
+}
+
+#[test]
+fn a_proof_over_another_old_root_is_refused() {
+	ext().execute_with(|| {
+		// Batch 0 is proven; batch 1 is then proven by a prover whose state skipped batch 0
+		// (its old root is the empty root): the chain supplies batch 0's root as the old root,
+		// so the proof is refused.
+		let (_dir, mut store) = temp_store();
+		let (root0, proof0) = prove(&mut store, 0);
+		assert_ok!(Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 0, root0, proof0));
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		run_to(5);
+		let (_dir2, mut fresh) = temp_store();
+		// The wrong prover's state: only the registration (it never saw the admissions).
+		let (root1, proof1) = prove(&mut fresh, 1);
+		assert_noop!(
+			Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 1, root1, proof1),
+			Error::<Test>::ProofRejected
+		);
+		check();
+	});
+}
+
+#[test]
+fn proof_errors_before_a_batch_exists_or_is_sealed() {
+	new_test_ext(vec![]).execute_with(|| {
+		let prover = RuntimeOrigin::signed(PROVER);
+		let no_proof: BoundedVec<u8, ConstU32<MAX_PROOF_LEN>> = Default::default();
+		assert_noop!(
+			Rollup::submit_proof(prover.clone(), 0, [0; 32], no_proof.clone()),
+			Error::<Test>::UnknownBatch
+		);
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		assert_noop!(
+			Rollup::submit_proof(prover, 0, [0; 32], no_proof),
+			Error::<Test>::BatchNotSealed
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_batch_without_a_key_cannot_be_proven() {
+	let mut storage = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.expect("system genesis");
+	GenesisConfig::<Test> {
+		params: Some(params()),
+		verifying_key: None,
+		provers: vec![PROVER],
+		members: vec![],
+	}
+	.assimilate_storage(&mut storage)
+	.expect("genesis");
+	let mut ext: polkadot_sdk::sp_io::TestExternalities = storage.into();
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		run_to(5);
+		assert_noop!(
+			Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 0, [0; 32], Default::default()),
+			Error::<Test>::NoVerifyingKey
+		);
+		check();
+	});
+}
+
+#[test]
+fn governance_admits_and_removes_members() {
+	ext().execute_with(|| {
+		let r = Actor::new(5, &[hospital().id, patient().id, insurer().id]);
+		assert_noop!(
+			Rollup::admit_member(RuntimeOrigin::signed(1), Role::Researcher, r.public(), r.enc),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Rollup::admit_member(RuntimeOrigin::root(), Role::Researcher, [0xff; 32], r.enc),
+			Error::<Test>::InvalidKey
+		);
+		assert_noop!(
+			Rollup::admit_member(RuntimeOrigin::root(), Role::Patient, r.public(), r.enc),
+			refused(RuleError::InvalidRole)
+		);
+		assert_ok!(Rollup::admit_member(RuntimeOrigin::root(), Role::Researcher, r.public(), r.enc));
+		System::assert_has_event(Event::MemberAdmitted { id: r.id, role: Role::Researcher }.into());
+		let entry = Inbox::<Test>::get(1, 0).expect("governance entry");
+		assert_eq!(entry.origin, Origin::Governance);
+		assert_ok!(Rollup::remove_member(RuntimeOrigin::root(), r.id));
+		System::assert_last_event(Event::MemberRemoved { id: r.id }.into());
+		assert!(!Registry::participant(r.id).expect("kept").active);
+		assert_noop!(
+			Rollup::remove_member(RuntimeOrigin::root(), r.id),
+			refused(RuleError::ParticipantInactive)
+		);
+		check();
+	});
+}
+
+#[test]
+fn verifying_keys_are_validated_when_registered() {
+	ext().execute_with(|| {
+		let good = groth16::to_bytes(&keys().1);
+		assert_noop!(
+			Rollup::set_verifying_key(RuntimeOrigin::root(), good.clone(), 0),
+			Error::<Test>::InvalidBatchSize
+		);
+		assert_noop!(
+			Rollup::set_verifying_key(RuntimeOrigin::root(), vec![0; MAX_VK_LEN as usize + 1], 2),
+			Error::<Test>::VerifyingKeyTooLong
+		);
+		// Every byte pattern of a point that is not on the curve, and a key with one input
+		// point too many, each with its own error.
+		let mut off_curve = good.clone();
+		off_curve[1] ^= 0x01;
+		let r = Rollup::set_verifying_key(RuntimeOrigin::root(), off_curve, 2);
+		assert!(matches!(
+			r,
+			Err(DispatchError::Module(_))
+		) && r != Ok(()), "{r:?}");
+		assert_noop!(
+			Rollup::set_verifying_key(RuntimeOrigin::root(), good[..good.len() - 1].to_vec(), 2),
+			Error::<Test>::InvalidVerifyingKey(KeyFailure(
+				emr_primitives::groth16::VerifierError::VkMalformed
+			))
+		);
+		assert_ok!(Rollup::set_verifying_key(RuntimeOrigin::root(), good.clone(), 4));
+		System::assert_last_event(
+			Event::VerifyingKeySet {
+				id: 1,
+				hash: emr_primitives::groth16::vk_hash(&good),
+				batch_size: 4,
+			}
+			.into(),
+		);
+		assert_eq!(Rollup::status().verifying_key.map(|k| k.2), Some(4));
+		check();
+	});
+}
+
+#[test]
+fn a_new_key_seals_the_open_batch() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		assert_eq!(LastSealed::<Test>::get(), Some(0));
+		assert_ok!(Rollup::set_verifying_key(
+			RuntimeOrigin::root(),
+			groth16::to_bytes(&keys().1),
+			SLOTS as u32
+		));
+		assert_eq!(LastSealed::<Test>::get(), Some(1));
+		check();
+	});
+}
+
+#[test]
+fn batch_params_and_provers_are_governed() {
+	ext().execute_with(|| {
+		let p = BatchParams { seal_after: 0, ..params() };
+		assert_noop!(
+			Rollup::set_batch_params(RuntimeOrigin::root(), p),
+			Error::<Test>::InvalidBatchParams
+		);
+		let p = BatchParams { seal_after: 9, ..params() };
+		assert_ok!(Rollup::set_batch_params(RuntimeOrigin::root(), p));
+		System::assert_last_event(Event::BatchParamsSet { params: p }.into());
+		assert_noop!(
+			Rollup::add_prover(RuntimeOrigin::root(), PROVER),
+			Error::<Test>::AlreadyAProver
+		);
+		assert_ok!(Rollup::add_prover(RuntimeOrigin::root(), 8));
+		System::assert_last_event(Event::ProverAdded { who: 8 }.into());
+		assert_noop!(Rollup::add_prover(RuntimeOrigin::root(), 9), Error::<Test>::TooManyProvers);
+		assert_ok!(Rollup::remove_prover(RuntimeOrigin::root(), 8));
+		System::assert_last_event(Event::ProverRemoved { who: 8 }.into());
+		assert_noop!(Rollup::remove_prover(RuntimeOrigin::root(), 8), Error::<Test>::NotAProver);
+		assert_noop!(Rollup::add_prover(RuntimeOrigin::signed(1), 8), DispatchError::BadOrigin);
+		check();
+	});
+}
+
+#[test]
+fn the_block_cap_refuses_operations_beyond_it() {
+	ext().execute_with(|| {
+		assert_ok!(Rollup::set_batch_params(
+			RuntimeOrigin::root(),
+			BatchParams { max_ops_per_block: 1, ..params() }
+		));
+		let mut p = patient();
+		let mut q = Actor::new(6, &[hospital().id, patient().id, insurer().id]);
+		assert_ok!(submit(p.register(1)));
+		let e = q.register(1);
+		assert_noop!(submit(e.clone()), Error::<Test>::BlockFull);
+		let call = Call::<Test>::submit { op: e.op.clone() };
+		assert_eq!(
+			<Rollup as ValidateUnsigned>::pre_dispatch(&call),
+			Err(InvalidTransaction::ExhaustsResources.into())
+		);
+		run_to(2);
+		assert_ok!(submit(e));
+		check();
+	});
+}
+
+#[test]
+fn the_pool_checks_signatures_nonces_and_queues() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		let validate = |e: &InboxEntry| {
+			Rollup::validate_unsigned(
+				TransactionSource::External,
+				&Call::submit { op: e.op.clone() },
+			)
+		};
+		let reg = p.register(1);
+		let v = validate(&reg).expect("valid");
+		assert!(v.requires.is_empty());
+		// Queued behind the registration: signature checked, requires the previous nonce. The
+		// actor does not exist yet, so its operations cannot be queued.
+		let queued = grant_read(&mut p, hospital().id, 100);
+		assert_eq!(
+			validate(&queued),
+			Err(InvalidTransaction::Custom(rule_code(RuleError::UnknownActor)).into())
+		);
+		assert_ok!(submit(reg.clone()));
+		let v = validate(&queued).expect("next nonce is valid");
+		assert_eq!(v.provides, vec![("EmrL2Op", (p.id, 1u32)).encode()]);
+		assert!(v.requires.is_empty());
+		// Three queued ahead are allowed (max_queued_per_actor = 3), the fourth is not.
+		let q2 = grant_read(&mut p, hospital().id, 100);
+		let q3 = grant_read(&mut p, hospital().id, 100);
+		let q4 = grant_read(&mut p, hospital().id, 100);
+		let q5 = grant_read(&mut p, hospital().id, 100);
+		for q in [&q2, &q3, &q4] {
+			let v = validate(q).expect("queued");
+			assert_eq!(v.requires.len(), 1);
+		}
+		assert_eq!(validate(&q5), Err(InvalidTransaction::Custom(TOO_MANY_QUEUED).into()));
+		// In a block only the next nonce is valid.
+		assert_eq!(
+			<Rollup as ValidateUnsigned>::pre_dispatch(&Call::submit { op: q2.op.clone() }),
+			Err(InvalidTransaction::Future.into())
+		);
+		// A queued operation with a bad signature.
+		let mut bad = q2.clone();
+		bad.op.signature[3] ^= 1;
+		assert_eq!(
+			validate(&bad),
+			Err(InvalidTransaction::Custom(rule_code(RuleError::BadSignature)).into())
+		);
+		// A replayed nonce is stale.
+		assert_eq!(validate(&reg), Err(InvalidTransaction::Custom(rule_code(RuleError::AlreadyRegistered)).into()));
+		assert_ok!(submit(queued.clone()));
+		assert_eq!(validate(&queued), Err(InvalidTransaction::Stale.into()));
+		// The dry run said nothing to storage.
+		assert_eq!(Consent::grant(p.id, 1), None);
+		// Other calls are not unsigned.
+		assert_eq!(
+			Rollup::validate_unsigned(TransactionSource::External, &Call::add_prover { who: 1 }),
+			Err(InvalidTransaction::Call.into())
+		);
+		check();
+	});
+}
+
+#[test]
+fn the_pool_refuses_proofs_that_cannot_be_accepted() {
+	ext().execute_with(|| {
+		let (_dir, mut store) = temp_store();
+		let (root0, proof0) = prove(&mut store, 0);
+		let ext = CheckProofSubmission::<Test>::new();
+		let call: RuntimeCall =
+			Call::<Test>::submit_proof { batch: 0, new_root: root0, proof: proof0.clone() }.into();
+		let info = DispatchInfo::default();
+		let validate = |who: u64, call: &RuntimeCall| {
+			ext.validate_only(Some(who).into(), call, &info, 0, TransactionSource::External, 0)
+				.map(|(v, _, _)| v)
+		};
+		assert!(validate(PROVER, &call).is_ok());
+		assert_eq!(validate(99, &call), Err(InvalidTransaction::Custom(NOT_A_PROVER).into()));
+		let later: RuntimeCall =
+			Call::<Test>::submit_proof { batch: 3, new_root: root0, proof: proof0.clone() }.into();
+		assert_eq!(validate(PROVER, &later), Err(InvalidTransaction::Custom(PROOF_NOT_NEXT).into()));
+		assert_ok!(Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 0, root0, proof0));
+		assert_eq!(validate(PROVER, &call), Err(InvalidTransaction::Stale.into()));
+		// Other calls pass untouched.
+		let other: RuntimeCall = Call::<Test>::add_prover { who: 3 }.into();
+		assert!(validate(99, &other).is_ok());
+		check();
+	});
+}
+
+#[test]
+fn try_state_catches_a_tampered_commitment() {
+	ext().execute_with(|| {
+		let mut p = patient();
+		assert_ok!(submit(p.register(1)));
+		check();
+		Batches::<Test>::mutate(1, |b| b.as_mut().expect("b1").commitment[0] ^= 1);
+		assert!(Rollup::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn bench_fixture_is_fresh() {
+	use crate::fixture::{fixture, Fixture, PATH};
+	let made = ext().execute_with(|| {
+		let (_dir, mut store) = temp_store();
+		let info = Batches::<Test>::get(0).expect("batch 0");
+		let (new_root, proof) = prove(&mut store, 0);
+		Fixture {
+			vk: groth16::to_bytes(&keys().1),
+			batch_size: SLOTS as u32,
+			old_root: empty_state_root(),
+			new_root,
+			commitment: info.commitment,
+			batch: 0,
+			proof: proof.into_inner(),
+		}
+	});
+	if std::env::var_os("EMR_WRITE_FIXTURE").is_some() {
+		std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PATH), made.encode())
+			.expect("write fixture");
+	}
+	let committed = fixture();
+	assert_eq!(committed, made, "the fixture is stale: rerun with EMR_WRITE_FIXTURE=1");
+	let public = PublicInputs {
+		old_root: field_from_bytes(&committed.old_root).expect("canonical"),
+		new_root: field_from_bytes(&committed.new_root).expect("canonical"),
+		inbox_commitment: field_from_bytes(&committed.commitment).expect("canonical"),
+		batch: committed.batch,
+	};
+	assert_eq!(
+		<Test as Config>::Verifier::verify(&committed.vk, &public, &committed.proof),
+		Ok(true)
+	);
+}

@@ -1,0 +1,230 @@
+//! `emr-l2-load`: a load generator for L2 operations against a running node (`scripts/bench.sh
+//! l2` starts a `--dev` node and runs it).
+//!
+//! It pre-signs, for `--actors` new patients, a registration and `--ops-per-actor - 1` consent
+//! grants to the dev hospital (Alice's, admitted at genesis), submits the registrations from
+//! `--threads` connections with `rollup_submit`, then the grants (each actor's queued behind
+//! its registration, at most the chain's per-actor queue ahead), and waits until every
+//! operation is applied. It then reads the blocks that hold them and prints how many L2
+//! operations each block included and the rate over the blocks' timestamps: what one node
+//! *includes* per second, not what its RPC accepts.
+//!
+//! ```text
+//! emr-l2-load --rpc-port 9944 --actors 400 --ops-per-actor 5 --threads 8
+//! ```
+
+use codec::Encode;
+use emr_primitives::{
+	ops::{permission, purpose, scope, Operation, ParticipantId, SignedOp},
+	rules::participant_id,
+	schnorr::SecretKey,
+	testing::dev_rollup_key,
+};
+use emr_tests::rpc_call;
+use serde_json::{json, Value};
+use std::{
+	collections::HashSet,
+	sync::atomic::{AtomicUsize, Ordering},
+	time::{Duration, Instant},
+};
+
+struct Args {
+	port: u16,
+	actors: usize,
+	ops_per_actor: usize,
+	threads: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+	let mut args =
+		Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8 };
+	let mut it = std::env::args().skip(1);
+	while let Some(flag) = it.next() {
+		let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+		let n: usize = value.parse().map_err(|_| format!("{flag}: {value} is not a number"))?;
+		match flag.as_str() {
+			"--rpc-port" => args.port = n as u16,
+			"--actors" => args.actors = n,
+			"--ops-per-actor" => args.ops_per_actor = n.clamp(1, 17),
+			"--threads" => args.threads = n.max(1),
+			other => return Err(format!("unknown flag {other}")),
+		}
+	}
+	Ok(args)
+}
+
+/// `count` patients with distinct, unused participant ids.
+fn patients(count: usize, taken: &[ParticipantId]) -> Vec<(SecretKey, ParticipantId)> {
+	let mut seen: HashSet<ParticipantId> = taken.iter().copied().collect();
+	seen.insert(0);
+	let mut out = Vec::with_capacity(count);
+	let mut seed = 1_000_000u64;
+	while out.len() < count {
+		seed += 1;
+		let mut bytes = [0u8; 32];
+		bytes[..8].copy_from_slice(&seed.to_le_bytes());
+		bytes[8..16].copy_from_slice(b"l2-load!");
+		let key = SecretKey::from_seed(&bytes);
+		let id = participant_id(&key.public());
+		if seen.insert(id) {
+			out.push((key, id));
+		}
+	}
+	out
+}
+
+fn sign(key: &SecretKey, actor: ParticipantId, nonce: u32, op: Operation) -> SignedOp {
+	SignedOp { actor, nonce, op, signature: [0; 64] }.sign(key)
+}
+
+/// Submits `ops` from `threads` threads; returns the refusals (with their reasons).
+fn submit_all(port: u16, ops: &[SignedOp], threads: usize) -> Vec<String> {
+	let next = AtomicUsize::new(0);
+	let errors = std::sync::Mutex::new(Vec::new());
+	std::thread::scope(|s| {
+		for _ in 0..threads {
+			s.spawn(|| loop {
+				let i = next.fetch_add(1, Ordering::Relaxed);
+				let Some(op) = ops.get(i) else { break };
+				let hex_op = format!("0x{}", hex::encode(op.encode()));
+				if let Err(e) = rpc_call(port, "rollup_submit", json!([hex_op])) {
+					errors.lock().map(|mut v| v.push(e.0)).ok();
+				}
+			});
+		}
+	});
+	errors.into_inner().unwrap_or_default()
+}
+
+fn number(v: &Value) -> u64 {
+	emr_tests::parse_number(v).unwrap_or(0)
+}
+
+fn main() -> std::process::ExitCode {
+	match run() {
+		Ok(()) => std::process::ExitCode::SUCCESS,
+		Err(e) => {
+			eprintln!("emr-l2-load: {e}");
+			std::process::ExitCode::FAILURE
+		},
+	}
+}
+
+fn run() -> Result<(), String> {
+	let a = parse_args()?;
+	let hospital = participant_id(&dev_rollup_key("Alice").public());
+	let t = Instant::now();
+	let actors = patients(a.actors, &[hospital]);
+	let registrations: Vec<SignedOp> = actors
+		.iter()
+		.map(|(key, id)| {
+			let public_key = key.public().to_bytes();
+			sign(key, *id, 0, Operation::RegisterPatient { public_key, encryption_key: [1; 32] })
+		})
+		.collect();
+	let grants: Vec<SignedOp> = (1..a.ops_per_actor as u32)
+		.flat_map(|nonce| {
+			actors.iter().map(move |(key, id)| {
+				sign(
+					key,
+					*id,
+					nonce,
+					Operation::GrantConsent {
+						grantee: hospital,
+						permissions: permission::READ,
+						purposes: purpose::TREATMENT,
+						scope: scope::ALL,
+						expires_at: 1_000_000 + nonce,
+					},
+				)
+			})
+		})
+		.collect();
+	let total = registrations.len() + grants.len();
+	println!(
+		"signed {total} operations of {} actors in {:.1} s",
+		a.actors,
+		t.elapsed().as_secs_f64()
+	);
+
+	let start_block = number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
+	let t = Instant::now();
+	let mut refused = submit_all(a.port, &registrations, a.threads);
+	// Grants are queued behind registrations: wait until the last actor exists.
+	let last = actors.last().map(|(_, id)| *id).unwrap_or_default();
+	wait(a.port, Duration::from_secs(600), |port| {
+		rpc_call(port, "emr_participant", json!([last])).ok().filter(|v| !v.is_null()).is_some()
+	})?;
+	refused.extend(submit_all(a.port, &grants, a.threads));
+	let submitted = t.elapsed();
+	println!(
+		"submitted {} operations in {:.1} s ({:.0}/s accepted by the pool), {} refused",
+		total - refused.len(),
+		submitted.as_secs_f64(),
+		(total - refused.len()) as f64 / submitted.as_secs_f64(),
+		refused.len()
+	);
+	if let Some(e) = refused.first() {
+		println!("first refusal: {e}");
+	}
+	// Wait until every actor's last operation is applied.
+	let last_nonce = a.ops_per_actor as u32 - 1;
+	wait(a.port, Duration::from_secs(900), |port| {
+		actors.iter().rev().take(20).all(|(_, id)| {
+			rpc_call(port, "rollup_operationStatus", json!([id, last_nonce]))
+				.ok()
+				.is_some_and(|v| v["status"] != json!("unknown"))
+		})
+	})?;
+	let end_block = number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
+
+	// Count the L2 operations (unsigned `Rollup.submit` extrinsics: all but the timestamp) per
+	// block and time the blocks that held them.
+	let mut per_block = Vec::new();
+	for n in start_block + 1..=end_block {
+		let hash = rpc_call(a.port, "chain_getBlockHash", json!([n])).map_err(|e| e.0)?;
+		let block = rpc_call(a.port, "chain_getBlock", json!([hash])).map_err(|e| e.0)?;
+		let xts = block["block"]["extrinsics"].as_array().map(Vec::len).unwrap_or(1);
+		per_block.push((n, xts.saturating_sub(1)));
+	}
+	let busy: Vec<&(u64, usize)> = per_block.iter().filter(|(_, c)| *c > 0).collect();
+	let included: usize = busy.iter().map(|(_, c)| c).sum();
+	let max = busy.iter().map(|(_, c)| *c).max().unwrap_or(0);
+	let (first, last) = (busy.first().map(|b| b.0), busy.last().map(|b| b.0));
+	println!("blocks #{}..#{}: {per_block:?}", start_block + 1, end_block);
+	if let (Some(first), Some(last)) = (first, last) {
+		let span = timestamp(a.port, last)?.saturating_sub(timestamp(a.port, first - 1)?);
+		println!(
+			"included {included} L2 operations in {} blocks (#{first}..#{last}), at most {max} per \
+			 block: {:.0} operations/s over {:.0} s of block time",
+			last - first + 1,
+			included as f64 / (span as f64 / 1000.0),
+			span as f64 / 1000.0
+		);
+	}
+	Ok(())
+}
+
+/// The timestamp (ms) of block `n`, from `Timestamp::Now` in its state.
+fn timestamp(port: u16, n: u64) -> Result<u64, String> {
+	let hash = rpc_call(port, "chain_getBlockHash", json!([n])).map_err(|e| e.0)?;
+	// twox128("Timestamp") ++ twox128("Now")
+	let key = "0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb";
+	let v = rpc_call(port, "state_getStorage", json!([key, hash])).map_err(|e| e.0)?;
+	let bytes = hex::decode(v.as_str().unwrap_or("0x").trim_start_matches("0x"))
+		.map_err(|e| e.to_string())?;
+	let mut le = [0u8; 8];
+	le[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
+	Ok(u64::from_le_bytes(le))
+}
+
+fn wait(port: u16, timeout: Duration, check: impl Fn(u16) -> bool) -> Result<(), String> {
+	let deadline = Instant::now() + timeout;
+	while !check(port) {
+		if Instant::now() > deadline {
+			return Err(format!("timed out after {timeout:?}"));
+		}
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	Ok(())
+}
