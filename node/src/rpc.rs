@@ -238,7 +238,7 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: EmrApi<Block, AccountId>,
 {
-	fn api(&self) -> (polkadot_sdk::sp_api::ApiRef<'_, C::Api>, <Block as sp_runtime::traits::Block>::Hash) {
+	fn api(&self) -> (sp_api::ApiRef<'_, C::Api>, <Block as sp_runtime::traits::Block>::Hash) {
 		(self.client.runtime_api(), self.client.info().best_hash)
 	}
 }
@@ -456,7 +456,7 @@ where
 		match self.pool.submit_one(at, TransactionSource::External, opaque).await {
 			Ok(hash) => Ok(json!({
 				"actor": op.actor, "nonce": op.nonce, "kind": kind_name(op.op.kind()),
-				"extrinsic": hex(hash.as_ref()),
+				"extrinsic": hex(&hash.encode()),
 			})),
 			Err(e) => {
 				let (message, data) = match e.into_pool_error() {

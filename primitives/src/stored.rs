@@ -27,6 +27,12 @@ pub fn field_bytes(value: &F) -> [u8; 32] {
 	out
 }
 
+/// The field element of 32 little-endian bytes, reduced modulo `r` (for values this crate
+/// stored itself, which are canonical).
+pub fn field_le(bytes: &[u8; 32]) -> F {
+	F::from_le_bytes_mod_order(bytes)
+}
+
 /// The field element of 32 little-endian bytes, or `None` when they are not canonical (`≥ r`).
 pub fn field_from_bytes(bytes: &[u8; 32]) -> Option<F> {
 	let value = F::from_le_bytes_mod_order(bytes);

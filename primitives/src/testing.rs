@@ -158,7 +158,7 @@ const fn hex32(s: &str) -> [u8; 32] {
 	let mut out = [0u8; 32];
 	let mut i = 0;
 	while i < 32 {
-		out[i] = nibble(b[2 * i]) << 4 | nibble(b[2 * i + 1]);
+		out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
 		i += 1;
 	}
 	out

@@ -191,7 +191,6 @@ parameter_types! {
 }
 
 impl pallet_rollup::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type GovernanceOrigin = RootOrCouncilMajority;
 	/// Groth16 over BLS12-381 with the node's host functions for the pairing and the MSM.
 	type Verifier = emr_primitives::groth16::Groth16<sp_crypto_ec_utils::bls12_381::Bls12_381>;

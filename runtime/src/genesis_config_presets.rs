@@ -98,7 +98,7 @@ fn genesis(
 	root: AccountId,
 	endowed: Vec<AccountId>,
 ) -> Value {
-	let members = hospitals
+	let rollup_members = hospitals
 		.iter()
 		.map(|h| dev_member(Role::Hospital, h.name))
 		.chain(others.into_iter().map(|(role, name)| dev_member(role, name)))
@@ -126,7 +126,7 @@ fn genesis(
 			params: Some(DEV_BATCH_PARAMS),
 			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),
 			provers: hospitals.iter().map(|h| h.account.clone()).collect::<Vec<_>>(),
-			members,
+			members: rollup_members,
 		},
 	})
 }

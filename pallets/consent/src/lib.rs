@@ -34,9 +34,7 @@ use emr_primitives::{
 	ops::{BlockNumber, GrantId, ParticipantId},
 	stored::StoredGrant,
 };
-use polkadot_sdk::{frame_support, frame_system};
-#[cfg(any(feature = "try-runtime", test))]
-use polkadot_sdk::sp_runtime;
+use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 
 /// The outcome recorded in a log entry.
 #[derive(
@@ -47,6 +45,7 @@ use polkadot_sdk::sp_runtime;
 	Eq,
 	codec::Encode,
 	codec::Decode,
+	codec::DecodeWithMemTracking,
 	scale_info::TypeInfo,
 	codec::MaxEncodedLen,
 )]
@@ -67,6 +66,7 @@ pub enum LogOutcome {
 	Eq,
 	codec::Encode,
 	codec::Decode,
+	codec::DecodeWithMemTracking,
 	scale_info::TypeInfo,
 	codec::MaxEncodedLen,
 )]
@@ -99,6 +99,7 @@ pub struct LogEntry {
 	Eq,
 	codec::Encode,
 	codec::Decode,
+	codec::DecodeWithMemTracking,
 	scale_info::TypeInfo,
 	codec::MaxEncodedLen,
 )]
@@ -122,7 +123,6 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	#[cfg(any(feature = "try-runtime", test))]
 	use sp_runtime::TryRuntimeError;
 
 	/// The pallet.
@@ -221,7 +221,7 @@ pub mod pallet {
 		/// * every emergency review entry points at a grant that was opened as an emergency or
 		///   has since been freed (it is never attached to an ordinary grant);
 		/// * block numbers in a patient's log never decrease.
-		#[cfg(any(feature = "try-runtime", test))]
+		/// (Always compiled: the rollup pallet's tests and `try_state` call it.)
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			for (patient, len) in LogLength::<T>::iter() {
 				let mut last = 0;

@@ -33,9 +33,7 @@ use emr_primitives::{
 	ops::{BlockNumber, Cid, ParticipantId},
 	stored::StoredParticipant,
 };
-use polkadot_sdk::{frame_support, frame_system};
-#[cfg(any(feature = "try-runtime", test))]
-use polkadot_sdk::sp_runtime;
+use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 
 /// A patient's record-index head: the newest entry of the hash-linked encrypted index.
 #[derive(
@@ -45,6 +43,7 @@ use polkadot_sdk::sp_runtime;
 	Eq,
 	codec::Encode,
 	codec::Decode,
+	codec::DecodeWithMemTracking,
 	scale_info::TypeInfo,
 	codec::MaxEncodedLen,
 )]
@@ -67,7 +66,6 @@ pub mod pallet {
 	use super::*;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	#[cfg(any(feature = "try-runtime", test))]
 	use sp_runtime::TryRuntimeError;
 
 	/// The pallet.
@@ -123,7 +121,7 @@ pub mod pallet {
 		/// * [`ParticipantCount`] equals the number of [`Participants`];
 		/// * every [`IndexHead`] belongs to a participant whose index version equals the head's;
 		/// * every [`EncryptionKeys`] entry belongs to a participant.
-		#[cfg(any(feature = "try-runtime", test))]
+		/// (Always compiled: the rollup pallet's tests and `try_state` call it.)
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			ensure!(
 				Participants::<T>::iter().count() as u32 == ParticipantCount::<T>::get(),

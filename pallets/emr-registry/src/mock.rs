@@ -1,7 +1,11 @@
 //! A minimal runtime with the registry pallet.
 
 use crate as pallet_emr_registry;
-use polkadot_sdk::{frame_support, frame_system, sp_io, sp_runtime::BuildStorage};
+use polkadot_sdk::{
+	frame_support::{self, derive_impl},
+	frame_system, sp_io,
+	sp_runtime::BuildStorage,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -12,7 +16,7 @@ frame_support::construct_runtime!(
 	}
 );
 
-#[frame_support::derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
 }

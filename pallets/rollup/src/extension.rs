@@ -5,7 +5,11 @@ use crate::{Call, Config, Error, Pallet, Provers};
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
-use frame_support::{pallet_prelude::TransactionSource, traits::IsSubType, DefaultNoBound};
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{Get, IsSubType},
+	DefaultNoBound,
+};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	impl_tx_ext_default,

@@ -77,7 +77,7 @@ use emr_primitives::{
 	ops::{BlockNumber, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::{self, AccessOutcome, Effects, RuleError},
 	state::{Grant, Participant, RollupState},
-	stored::{field_bytes, field_from_bytes, StoredGrant, StoredParticipant},
+	stored::{field_bytes, field_from_bytes, field_le, StoredGrant, StoredParticipant},
 	F,
 };
 use pallet_consent::{EmergencyGrant, LogEntry, LogOutcome};
@@ -219,7 +219,10 @@ pub fn empty_state_root() -> [u8; 32] {
 
 // The pallet macros expand to fully qualified paths (and want the supertrait spelled through
 // the umbrella crate), which the workspace's `unused_qualifications` lint would flag.
-#[allow(unused_qualifications)]
+// `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]` (to be removed after April
+// 2027); the L2 entry point keeps it for now: it is what the pool, subxt and light clients of
+// this SDK version speak for unsigned operations (see the README's design notes).
+#[allow(unused_qualifications, deprecated)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -230,9 +233,10 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
-		traits::{SaturatedConversion, Saturating},
+		traits::SaturatedConversion,
 		transaction_validity::{
-			InvalidTransaction, TransactionSource, TransactionValidity, ValidTransaction,
+			InvalidTransaction, TransactionPriority, TransactionSource, TransactionValidity,
+			TransactionValidityError, ValidTransaction,
 		},
 	};
 
@@ -243,11 +247,10 @@ pub mod pallet {
 	/// Configuration.
 	#[pallet::config]
 	pub trait Config:
-		polkadot_sdk::frame_system::Config + pallet_emr_registry::Config + pallet_consent::Config
+		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ pallet_emr_registry::Config
+		+ pallet_consent::Config
 	{
-		/// The overarching event type.
-		type RuntimeEvent: From<Event<Self>>
-			+ IsType<<Self as polkadot_sdk::frame_system::Config>::RuntimeEvent>;
 		/// Who admits and removes members, sets keys, parameters and provers (the council).
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Groth16 verification of batch proofs (host-call accelerated in the runtime).
@@ -596,7 +599,7 @@ pub mod pallet {
 			let public = PublicInputs {
 				old_root: field_from_bytes(&old_root).ok_or(Error::<T>::RootNotCanonical)?,
 				new_root: new,
-				inbox_commitment: F::from_le_bytes_mod_order(&info.commitment),
+				inbox_commitment: field_le(&info.commitment),
 				batch,
 			};
 			let ok = T::Verifier::verify(&vk.key, &public, &proof)
@@ -790,7 +793,7 @@ pub mod pallet {
 					Origin::Governance => rules::apply_governance(&mut state, &op, now),
 				};
 				match r {
-					Ok(fx) => TransactionOutcome::Commit(Ok(fx)),
+					Ok(fx) => TransactionOutcome::Commit(Ok::<_, DispatchError>(fx)),
 					Err(e) =>
 						TransactionOutcome::Rollback(Err(Error::<T>::Refused(RuleFailure(e)).into())),
 				}
@@ -816,7 +819,7 @@ pub mod pallet {
 			let index = info.len;
 			let message = entry.op.message();
 			let commitment = inbox::chain_hash(
-				F::from_le_bytes_mod_order(&info.commitment),
+				field_le(&info.commitment),
 				entry.hash_with_message(message),
 			);
 			info.commitment = field_bytes(&commitment);

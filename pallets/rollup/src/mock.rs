@@ -5,7 +5,7 @@ use crate as pallet_rollup;
 use crate::BatchParams;
 use emr_primitives::{groth16::Groth16, ops::Role};
 use polkadot_sdk::{
-	frame_support::{self, traits::ConstU32},
+	frame_support::{self, derive_impl, traits::ConstU32},
 	frame_system::{self, EnsureRoot},
 	sp_io,
 	sp_runtime::BuildStorage,
@@ -23,7 +23,7 @@ frame_support::construct_runtime!(
 	}
 );
 
-#[frame_support::derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
 }
@@ -36,7 +36,6 @@ frame_support::parameter_types! {
 }
 
 impl pallet_rollup::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type Verifier = Groth16<ark_bls12_381::Bls12_381>;
 	type MaxProvers = ConstU32<2>;

@@ -1,9 +1,12 @@
 //! Rollup tests: every call, one `assert_noop!` per error, pool validity, sealing, and real
 //! Groth16 proofs from `emr-prover` accepted or refused on chain. Each test ends with the
 //! pallets' `do_try_state`.
+// The pool entry point is `ValidateUnsigned` (deprecated upstream, see lib.rs).
+#![allow(deprecated)]
 
 use crate::{extension::*, mock::*, *};
 use emr_primitives::{
+	groth16::VerifierError,
 	inbox::InboxEntry,
 	ops::{kind, permission, purpose, scope, Cid, Operation, Role},
 	rules::RuleError,
@@ -16,7 +19,7 @@ use polkadot_sdk::{
 	sp_runtime::{
 		traits::{DispatchTransaction, ValidateUnsigned},
 		transaction_validity::{InvalidTransaction, TransactionSource},
-		DispatchError,
+		BuildStorage, DispatchError,
 	},
 };
 
@@ -441,6 +444,35 @@ fn governance_admits_and_removes_members() {
 	});
 }
 
+/// `vk` with α replaced by an x-coordinate that has no point on the curve, and by a point of
+/// the curve outside the prime-order subgroup (both compressed).
+fn bad_keys(vk: &ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>) -> (Vec<u8>, Vec<u8>) {
+	use ark_bls12_381::{Fq, G1Affine};
+	use ark_serialize::CanonicalSerialize;
+	let encode = |vk: &ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>| {
+		let mut out = Vec::new();
+		vk.serialize_compressed(&mut out).expect("serializes");
+		out
+	};
+	let outside = (1u64..)
+		.filter_map(|x| G1Affine::get_point_from_x_unchecked(Fq::from(x), false))
+		.find(|p| !p.is_in_correct_subgroup_assuming_on_curve())
+		.expect("most curve points are outside the subgroup");
+	let no_point = (1u64..)
+		.find(|x| G1Affine::get_point_from_x_unchecked(Fq::from(*x), false).is_none())
+		.expect("half of all x have no point");
+	let mut off_curve = encode(vk);
+	let mut x = Vec::new();
+	Fq::from(no_point).serialize_compressed(&mut x).expect("serializes");
+	// Compressed G1: big-endian x with the three flag bits in the first byte (0x80 = compressed).
+	x.reverse();
+	x[0] |= 0x80;
+	off_curve[..48].copy_from_slice(&x);
+	let mut with_outside = vk.clone();
+	with_outside.alpha_g1 = outside;
+	(off_curve, encode(&with_outside))
+}
+
 #[test]
 fn verifying_keys_are_validated_when_registered() {
 	ext().execute_with(|| {
@@ -453,19 +485,22 @@ fn verifying_keys_are_validated_when_registered() {
 			Rollup::set_verifying_key(RuntimeOrigin::root(), vec![0; MAX_VK_LEN as usize + 1], 2),
 			Error::<Test>::VerifyingKeyTooLong
 		);
-		// Every byte pattern of a point that is not on the curve, and a key with one input
-		// point too many, each with its own error.
-		let mut off_curve = good.clone();
-		off_curve[1] ^= 0x01;
-		let r = Rollup::set_verifying_key(RuntimeOrigin::root(), off_curve, 2);
-		assert!(matches!(
-			r,
-			Err(DispatchError::Module(_))
-		) && r != Ok(()), "{r:?}");
+		// A point that is not on the curve, and one on the curve outside the subgroup, each
+		// with its own error.
+		let key_error = |e| Error::<Test>::InvalidVerifyingKey(KeyFailure(e));
+		let (off_curve, outside) = bad_keys(&keys().1);
+		assert_noop!(
+			Rollup::set_verifying_key(RuntimeOrigin::root(), off_curve, 2),
+			key_error(VerifierError::VkMalformed)
+		);
+		assert_noop!(
+			Rollup::set_verifying_key(RuntimeOrigin::root(), outside, 2),
+			key_error(VerifierError::VkPointNotInSubgroup)
+		);
 		assert_noop!(
 			Rollup::set_verifying_key(RuntimeOrigin::root(), good[..good.len() - 1].to_vec(), 2),
 			Error::<Test>::InvalidVerifyingKey(KeyFailure(
-				emr_primitives::groth16::VerifierError::VkMalformed
+				VerifierError::VkMalformed
 			))
 		);
 		assert_ok!(Rollup::set_verifying_key(RuntimeOrigin::root(), good.clone(), 4));
