@@ -60,6 +60,11 @@ fn main() {
 		// sees the linked paths.
 		println!("cargo:rerun-if-changed={}", workspace_root.join("runtime").display());
 		println!("cargo:rerun-if-changed={}", workspace_root.join("Cargo.lock").display());
+		// The dev verifying key is embedded in the genesis presets (`include_bytes!`).
+		println!(
+			"cargo:rerun-if-changed={}",
+			workspace_root.join("chain-specs/dev-keys/verifying.key").display()
+		);
 
 		let cargo_home = env::var("CARGO_HOME")
 			.map(PathBuf::from)

@@ -197,7 +197,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 
 	// A bad signature.
 	let mut bad = reg.clone();
-	bad.signature[5] ^= 1;
+	bad.signature[32] ^= 1;
 	let e = submit_op(&node, &bad).expect_err("a bad signature is refused");
 	assert!(e.0.contains("BadSignature"), "{e}");
 

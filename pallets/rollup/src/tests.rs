@@ -144,7 +144,8 @@ fn submit_refuses_each_rule_by_name_and_changes_nothing() {
 		assert_ok!(submit(p.register(1)));
 		// A bad signature.
 		let mut bad = p.sign(Operation::RevokeConsent { grant: 0 }, 1);
-		bad.op.signature[0] ^= 1;
+		// A flipped low bit of `s` (bytes 32..64): still canonical, no longer valid.
+		bad.op.signature[32] ^= 1;
 		p.nonce -= 1;
 		assert_noop!(submit(bad.clone()), refused(RuleError::BadSignature));
 		// A replayed nonce: the registration again.
@@ -434,7 +435,7 @@ fn governance_admits_and_removes_members() {
 		let entry = Inbox::<Test>::get(1, 0).expect("governance entry");
 		assert_eq!(entry.origin, Origin::Governance);
 		assert_ok!(Rollup::remove_member(RuntimeOrigin::root(), r.id));
-		System::assert_last_event(Event::MemberRemoved { id: r.id }.into());
+		System::assert_has_event(Event::MemberRemoved { id: r.id }.into());
 		assert!(!Registry::participant(r.id).expect("kept").active);
 		assert_noop!(
 			Rollup::remove_member(RuntimeOrigin::root(), r.id),
@@ -623,7 +624,7 @@ fn the_pool_checks_signatures_nonces_and_queues() {
 		);
 		// A queued operation with a bad signature.
 		let mut bad = q2.clone();
-		bad.op.signature[3] ^= 1;
+		bad.op.signature[32] ^= 1;
 		assert_eq!(
 			validate(&bad),
 			Err(InvalidTransaction::Custom(rule_code(RuleError::BadSignature)).into())
