@@ -205,10 +205,38 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	wait_rpc(&mut node, "the registration", "emr_participant", json!([patient.id]), |v| {
 		v["role"] == json!("Patient")
 	})?;
-	// A replayed nonce (the registration again).
+	// A replay: the same registration again (the pool may already know its hash), and a
+	// different operation under a nonce already used.
 	let e = submit_op(&node, &reg).expect_err("a replay is refused");
-	assert!(e.0.contains("AlreadyRegistered"), "{e}");
-	let revoke = patient.sign(Operation::RevokeConsent { grant: 0 }, 0).op;
+	assert!(e.0.contains("AlreadyRegistered") || e.0.contains("Already imported"), "{e}");
+	let grant = |p: &mut Actor, expires_at: u32| {
+		p.sign(
+			Operation::GrantConsent {
+				grantee: hospital.id,
+				permissions: permission::READ,
+				purposes: purpose::TREATMENT,
+				scope: scope::ALL,
+				expires_at,
+			},
+			0,
+		)
+		.op
+	};
+	submit_op(&node, &grant(&mut patient, 100_000))?;
+	wait_rpc(&mut node, "the first grant", "emr_grants", json!([patient.id]), |v| {
+		v.as_array().is_some_and(|a| a.len() == 1)
+	})?;
+	let reused = SignedOp {
+		actor: patient.id,
+		nonce: 1,
+		op: Operation::RevokeConsent { grant: 0 },
+		signature: [0; 64],
+	}
+	.sign(&patient.key);
+	let e = submit_op(&node, &reused).expect_err("a used nonce is refused");
+	assert!(e.0.contains("stale"), "{e}");
+	// A rule of §4, by name.
+	let revoke = patient.sign(Operation::RevokeConsent { grant: 7 }, 0).op;
 	let e = submit_op(&node, &revoke).expect_err("no such grant");
 	assert!(e.0.contains("GrantNotFound"), "{e}");
 	patient.nonce -= 1;
@@ -222,22 +250,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	// A burst beyond the per-actor queue (16 ahead of the next nonce on the dev chain): the
 	// operation 17 ahead is refused (sent first, so no block in between can move the window),
 	// the 17 before it are queued.
-	let ops: Vec<SignedOp> = (0..18)
-		.map(|i| {
-			patient
-				.sign(
-					Operation::GrantConsent {
-						grantee: hospital.id,
-						permissions: permission::READ,
-						purposes: purpose::TREATMENT,
-						scope: scope::ALL,
-						expires_at: 100_000 + i,
-					},
-					0,
-				)
-				.op
-		})
-		.collect();
+	let ops: Vec<SignedOp> = (0..18).map(|i| grant(&mut patient, 100_001 + i)).collect();
 	let e = submit_op(&node, &ops[17]).expect_err("over the cap");
 	assert!(e.0.contains("TooManyQueued"), "{e}");
 	for op in &ops[..17] {
@@ -247,8 +260,8 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	// Blocks and finality go on, and the queued ones are applied.
 	let (_, finalized) = node.finalized()?;
 	node.wait_finalized(finalized + 2, WAIT)?;
-	wait_rpc(&mut node, "17 grants", "emr_grants", json!([patient.id]), |v| {
-		v.as_array().is_some_and(|a| a.len() == 17)
+	wait_rpc(&mut node, "18 grants", "emr_grants", json!([patient.id]), |v| {
+		v.as_array().is_some_and(|a| a.len() == 18)
 	})
 	.map_err(|e| Error(format!("queued operations were not applied: {e}")))?;
 	Ok(())
