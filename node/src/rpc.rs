@@ -173,10 +173,12 @@ fn operation_json(op: &Operation) -> Value {
 			"encryptionKey": hex(encryption_key),
 		}),
 		Operation::RemoveMember => json!({}),
-		Operation::RegisterPatient { public_key, encryption_key } =>
-			json!({ "publicKey": hex(public_key), "encryptionKey": hex(encryption_key) }),
-		Operation::CredentialDoctor { doctor_key, encryption_key } =>
-			json!({ "doctorKey": hex(doctor_key), "encryptionKey": hex(encryption_key) }),
+		Operation::RegisterPatient { public_key, encryption_key } => {
+			json!({ "publicKey": hex(public_key), "encryptionKey": hex(encryption_key) })
+		},
+		Operation::CredentialDoctor { doctor_key, encryption_key } => {
+			json!({ "doctorKey": hex(doctor_key), "encryptionKey": hex(encryption_key) })
+		},
 		Operation::RevokeCredential { doctor } => json!({ "doctor": doctor }),
 		Operation::AppendRecord { patient, grant, expected_version, index_head } => json!({
 			"patient": patient, "grant": grant, "expectedVersion": expected_version,
@@ -191,8 +193,9 @@ fn operation_json(op: &Operation) -> Value {
 			"patient": patient, "grant": grant, "purpose": names(*purpose as u32, &PURPOSES),
 			"scope": scope,
 		}),
-		Operation::EmergencyAccess { patient, reason } =>
-			json!({ "patient": patient, "reason": reason }),
+		Operation::EmergencyAccess { patient, reason } => {
+			json!({ "patient": patient, "reason": reason })
+		},
 		Operation::SubmitClaim { patient, grant, record, amount } => json!({
 			"patient": patient, "grant": grant, "record": hex(record), "amount": amount,
 		}),
@@ -218,7 +221,10 @@ fn invalid_reason(i: &InvalidTransaction) -> (String, Option<Value>) {
 			Some(json!({ "reason": "TooManyQueued" })),
 		),
 		InvalidTransaction::Custom(c) => match RuleError::decode(&mut &[*c][..]) {
-			Ok(rule) => (format!("the rules refuse the operation: {rule:?}"), Some(json!({ "rule": format!("{rule:?}") }))),
+			Ok(rule) => (
+				format!("the rules refuse the operation: {rule:?}"),
+				Some(json!({ "rule": format!("{rule:?}") })),
+			),
 			Err(_) => (format!("refused by the pool (custom code {c})"), None),
 		},
 		InvalidTransaction::Stale => (
@@ -229,7 +235,10 @@ fn invalid_reason(i: &InvalidTransaction) -> (String, Option<Value>) {
 			"the block is full of L2 operations; retry".into(),
 			Some(json!({ "reason": "ExhaustsResources" })),
 		),
-		other => (format!("refused by the pool: {other:?}"), Some(json!({ "reason": format!("{other:?}") }))),
+		other => (
+			format!("refused by the pool: {other:?}"),
+			Some(json!({ "reason": format!("{other:?}") })),
+		),
 	}
 }
 
@@ -423,11 +432,8 @@ where
 			return Ok(json!({ "actor": actor, "nonce": nonce, "status": "unknown" }));
 		};
 		let info = self.client.info();
-		let proven = api
-			.rollup_status(at)
-			.map_err(runtime_error)?
-			.last_proven
-			.is_some_and(|p| r.batch <= p);
+		let proven =
+			api.rollup_status(at).map_err(runtime_error)?.last_proven.is_some_and(|p| r.batch <= p);
 		let finalized = r.block <= info.finalized_number;
 		let status = if proven && finalized {
 			"proven"
@@ -452,7 +458,9 @@ where
 		let call = emr_runtime::RuntimeCall::Rollup(pallet_rollup::Call::submit { op: op.clone() });
 		let xt = emr_runtime::UncheckedExtrinsic::new_bare(call);
 		let opaque = <Block as sp_runtime::traits::Block>::Extrinsic::decode(&mut &xt.encode()[..])
-			.map_err(|e| error(code::BAD_PARAMS, format!("cannot wrap the operation: {e}"), None))?;
+			.map_err(|e| {
+				error(code::BAD_PARAMS, format!("cannot wrap the operation: {e}"), None)
+			})?;
 		match self.pool.submit_one(at, TransactionSource::External, opaque).await {
 			Ok(hash) => Ok(json!({
 				"actor": op.actor, "nonce": op.nonce, "kind": kind_name(op.op.kind()),

@@ -53,7 +53,16 @@ pub fn digest_to_field(bytes: &[u8]) -> F {
 
 /// The roles of DESIGN.md §1.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Role {
 	/// A patient (self-registered).
@@ -133,7 +142,16 @@ pub mod scope {
 
 /// Who put an entry into the inbox.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Origin {
 	/// A participant, with a rollup signature.
@@ -168,7 +186,9 @@ impl MaxEncodedLen for Cid {
 }
 
 /// An L2 operation (DESIGN.md §4) plus the two governance operations.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub enum Operation {
 	/// Governance admits an organisation (hospital, insurer, researcher, auditor).
 	AdmitMember {
@@ -366,7 +386,9 @@ impl Packed {
 }
 
 /// An operation with its actor, nonce and signature.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub struct SignedOp {
 	/// The acting participant (for registration and admission: the new participant's id).
 	pub actor: ParticipantId,

@@ -46,7 +46,16 @@ use scale_info::TypeInfo;
 
 /// Why an operation was refused. Nothing changed.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum RuleError {
 	/// A governance operation (admit, remove) arrived from a user.

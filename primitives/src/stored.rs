@@ -41,7 +41,16 @@ pub fn field_from_bytes(bytes: &[u8; 32]) -> Option<F> {
 
 /// A point stored uncompressed (`x`, `y`, little-endian field elements).
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct StoredKey {
 	/// `x` coordinate.
@@ -66,7 +75,9 @@ impl StoredKey {
 }
 
 /// A participant as the registry stores it (the fields of [`Participant`]).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
 pub struct StoredParticipant {
 	/// Role.
 	pub role: Role,
@@ -137,7 +148,16 @@ impl From<&StoredParticipant> for Participant {
 
 /// Status of a claim, as stored and shown by RPC.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum StoredClaimStatus {
 	/// No claim filed.
@@ -174,7 +194,16 @@ impl From<StoredClaimStatus> for ClaimStatus {
 
 /// A grant slot as the consent pallet stores it (the fields of [`Grant`]).
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct StoredGrant {
 	/// Who holds the grant.

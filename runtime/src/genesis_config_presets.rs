@@ -13,6 +13,7 @@ use crate::{
 	SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
+use emr_primitives::{ops::Role, testing};
 use frame_support::build_struct_json_patch;
 use polkadot_sdk::*;
 use serde_json::Value;
@@ -20,7 +21,6 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-use emr_primitives::{ops::Role, testing};
 
 /// The name of a well-known development identity.
 fn keyring_name(k: Sr25519Keyring) -> &'static str {

@@ -164,7 +164,9 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	// The four agree on the rollup state: the patient, its grant, the batches.
 	let pid = patient.id;
 	nodes[0].wait_for("the grant on hospital 1", STEP, |n| {
-		n.rpc("emr_grants", json!([pid])).ok().filter(|g| g.as_array().is_some_and(|a| a.len() == 1))
+		n.rpc("emr_grants", json!([pid]))
+			.ok()
+			.filter(|g| g.as_array().is_some_and(|a| a.len() == 1))
 	})?;
 	let (_, settled) = nodes[0].finalized()?;
 	for node in nodes.iter_mut() {

@@ -134,18 +134,24 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 	})?;
 	assert_eq!(head["cid"], json!("bafkreie2etestindexhead"));
 	assert_eq!(head["author"], json!(doctor.id));
-	let log = wait_rpc(&mut node, "the granted access", "emr_accessLog", json!([patient.id]), |v| {
-		v["total"] == json!(5)
-	})?;
-	let outcomes: Vec<&str> =
-		log["entries"].as_array().into_iter().flatten().filter_map(|e| e["outcome"].as_str()).collect();
+	let log =
+		wait_rpc(&mut node, "the granted access", "emr_accessLog", json!([patient.id]), |v| {
+			v["total"] == json!(5)
+		})?;
+	let outcomes: Vec<&str> = log["entries"]
+		.as_array()
+		.into_iter()
+		.flatten()
+		.filter_map(|e| e["outcome"].as_str())
+		.collect();
 	assert!(outcomes.contains(&"GRANTED"), "{log}");
 
 	// Emergency access, co-signed by the doctor and its hospital.
 	submit_op(&node, &emergency(&mut doctor, &hospital, patient.id, 3, 0).op)?;
-	let grants = wait_rpc(&mut node, "the emergency grant", "emr_grants", json!([patient.id]), |v| {
-		v.as_array().is_some_and(|a| a.len() == 3)
-	})?;
+	let grants =
+		wait_rpc(&mut node, "the emergency grant", "emr_grants", json!([patient.id]), |v| {
+			v.as_array().is_some_and(|a| a.len() == 3)
+		})?;
 	assert_eq!(grants[2]["emergency"]["reason"], json!(3));
 	assert_eq!(grants[2]["emergency"]["hospital"], json!(hospital.id));
 
@@ -163,9 +169,10 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 		&mut insurer,
 		Operation::DecideClaim { patient: patient.id, grant: 1, approve: true, settled: 450 },
 	)?;
-	let claims = wait_rpc(&mut node, "the decided claim", "emr_claims", json!([patient.id]), |v| {
-		v[0]["status"] == json!("Approved")
-	})?;
+	let claims =
+		wait_rpc(&mut node, "the decided claim", "emr_claims", json!([patient.id]), |v| {
+			v[0]["status"] == json!("Approved")
+		})?;
 	assert_eq!(claims[0]["settled"], json!(450));
 
 	// Revocations: consent and the doctor's credential.

@@ -171,8 +171,7 @@ pub mod pallet {
 
 	/// Number of entries of each patient's access log.
 	#[pallet::storage]
-	pub type LogLength<T: Config> =
-		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+	pub type LogLength<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
@@ -205,11 +204,7 @@ pub mod pallet {
 		}
 
 		/// Up to `count` log entries of `patient` from index `from`, with the log's length.
-		pub fn log_page(
-			patient: ParticipantId,
-			from: u32,
-			count: u32,
-		) -> (u32, Vec<LogEntry>) {
+		pub fn log_page(patient: ParticipantId, from: u32, count: u32) -> (u32, Vec<LogEntry>) {
 			let len = LogLength::<T>::get(patient);
 			let end = from.saturating_add(count).min(len);
 			let entries = (from..end).filter_map(|i| AccessLog::<T>::get(patient, i)).collect();

@@ -129,10 +129,16 @@ pub mod pallet {
 			);
 			for (id, head) in IndexHeads::<T>::iter() {
 				let p = Participants::<T>::get(id).ok_or("index head of an unknown participant")?;
-				ensure!(p.index_version == head.version, "index head version differs from the participant's");
+				ensure!(
+					p.index_version == head.version,
+					"index head version differs from the participant's"
+				);
 			}
 			for (id, _) in EncryptionKeys::<T>::iter() {
-				ensure!(Participants::<T>::contains_key(id), "encryption key of an unknown participant");
+				ensure!(
+					Participants::<T>::contains_key(id),
+					"encryption key of an unknown participant"
+				);
 			}
 			Ok(())
 		}

@@ -25,8 +25,5 @@ impl pallet_emr_registry::Config for Test {}
 
 /// Empty storage.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	frame_system::GenesisConfig::<Test>::default()
-		.build_storage()
-		.expect("genesis builds")
-		.into()
+	frame_system::GenesisConfig::<Test>::default().build_storage().expect("genesis builds").into()
 }

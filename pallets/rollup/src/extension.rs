@@ -4,12 +4,12 @@
 use crate::{Call, Config, Error, Pallet, Provers};
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
-use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{Get, IsSubType},
 	DefaultNoBound,
 };
+use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	impl_tx_ext_default,
@@ -81,8 +81,9 @@ where
 		}
 		match Pallet::<T>::provable(*batch) {
 			Ok(_) => {},
-			Err(e) if e == DispatchError::from(Error::<T>::BatchAlreadyProven) =>
-				return Err(InvalidTransaction::Stale.into()),
+			Err(e) if e == DispatchError::from(Error::<T>::BatchAlreadyProven) => {
+				return Err(InvalidTransaction::Stale.into())
+			},
 			Err(_) => return Err(InvalidTransaction::Custom(PROOF_NOT_NEXT).into()),
 		}
 		let valid = ValidTransaction::with_tag_prefix("EmrProof").and_provides(*batch).build()?;

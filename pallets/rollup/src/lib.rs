@@ -87,9 +87,19 @@ use scale_info::TypeInfo;
 
 /// Batch sealing and rate limits (governance parameters).
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
-#[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchParams {
 	/// A batch with entries is sealed this many blocks after its first entry at the latest.
@@ -207,7 +217,11 @@ impl<T: Config> RollupState for ChainState<T> {
 	}
 
 	fn set_grant(&mut self, patient: ParticipantId, grant: GrantId, value: Option<Grant>) {
-		pallet_consent::Pallet::<T>::set_grant(patient, grant, value.as_ref().map(StoredGrant::from));
+		pallet_consent::Pallet::<T>::set_grant(
+			patient,
+			grant,
+			value.as_ref().map(StoredGrant::from),
+		);
 	}
 }
 
@@ -559,11 +573,8 @@ pub mod pallet {
 			encryption_key: [u8; 32],
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			let op = Self::governance_op(Operation::AdmitMember {
-				role,
-				public_key,
-				encryption_key,
-			})?;
+			let op =
+				Self::governance_op(Operation::AdmitMember { role, public_key, encryption_key })?;
 			Self::apply(op, Origin::Governance).map(|_| ())
 		}
 
@@ -773,10 +784,11 @@ pub mod pallet {
 		/// A governance operation with its derived actor id.
 		pub fn governance_op(op: Operation) -> Result<SignedOp, DispatchError> {
 			let actor = match &op {
-				Operation::AdmitMember { public_key, .. } =>
+				Operation::AdmitMember { public_key, .. } => {
 					emr_primitives::schnorr::PublicKey::from_bytes(public_key)
 						.map(|k| rules::participant_id(&k))
-						.map_err(|_| Error::<T>::InvalidKey)?,
+						.map_err(|_| Error::<T>::InvalidKey)?
+				},
 				_ => 0,
 			};
 			Ok(SignedOp { actor, nonce: 0, op, signature: [0; 64] })
@@ -794,8 +806,10 @@ pub mod pallet {
 				};
 				match r {
 					Ok(fx) => TransactionOutcome::Commit(Ok::<_, DispatchError>(fx)),
-					Err(e) =>
-						TransactionOutcome::Rollback(Err(Error::<T>::Refused(RuleFailure(e)).into())),
+					Err(e) => TransactionOutcome::Rollback(Err(Error::<T>::Refused(RuleFailure(
+						e,
+					))
+					.into())),
 				}
 			})?;
 			Ok(Self::record(InboxEntry { op, origin, block: now }, applied))
@@ -818,10 +832,8 @@ pub mod pallet {
 			});
 			let index = info.len;
 			let message = entry.op.message();
-			let commitment = inbox::chain_hash(
-				field_le(&info.commitment),
-				entry.hash_with_message(message),
-			);
+			let commitment =
+				inbox::chain_hash(field_le(&info.commitment), entry.hash_with_message(message));
 			info.commitment = field_bytes(&commitment);
 			info.len = info.len.saturating_add(1);
 			info.last_block = entry.block;
@@ -862,8 +874,8 @@ pub mod pallet {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
 					Self::deposit_event(Event::MemberAdmitted { id: fx.subject, role: *role });
 				},
-				Operation::RegisterPatient { encryption_key, .. } |
-				Operation::CredentialDoctor { encryption_key, .. } => {
+				Operation::RegisterPatient { encryption_key, .. }
+				| Operation::CredentialDoctor { encryption_key, .. } => {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
 				},
 				Operation::RemoveMember => {
@@ -908,8 +920,9 @@ pub mod pallet {
 			}
 			if rules::is_logged(fx.kind) {
 				let (outcome, purpose) = match (&op.op, fx.outcome) {
-					(Operation::AccessRecord { purpose, .. }, Some(AccessOutcome::Granted)) =>
-						(LogOutcome::Granted, *purpose),
+					(Operation::AccessRecord { purpose, .. }, Some(AccessOutcome::Granted)) => {
+						(LogOutcome::Granted, *purpose)
+					},
 					(Operation::AccessRecord { purpose, .. }, _) => (LogOutcome::Denied, *purpose),
 					_ => (LogOutcome::Recorded, 0),
 				};

@@ -3,7 +3,7 @@
 
 use crate::{
 	BatchInfo, BatchParams, Batches, Config, CurrentKey, Inbox, LastProven, LastSealed, OpenBatch,
-	OperationRef, Operations, Params, Pallet, Proofs, ProvenRoot, VerifyingKeys,
+	OperationRef, Operations, Pallet, Params, Proofs, ProvenRoot, VerifyingKeys,
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -84,9 +84,8 @@ impl<T: Config> Pallet<T> {
 
 	/// A patient's grant slots (below its next free slot).
 	pub fn grants_of(patient: ParticipantId) -> Vec<GrantView> {
-		let next = pallet_emr_registry::Participants::<T>::get(patient)
-			.map(|p| p.next_grant)
-			.unwrap_or(0);
+		let next =
+			pallet_emr_registry::Participants::<T>::get(patient).map(|p| p.next_grant).unwrap_or(0);
 		(0..next)
 			.filter_map(|slot| {
 				pallet_consent::Grants::<T>::get(patient, slot).map(|grant| GrantView {
@@ -107,9 +106,8 @@ impl<T: Config> Pallet<T> {
 			last_sealed: LastSealed::<T>::get(),
 			last_proven: LastProven::<T>::get(),
 			proven_root: ProvenRoot::<T>::get(),
-			verifying_key: CurrentKey::<T>::get().and_then(|id| {
-				VerifyingKeys::<T>::get(id).map(|k| (id, k.hash, k.batch_size))
-			}),
+			verifying_key: CurrentKey::<T>::get()
+				.and_then(|id| VerifyingKeys::<T>::get(id).map(|k| (id, k.hash, k.batch_size))),
 			params: Params::<T>::get(),
 		}
 	}

@@ -95,7 +95,10 @@ fn genesis_admits_members_into_batch_zero() {
 	ext().execute_with(|| {
 		let h = Registry::participant(hospital().id).expect("hospital");
 		assert_eq!(h.role, Role::Hospital);
-		assert_eq!(pallet_emr_registry::EncryptionKeys::<Test>::get(hospital().id), Some(hospital().enc));
+		assert_eq!(
+			pallet_emr_registry::EncryptionKeys::<Test>::get(hospital().id),
+			Some(hospital().enc)
+		);
 		let b0 = Batches::<Test>::get(0).expect("batch 0");
 		assert_eq!(b0.len, 2);
 		assert_eq!(Inbox::<Test>::get(0, 0).expect("entry").origin, Origin::Governance);
@@ -175,8 +178,8 @@ fn access_without_consent_is_logged_denied_and_with_consent_granted() {
 		assert_eq!(len, 1);
 		assert_eq!(log[0].outcome, LogOutcome::Denied);
 		assert_eq!(log[0].actor, h.id);
-		assert!(frame_system::Pallet::<Test>::events().iter().any(|r| r.event ==
-			Event::OperationApplied {
+		assert!(frame_system::Pallet::<Test>::events().iter().any(|r| r.event
+			== Event::OperationApplied {
 				batch: 1,
 				index: 1,
 				actor: h.id,
@@ -314,8 +317,8 @@ fn real_proofs_are_accepted_in_order_and_bad_ones_refused() {
 		tampered[100] ^= 0x01;
 		let r = Rollup::submit_proof(prover.clone(), 0, root0, tampered);
 		assert!(
-			r == Err(Error::<Test>::ProofRejected.into()) ||
-				r == Err(Error::<Test>::ProofMalformed.into()),
+			r == Err(Error::<Test>::ProofRejected.into())
+				|| r == Err(Error::<Test>::ProofMalformed.into()),
 			"{r:?}"
 		);
 		// Bytes that are no proof.
@@ -389,9 +392,8 @@ fn proof_errors_before_a_batch_exists_or_is_sealed() {
 
 #[test]
 fn a_batch_without_a_key_cannot_be_proven() {
-	let mut storage = frame_system::GenesisConfig::<Test>::default()
-		.build_storage()
-		.expect("system genesis");
+	let mut storage =
+		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
 	GenesisConfig::<Test> {
 		params: Some(params()),
 		verifying_key: None,
@@ -430,7 +432,12 @@ fn governance_admits_and_removes_members() {
 			Rollup::admit_member(RuntimeOrigin::root(), Role::Patient, r.public(), r.enc),
 			refused(RuleError::InvalidRole)
 		);
-		assert_ok!(Rollup::admit_member(RuntimeOrigin::root(), Role::Researcher, r.public(), r.enc));
+		assert_ok!(Rollup::admit_member(
+			RuntimeOrigin::root(),
+			Role::Researcher,
+			r.public(),
+			r.enc
+		));
 		System::assert_has_event(Event::MemberAdmitted { id: r.id, role: Role::Researcher }.into());
 		let entry = Inbox::<Test>::get(1, 0).expect("governance entry");
 		assert_eq!(entry.origin, Origin::Governance);
@@ -500,9 +507,7 @@ fn verifying_keys_are_validated_when_registered() {
 		);
 		assert_noop!(
 			Rollup::set_verifying_key(RuntimeOrigin::root(), good[..good.len() - 1].to_vec(), 2),
-			Error::<Test>::InvalidVerifyingKey(KeyFailure(
-				VerifierError::VkMalformed
-			))
+			Error::<Test>::InvalidVerifyingKey(KeyFailure(VerifierError::VkMalformed))
 		);
 		assert_ok!(Rollup::set_verifying_key(RuntimeOrigin::root(), good.clone(), 4));
 		System::assert_last_event(
@@ -630,7 +635,10 @@ fn the_pool_checks_signatures_nonces_and_queues() {
 			Err(InvalidTransaction::Custom(rule_code(RuleError::BadSignature)).into())
 		);
 		// A replayed nonce is stale.
-		assert_eq!(validate(&reg), Err(InvalidTransaction::Custom(rule_code(RuleError::AlreadyRegistered)).into()));
+		assert_eq!(
+			validate(&reg),
+			Err(InvalidTransaction::Custom(rule_code(RuleError::AlreadyRegistered)).into())
+		);
 		assert_ok!(submit(queued.clone()));
 		assert_eq!(validate(&queued), Err(InvalidTransaction::Stale.into()));
 		// The dry run said nothing to storage.
@@ -661,7 +669,10 @@ fn the_pool_refuses_proofs_that_cannot_be_accepted() {
 		assert_eq!(validate(99, &call), Err(InvalidTransaction::Custom(NOT_A_PROVER).into()));
 		let later: RuntimeCall =
 			Call::<Test>::submit_proof { batch: 3, new_root: root0, proof: proof0.clone() }.into();
-		assert_eq!(validate(PROVER, &later), Err(InvalidTransaction::Custom(PROOF_NOT_NEXT).into()));
+		assert_eq!(
+			validate(PROVER, &later),
+			Err(InvalidTransaction::Custom(PROOF_NOT_NEXT).into())
+		);
 		assert_ok!(Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 0, root0, proof0));
 		assert_eq!(validate(PROVER, &call), Err(InvalidTransaction::Stale.into()));
 		// Other calls pass untouched.

@@ -36,8 +36,7 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-	let mut args =
-		Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8 };
+	let mut args = Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8 };
 	let mut it = std::env::args().skip(1);
 	while let Some(flag) = it.next() {
 		let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -147,7 +146,8 @@ fn run() -> Result<(), String> {
 		t.elapsed().as_secs_f64()
 	);
 
-	let start_block = number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
+	let start_block =
+		number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
 	let t = Instant::now();
 	let mut refused = submit_all(a.port, &registrations, a.threads);
 	// Grants are queued behind registrations: wait until the last actor exists.
@@ -176,7 +176,8 @@ fn run() -> Result<(), String> {
 				.is_some_and(|v| v["status"] != json!("unknown"))
 		})
 	})?;
-	let end_block = number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
+	let end_block =
+		number(&rpc_call(a.port, "chain_getHeader", json!([])).map_err(|e| e.0)?["number"]);
 
 	// Count the L2 operations (unsigned `Rollup.submit` extrinsics: all but the timestamp) per
 	// block and time the blocks that held them.
