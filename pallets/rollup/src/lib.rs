@@ -236,7 +236,7 @@ pub fn empty_state_root() -> [u8; 32] {
 // `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]` (to be removed after April
 // 2027); the L2 entry point keeps it for now: it is what the pool, subxt and light clients of
 // this SDK version speak for unsigned operations (see the README's design notes).
-#[allow(unused_qualifications, deprecated)]
+#[allow(unused_qualifications, deprecated, clippy::let_unit_value)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
