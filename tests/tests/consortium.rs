@@ -134,6 +134,12 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	let hospital = dev_actor("Alice");
 	let mut patient = Actor::new(500, &[hospital.id]);
 	submit_op(&nodes[0], &patient.register(0).op)?;
+	// The pool checks an operation's signature against the key on chain: the patient's next
+	// operation can enter it once the registration is in a block.
+	let pid = patient.id;
+	nodes[0].wait_for("the patient's registration on hospital 1", STEP, |n| {
+		n.rpc("emr_participant", json!([pid])).ok().filter(|p| !p.is_null())
+	})?;
 	let grant = patient.sign(
 		Operation::GrantConsent {
 			grantee: hospital.id,
@@ -162,7 +168,6 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	assert_same_hash(&all, target)?;
 
 	// The four agree on the rollup state: the patient, its grant, the batches.
-	let pid = patient.id;
 	nodes[0].wait_for("the grant on hospital 1", STEP, |n| {
 		n.rpc("emr_grants", json!([pid]))
 			.ok()
