@@ -9,7 +9,11 @@
 #   scripts/bench.sh l2      L2 operations included per second by one `--dev` node: the load
 #                            generator `emr-l2-load` submits pre-signed operations of ACTORS
 #                            (default 400) actors, OPS (default 5) each, over RPC
-#   scripts/bench.sh         all four
+#   scripts/bench.sh weights regenerates pallets/rollup/src/weights.rs: builds emr-node with
+#                            `--features runtime-benchmarks` and runs the FRAME benchmarks of
+#                            pallet_rollup (STEPS default 50, REPEAT default 20) in wasm; the
+#                            normal node is rebuilt afterwards
+#   scripts/bench.sh         all four (not weights)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/setup.sh"
@@ -98,11 +102,29 @@ bench_l2() {
 	rm -rf "$dir"
 }
 
+bench_weights() {
+	echo "==> FRAME benchmarks of pallet_rollup -> pallets/rollup/src/weights.rs"
+	local status=0
+	(cd "$ROOT" && cargo build --release --locked -p emr-node --features runtime-benchmarks 2>&1) |
+		drop_overseer_noise || status=$?
+	[ "$status" -eq 0 ] || { echo "the benchmark build failed (exit $status)" >&2; return "$status"; }
+	local bin="$CARGO_TARGET_DIR/release/emr-node-benchmarks"
+	cp "$NODE_BIN" "$bin"
+	(cd "$ROOT" && "$bin" benchmark pallet \
+		--runtime "$CARGO_TARGET_DIR/release/wbuild/emr-runtime/emr_runtime.compact.compressed.wasm" \
+		--genesis-builder=runtime --genesis-builder-preset development --pallet pallet_rollup --extrinsic '*' \
+		--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" --wasm-execution compiled \
+		--heap-pages 4096 --template scripts/templates/weights.hbs \
+		--output pallets/rollup/src/weights.rs)
+	build_node >/dev/null
+}
+
 case "$what" in
+weights) bench_weights ;;
 l2) bench_l2 ;;
 node) bench_node ;;
 prover) bench_prover ;;
 client) bench_client ;;
 all) bench_node; bench_prover; bench_client; bench_l2 ;;
-*) echo "usage: scripts/bench.sh [node|prover|client|l2|all]" >&2; exit 2 ;;
+*) echo "usage: scripts/bench.sh [node|prover|client|l2|weights|all]" >&2; exit 2 ;;
 esac

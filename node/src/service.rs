@@ -17,10 +17,12 @@ use std::{sync::Arc, time::Duration};
 
 /// Host functions the node offers beyond Substrate's standard set: BLS12-381 pairing/MSM and
 /// Ed-on-BLS12-381-Bandersnatch MSM, used by the on-chain Groth16 verifier and the rollup
-/// signature checks. They are also used to build genesis from the runtime.
+/// signature checks, and the rollup's Poseidon permutation (`emr_primitives::poseidon`), used by
+/// every message, challenge and inbox hash. They are also used to build genesis from the runtime.
 pub type ExtraHostFunctions = (
 	sp_crypto_ec_utils::bls12_381::host_calls::HostFunctions,
 	sp_crypto_ec_utils::ed_on_bls12_381_bandersnatch::host_calls::HostFunctions,
+	emr_primitives::poseidon::emr_poseidon::HostFunctions,
 );
 
 /// All host functions of the executor (plus the benchmarking ones in benchmark builds).

@@ -40,6 +40,10 @@ pub const MAX_VK_LEN: usize = 4096;
 /// Longest proof encoding [`decode_proof`] reads (a BLS12-381 proof is 192 bytes).
 pub const MAX_PROOF_LEN: usize = 1024;
 
+/// Longest prepared key ([`prepare_vk`]): the uncompressed form of a key of at most
+/// [`MAX_VK_LEN`] bytes.
+pub const MAX_PREPARED_VK_LEN: usize = 2 * MAX_VK_LEN;
+
 /// A Groth16 verifying key; same fields, same order and same encoding as
 /// `ark_groth16::VerifyingKey`. Read untrusted bytes with [`decode_vk`], which checks what the
 /// derived [`CanonicalDeserialize`] does not (length cap, input count, identity points).
@@ -154,6 +158,16 @@ pub fn decode_vk<E: Pairing>(bytes: &[u8]) -> Result<VerifyingKey<E>, VerifierEr
 	Ok(VerifyingKey { alpha_g1, beta_g2, gamma_g2, delta_g2, gamma_abc_g1 })
 }
 
+/// Checks a verifying key as [`decode_vk`] does and returns it uncompressed: the form a chain
+/// keeps once it has checked the key, which [`verify_prepared`] reads back without square roots
+/// or subgroup checks. Only bytes this function returned may be passed there.
+pub fn prepare_vk<E: Pairing>(bytes: &[u8]) -> Result<Vec<u8>, VerifierError> {
+	let vk = decode_vk::<E>(bytes)?;
+	let mut out = Vec::with_capacity(vk.uncompressed_size());
+	vk.serialize_uncompressed(&mut out).map_err(|_| VerifierError::VkMalformed)?;
+	Ok(out)
+}
+
 /// Decodes a proof written by `ark_groth16` (compressed): at most [`MAX_PROOF_LEN`] bytes,
 /// every point valid, no trailing bytes. Identity points are accepted (such a proof simply
 /// does not verify).
@@ -224,6 +238,15 @@ pub trait BatchVerifier {
 	/// Verifies a proof of `public` under `vk` (both as bytes); Ok(false) when the proof does
 	/// not verify.
 	fn verify(vk: &[u8], public: &PublicInputs, proof: &[u8]) -> Result<bool, VerifierError>;
+	/// Checks a verifying key and returns the form to keep for [`Self::verify_prepared`].
+	fn prepare_vk(vk: &[u8]) -> Result<Vec<u8>, VerifierError>;
+	/// [`Self::verify`] under a key that [`Self::prepare_vk`] returned (trusted: not checked
+	/// again). The proof is checked in full.
+	fn verify_prepared(
+		prepared: &[u8],
+		public: &PublicInputs,
+		proof: &[u8],
+	) -> Result<bool, VerifierError>;
 }
 
 /// Groth16 over the pairing `E`: [`decode_vk`], [`decode_proof`] and [`verify`].
@@ -236,6 +259,24 @@ impl<E: Pairing> BatchVerifier for Groth16<E> {
 
 	fn verify(vk: &[u8], public: &PublicInputs, proof: &[u8]) -> Result<bool, VerifierError> {
 		let vk = decode_vk::<E>(vk)?;
+		let proof = decode_proof::<E>(proof)?;
+		Ok(verify(&vk, public, &proof))
+	}
+
+	fn prepare_vk(vk: &[u8]) -> Result<Vec<u8>, VerifierError> {
+		prepare_vk::<E>(vk)
+	}
+
+	fn verify_prepared(
+		prepared: &[u8],
+		public: &PublicInputs,
+		proof: &[u8],
+	) -> Result<bool, VerifierError> {
+		if prepared.len() > MAX_PREPARED_VK_LEN {
+			return Err(VerifierError::VkTooLong);
+		}
+		let vk = VerifyingKey::<E>::deserialize_with_mode(prepared, Compress::No, Validate::No)
+			.map_err(|_| VerifierError::VkMalformed)?;
 		let proof = decode_proof::<E>(proof)?;
 		Ok(verify(&vk, public, &proof))
 	}

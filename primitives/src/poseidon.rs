@@ -78,7 +78,65 @@ impl Domain {
 }
 
 /// The Poseidon permutation on a width-3 state.
+///
+/// With the `host-calls` feature (the runtime enables it) the node computes it natively through
+/// the [`emr_poseidon`] host function: the same code, run outside the wasm interpreter. Without
+/// it, [`permute_arkworks`] in the caller's code.
 pub fn permute(state: &mut [F; WIDTH]) {
+	#[cfg(feature = "host-calls")]
+	{
+		let mut bytes = [0u8; STATE_BYTES];
+		write_state(state, &mut bytes);
+		emr_poseidon::permute(&mut bytes);
+		*state = read_state(&bytes);
+	}
+	#[cfg(not(feature = "host-calls"))]
+	permute_arkworks(state);
+}
+
+/// Bytes of a permutation state passed to the host: three field elements, 32 bytes each,
+/// little-endian.
+pub const STATE_BYTES: usize = 32 * WIDTH;
+
+#[cfg(feature = "host-calls")]
+fn write_state(state: &[F; WIDTH], bytes: &mut [u8; STATE_BYTES]) {
+	for (chunk, value) in bytes.chunks_exact_mut(32).zip(state) {
+		chunk.copy_from_slice(&crate::stored::field_bytes(value));
+	}
+}
+
+/// The state of `bytes` (each element reduced modulo the field order, so any 96 bytes decode).
+#[cfg(feature = "host-calls")]
+fn read_state(bytes: &[u8]) -> [F; WIDTH] {
+	let mut state = [F::ZERO; WIDTH];
+	for (value, chunk) in state.iter_mut().zip(bytes.chunks_exact(32)) {
+		*value = crate::stored::field_le(chunk.try_into().unwrap_or(&[0u8; 32]));
+	}
+	state
+}
+
+/// The host function behind [`permute`] with the `host-calls` feature; the node registers
+/// `emr_poseidon::HostFunctions`.
+#[cfg(feature = "host-calls")]
+#[sp_runtime_interface::runtime_interface]
+pub trait EmrPoseidon {
+	/// Permutes a state of [`STATE_BYTES`] bytes in place. Any other length is left unchanged
+	/// (the runtime always passes a full state); every byte string decodes, so the result is
+	/// defined for all inputs.
+	fn permute(state: sp_runtime_interface::pass_by::PassFatPointerAndReadWrite<&mut [u8]>) {
+		if state.len() == STATE_BYTES {
+			let mut s = read_state(state);
+			permute_arkworks(&mut s);
+			for (chunk, value) in state.chunks_exact_mut(32).zip(&s) {
+				chunk.copy_from_slice(&crate::stored::field_bytes(value));
+			}
+		}
+	}
+}
+
+/// The Poseidon permutation computed by arkworks in the caller's own code, never through a
+/// host call: the reference [`permute`] is compared with (tests, benchmarks).
+pub fn permute_arkworks(state: &mut [F; WIDTH]) {
 	let half = FULL_ROUNDS / 2;
 	for (round, ark) in ARK.iter().enumerate() {
 		for (s, c) in state.iter_mut().zip(ark.iter()) {
@@ -108,16 +166,25 @@ fn sbox(x: F) -> F {
 
 /// Hashes `inputs` in `domain` (see the module documentation for the construction).
 pub fn hash(domain: Domain, inputs: &[F]) -> F {
+	hash_with(domain, inputs, permute)
+}
+
+/// [`hash`] with [`permute_arkworks`]: never through a host call (tests, benchmarks).
+pub fn hash_arkworks(domain: Domain, inputs: &[F]) -> F {
+	hash_with(domain, inputs, permute_arkworks)
+}
+
+fn hash_with(domain: Domain, inputs: &[F], permutation: fn(&mut [F; WIDTH])) -> F {
 	let mut state = [domain.tag(inputs.len()), F::ZERO, F::ZERO];
 	if inputs.is_empty() {
-		permute(&mut state);
+		permutation(&mut state);
 	}
 	for chunk in inputs.chunks(2) {
 		state[1] += chunk[0];
 		if let Some(second) = chunk.get(1) {
 			state[2] += second;
 		}
-		permute(&mut state);
+		permutation(&mut state);
 	}
 	state[1]
 }
@@ -130,6 +197,25 @@ pub fn hash_node(left: F, right: F) -> F {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// With `host-calls` (on in workspace builds) [`hash`] goes through the host function; it
+	/// must equal the in-process reference on every input, including field elements near the
+	/// modulus and every input length up to 9.
+	#[test]
+	fn host_permutation_equals_the_reference() {
+		let edge = [F::ZERO, F::from(1u64), -F::from(1u64), -F::from(2u64), F::from(u64::MAX)];
+		for len in 0..=9usize {
+			let inputs: Vec<F> =
+				(0..len).map(|i| edge[i % edge.len()] + F::from(i as u64 * 7919)).collect();
+			assert_eq!(hash(Domain::Operation, &inputs), hash_arkworks(Domain::Operation, &inputs));
+		}
+		let mut a = [-F::from(1u64), F::from(3u64), F::ZERO];
+		let mut b = a;
+		permute(&mut a);
+		permute_arkworks(&mut b);
+		assert_eq!(a, b);
+		assert_ne!(a, [-F::from(1u64), F::from(3u64), F::ZERO], "the state changed");
+	}
 	use ark_crypto_primitives::sponge::{
 		poseidon::{find_poseidon_ark_and_mds, PoseidonConfig, PoseidonSponge},
 		CryptographicSponge,

@@ -149,18 +149,28 @@ impl PublicKey {
 		if !p.is_on_curve() {
 			return Err(SignatureError::PointNotOnCurve);
 		}
-		if p.is_zero() || !p.is_in_correct_subgroup_assuming_on_curve() {
+		if p.is_zero() || !curve::in_subgroup(&p) {
 			return Err(SignatureError::KeyNotInSubgroup);
 		}
 		Ok(Self(p))
 	}
 
-	/// Verifies `sig` on `msg`.
+	/// Verifies `sig` on `msg`: `s·G − c·A = R`, the two multiplications as one multi-scalar
+	/// multiplication (through the node's Bandersnatch host calls with the `host-calls` feature).
 	pub fn verify(&self, msg: F, sig: &Signature) -> Result<(), SignatureError> {
 		let c = field_to_scalar(challenge(&sig.r, &self.0, msg));
-		let lhs: EdwardsProjective = EdwardsAffine::generator() * sig.s;
-		let rhs: EdwardsProjective = self.0 * c + sig.r;
-		if lhs == rhs {
+		if curve::combination(&self.0, sig.s, c) == sig.r {
+			Ok(())
+		} else {
+			Err(SignatureError::Invalid)
+		}
+	}
+
+	/// [`Self::verify`] computed by arkworks in the caller's own code, never through host calls:
+	/// the reference the host-call path is compared with (tests, benchmarks).
+	pub fn verify_arkworks(&self, msg: F, sig: &Signature) -> Result<(), SignatureError> {
+		let c = field_to_scalar(challenge(&sig.r, &self.0, msg));
+		if curve::arkworks::combination(&self.0, sig.s, c) == sig.r {
 			Ok(())
 		} else {
 			Err(SignatureError::Invalid)
@@ -208,6 +218,68 @@ impl Signature {
 			.map_err(|_| SignatureError::NonCanonicalScalar)?;
 		Ok(Self { r, s })
 	}
+}
+
+/// The curve arithmetic of verification: `s·G − c·A` and the subgroup check of a key.
+///
+/// Without the `host-calls` feature both run in arkworks in the caller's code. With it (the
+/// runtime enables it) they go through the Bandersnatch host calls of `sp-crypto-ec-utils`,
+/// which the node registers: the same arithmetic, run natively instead of in wasm. Both paths
+/// are always compiled for the reference one ([`arkworks`]), so tests and benchmarks compare
+/// them.
+mod curve {
+	use super::*;
+
+	pub mod arkworks {
+		use super::*;
+
+		/// `s·G − c·A` in affine form.
+		pub fn combination(a: &EdwardsAffine, s: Fr, c: Fr) -> EdwardsAffine {
+			let p: EdwardsProjective = EdwardsAffine::generator() * s - *a * c;
+			p.into_affine()
+		}
+
+		/// Whether an on-curve point lies in the prime-order subgroup.
+		// With `host-calls`, only the tests compare against this reference.
+		#[cfg_attr(all(feature = "host-calls", not(test)), allow(dead_code))]
+		pub fn in_subgroup(p: &EdwardsAffine) -> bool {
+			p.is_in_correct_subgroup_assuming_on_curve()
+		}
+	}
+
+	#[cfg(not(feature = "host-calls"))]
+	pub use arkworks::{combination, in_subgroup};
+
+	#[cfg(feature = "host-calls")]
+	mod host {
+		use super::*;
+		use sp_crypto_ec_utils::ed_on_bls12_381_bandersnatch as ext;
+
+		fn point(p: &EdwardsAffine) -> ext::EdwardsAffine {
+			ext::EdwardsAffine::new_unchecked(p.x, p.y)
+		}
+
+		/// `s·G − c·A` with one host multi-scalar multiplication.
+		pub fn combination(a: &EdwardsAffine, s: Fr, c: Fr) -> EdwardsAffine {
+			let bases = [point(&EdwardsAffine::generator()), point(a)];
+			match <ext::EdwardsConfig as TECurveConfig>::msm(&bases, &[s, -c]) {
+				Ok(p) => {
+					let p = p.into_affine();
+					EdwardsAffine::new_unchecked(p.x, p.y)
+				},
+				// Two bases and two scalars: the lengths always match.
+				Err(_) => EdwardsAffine::zero(),
+			}
+		}
+
+		/// The subgroup check with the multiplication by the group order on the host.
+		pub fn in_subgroup(p: &EdwardsAffine) -> bool {
+			point(p).is_in_correct_subgroup_assuming_on_curve()
+		}
+	}
+
+	#[cfg(feature = "host-calls")]
+	pub use host::{combination, in_subgroup};
 }
 
 /// Two-round co-signing under the joint key `A₁ + A₂`.
@@ -306,6 +378,33 @@ mod tests {
 		assert_eq!(PublicKey::from_bytes(&off), Err(SignatureError::PointNotOnCurve));
 		let q = pk.quarter();
 		assert_eq!((q + q + q + q).into_affine(), pk.0);
+	}
+
+	/// With the `host-calls` feature (on in workspace builds: the runtime enables it) the checks
+	/// run through the Bandersnatch host calls; they must decide exactly as arkworks does.
+	#[test]
+	fn verification_agrees_with_the_arkworks_reference() {
+		for i in 1..=12u8 {
+			let (sk, other) = (key(i), key(i + 100));
+			let msg = F::from(u64::from(i) * 1_000_003);
+			let sig = sk.sign(msg);
+			let mut bad = sig;
+			bad.s += Fr::from(1u64);
+			for (pk, sig, ok) in
+				[(sk.public(), sig, true), (other.public(), sig, false), (sk.public(), bad, false)]
+			{
+				let expected = if ok { Ok(()) } else { Err(SignatureError::Invalid) };
+				assert_eq!(pk.verify(msg, &sig), expected);
+				assert_eq!(pk.verify_arkworks(msg, &sig), expected);
+			}
+			// The subgroup check: a key, and the key plus a point of order 2 (outside it).
+			let key_point = sk.public().0;
+			let order_two = EdwardsAffine::new_unchecked(F::from(0u64), -F::from(1u64));
+			let outside = (key_point + order_two).into_affine();
+			assert!(outside.is_on_curve());
+			assert!(curve::in_subgroup(&key_point) && curve::arkworks::in_subgroup(&key_point));
+			assert!(!curve::in_subgroup(&outside) && !curve::arkworks::in_subgroup(&outside));
+		}
 	}
 
 	#[test]

@@ -116,6 +116,13 @@ fn a_real_proof_verifies_from_the_provers_bytes() {
 	assert_eq!(groth16::to_bytes(&proof), f.proof_bytes);
 	assert!(verifier::verify(&vk, &f.public, &proof));
 
+	// The prepared (uncompressed, checked once) key verifies the same proof, and refuses
+	// what the key refuses.
+	let prepared = Verifier::prepare_vk(&f.vk_bytes).expect("prepare");
+	assert_eq!(prepared.len(), 1160, "uncompressed: 96 + 3 * 192 + 8 + 5 * 96");
+	assert_eq!(Verifier::verify_prepared(&prepared, &f.public, &f.proof_bytes), Ok(true));
+	assert_eq!(Verifier::prepare_vk(&f.vk_bytes[..100]), Err(VerifierError::VkMalformed));
+
 	// Sizes, and the fingerprint is the chain's key hash.
 	assert_eq!(f.vk_bytes.len(), 584);
 	assert_eq!(f.proof_bytes.len(), 192);
@@ -141,6 +148,7 @@ fn a_real_proof_verifies_from_the_provers_bytes() {
 #[test]
 fn wrong_public_inputs_do_not_verify() {
 	let f = fixture();
+	let prepared = Verifier::prepare_vk(&f.vk_bytes).expect("prepare");
 	let p = f.public;
 	let bump = |x: F| x + F::from(1u64);
 	let swapped = vec![f.entries[1].clone(), f.entries[0].clone()];
@@ -158,6 +166,11 @@ fn wrong_public_inputs_do_not_verify() {
 	for (what, wrong) in cases {
 		assert_ne!(wrong, p, "{what}");
 		assert_eq!(Verifier::verify(&f.vk_bytes, &wrong, &f.proof_bytes), Ok(false), "{what}");
+		assert_eq!(
+			Verifier::verify_prepared(&prepared, &wrong, &f.proof_bytes),
+			Ok(false),
+			"{what} (prepared key)"
+		);
 		assert_eq!(arkworks_verdict(f, &wrong, &f.proof_bytes), Some(false), "{what}");
 	}
 }
@@ -165,8 +178,14 @@ fn wrong_public_inputs_do_not_verify() {
 #[test]
 fn tampered_proof_bytes_are_refused_or_do_not_verify() {
 	let f = fixture();
+	let prepared = Verifier::prepare_vk(&f.vk_bytes).expect("prepare");
 	let check = |bad: &[u8], what: &str| {
 		let ours = Verifier::verify(&f.vk_bytes, &f.public, bad);
+		assert_eq!(
+			Verifier::verify_prepared(&prepared, &f.public, bad),
+			ours,
+			"{what}: the prepared key decides as the key"
+		);
 		// Whatever ours says, arkworks says the same.
 		match arkworks_verdict(f, &f.public, bad) {
 			None => assert_eq!(ours, Err(VerifierError::ProofMalformed), "{what}"),

@@ -13,4 +13,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_collective, Council]
 	[pallet_membership, CouncilMembership]
+	[pallet_rollup, Rollup]
 );

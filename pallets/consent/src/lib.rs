@@ -21,6 +21,10 @@
 //! `pallet_rollup` with `emr_primitives::rules::apply`, which reads and writes [`Grants`] through
 //! the runtime's state adapter; the rollup pallet appends the log entries of the operations it
 //! applied.
+//!
+//! With no calls it has no benchmarks or weights of its own: its reads and writes are measured
+//! inside `pallet_rollup`'s `submit` benchmark, whose worst case (emergency access) touches the
+//! registry, consent and rollup storage together (`pallets/rollup/src/weights.rs`).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub use pallet::*;

@@ -20,6 +20,10 @@
 //! whose rules (`emr_primitives::rules::apply`) read and write [`Participants`] through the
 //! runtime's state adapter; the rollup pallet records encryption keys and index heads from the
 //! operations it applied.
+//!
+//! With no calls it has no benchmarks or weights of its own: its reads and writes are measured
+//! inside `pallet_rollup`'s `submit` benchmark, whose worst case (emergency access) touches the
+//! registry, consent and rollup storage together (`pallets/rollup/src/weights.rs`).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub use pallet::*;

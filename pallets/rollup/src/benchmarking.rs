@@ -10,11 +10,18 @@
 
 use super::*;
 use crate::fixture::fixture;
-use alloc::vec;
-use emr_primitives::testing::{emergency, Actor};
+use alloc::{vec, vec::Vec};
+use emr_primitives::{
+	poseidon,
+	schnorr::{PublicKey, Signature},
+	testing::{emergency, Actor},
+};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
-	frame_support::{traits::EnsureOrigin, BoundedVec},
+	frame_support::{
+		traits::{ConstU32, EnsureOrigin, Get},
+		BoundedVec,
+	},
 	frame_system::RawOrigin,
 };
 
@@ -36,29 +43,142 @@ fn admit<T: Config>(a: &Actor, role: Role) {
 	Pallet::<T>::apply(op, Origin::Governance).expect("admitted");
 }
 
+/// The most expensive operation, ready to submit: a hospital admitted, a patient registered,
+/// a doctor credentialed, and the doctor's co-signed emergency access to the patient's record.
+/// Returns the operation and the patient's id.
+fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
+	setup_params::<T>();
+	let mut hospital = Actor::new(1, &[]);
+	let mut patient = Actor::new(2, &[hospital.id]);
+	let mut doctor = Actor::new(3, &[hospital.id, patient.id]);
+	admit::<T>(&hospital, Role::Hospital);
+	Pallet::<T>::apply(patient.register(0).op, Origin::User).expect("registered");
+	let credential = hospital.sign(
+		Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
+		0,
+	);
+	Pallet::<T>::apply(credential.op, Origin::User).expect("credentialed");
+	(emergency(&mut doctor, &hospital, patient.id, 1, 0).op, patient.id)
+}
+
+/// The joint key the emergency access of [`emergency_setup`] is signed under.
+fn emergency_key<T: Config>(op: &SignedOp) -> PublicKey {
+	ChainState::<T>::default()
+		.participant(op.actor)
+		.and_then(|doctor| doctor.emergency_key)
+		.expect("the doctor is credentialed")
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
 
 	#[benchmark]
 	fn submit() {
-		setup_params::<T>();
-		let mut hospital = Actor::new(1, &[]);
-		let mut patient = Actor::new(2, &[hospital.id]);
-		let mut doctor = Actor::new(3, &[hospital.id, patient.id]);
-		admit::<T>(&hospital, Role::Hospital);
-		Pallet::<T>::apply(patient.register(0).op, Origin::User).expect("registered");
-		let credential = hospital.sign(
-			Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
-			0,
-		);
-		Pallet::<T>::apply(credential.op, Origin::User).expect("credentialed");
-		let op = emergency(&mut doctor, &hospital, patient.id, 1, 0).op;
+		let (op, patient) = emergency_setup::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::None, op);
 
-		assert!(pallet_consent::EmergencyGrants::<T>::get(patient.id, 0).is_some());
+		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_some());
+	}
+
+	/// Part of `submit`, for the split in `docs/benchmarks.md`: the Poseidon hash of the
+	/// operation's fields that its signature signs. Not a call.
+	#[benchmark]
+	fn part_message_hash() {
+		let (op, _) = emergency_setup::<T>();
+		let message;
+		#[block]
+		{
+			message = op.message();
+		}
+		assert_ne!(message, F::from(0u64));
+	}
+
+	/// Part of `submit`: the signature check of the operation above (its message hash
+	/// included; for emergency access a Schnorr check under the doctor's and the hospital's
+	/// joint key). Not a call.
+	#[benchmark]
+	fn part_signature_check() {
+		let (op, _) = emergency_setup::<T>();
+		let checked;
+		#[block]
+		{
+			checked = rules::authenticate(&ChainState::<T>::default(), &op);
+		}
+		assert_eq!(checked, Ok(()));
+	}
+
+	/// Part of `submit`, side by side: the Schnorr check of the emergency access (message hash,
+	/// signature decoding, `s·G − c·A = R` under the joint key) through the Bandersnatch host
+	/// calls, as the runtime runs it. Not a call.
+	#[benchmark]
+	fn part_schnorr_host_calls() {
+		let (op, _) = emergency_setup::<T>();
+		let key = emergency_key::<T>(&op);
+		let checked;
+		#[block]
+		{
+			checked =
+				Signature::from_bytes(&op.signature).and_then(|sig| key.verify(op.message(), &sig));
+		}
+		assert_eq!(checked, Ok(()));
+	}
+
+	/// The same check in pure wasm arkworks (no host calls), for comparison. Not a call.
+	#[benchmark]
+	fn part_schnorr_in_wasm() {
+		let (op, _) = emergency_setup::<T>();
+		let key = emergency_key::<T>(&op);
+		let checked;
+		#[block]
+		{
+			checked = Signature::from_bytes(&op.signature)
+				.and_then(|sig| key.verify_arkworks(op.message(), &sig));
+		}
+		assert_eq!(checked, Ok(()));
+	}
+
+	/// Poseidon side by side: a hash of five inputs (three permutations, the size of a
+	/// signature challenge) through the node's Poseidon host function, as the runtime runs it.
+	/// Not a call.
+	#[benchmark]
+	fn part_poseidon_host_calls() {
+		let inputs = [F::from(1u64), F::from(2u64), F::from(3u64), F::from(4u64), F::from(5u64)];
+		let h;
+		#[block]
+		{
+			h = poseidon::hash(poseidon::Domain::Challenge, &inputs);
+		}
+		assert_eq!(h, poseidon::hash_arkworks(poseidon::Domain::Challenge, &inputs));
+	}
+
+	/// The same hash in pure wasm arkworks. Not a call.
+	#[benchmark]
+	fn part_poseidon_in_wasm() {
+		let inputs = [F::from(1u64), F::from(2u64), F::from(3u64), F::from(4u64), F::from(5u64)];
+		let h;
+		#[block]
+		{
+			h = poseidon::hash_arkworks(poseidon::Domain::Challenge, &inputs);
+		}
+		assert_eq!(h, poseidon::hash(poseidon::Domain::Challenge, &inputs));
+	}
+
+	/// Part of `submit`: the inbox entry's Poseidon hash and the commitment's next link, from
+	/// the message hash. Not a call.
+	#[benchmark]
+	fn part_inbox_hash() {
+		let (op, _) = emergency_setup::<T>();
+		let message = op.message();
+		let entry = InboxEntry { op, origin: Origin::User, block: 1 };
+		let link;
+		#[block]
+		{
+			link = inbox::chain_hash(F::from(7u64), entry.hash_with_message(message));
+		}
+		assert_ne!(link, F::from(0u64));
 	}
 
 	#[benchmark]
@@ -138,12 +258,12 @@ mod benchmarks {
 			inbox_commitment: field_from_bytes(&f.commitment).expect("canonical"),
 			batch: f.batch,
 		};
+		type Pure = emr_primitives::groth16::Groth16<ark_bls12_381::Bls12_381>;
+		let prepared = Pure::prepare_vk(&f.vk).expect("fixture key is valid");
 		let ok;
 		#[block]
 		{
-			ok = emr_primitives::groth16::Groth16::<ark_bls12_381::Bls12_381>::verify(
-				&f.vk, &public, &f.proof,
-			);
+			ok = Pure::verify_prepared(&prepared, &public, &f.proof);
 		}
 		assert_eq!(ok, Ok(true));
 	}
@@ -179,10 +299,9 @@ mod benchmarks {
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let who: T::AccountId = account("prover", 0, 0);
-		for i in 1..T::MaxProvers::get() {
-			let other: T::AccountId = account("prover", i, 0);
-			Provers::<T>::mutate(|s| s.try_push(other).expect("below the maximum"));
-		}
+		// The worst case: the set one short of full (genesis provers replaced).
+		let others = (1..T::MaxProvers::get()).map(|i| account("prover", i, 0)).collect::<Vec<_>>();
+		Provers::<T>::put(BoundedVec::try_from(others).expect("below the maximum"));
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());
@@ -196,10 +315,9 @@ mod benchmarks {
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let who: T::AccountId = account("prover", 0, 0);
-		for i in 0..T::MaxProvers::get() {
-			let other: T::AccountId = account("prover", i, 0);
-			Provers::<T>::mutate(|s| s.try_push(other).expect("below the maximum"));
-		}
+		// The worst case: a full set (genesis provers replaced).
+		let all = (0..T::MaxProvers::get()).map(|i| account("prover", i, 0)).collect::<Vec<_>>();
+		Provers::<T>::put(BoundedVec::try_from(all).expect("exactly the maximum"));
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());

@@ -115,6 +115,10 @@ pub struct BatchParams {
 pub struct VerifyingKeyInfo {
 	/// The key (arkworks compressed canonical encoding).
 	pub key: frame_support::BoundedVec<u8, frame_support::traits::ConstU32<MAX_VK_LEN>>,
+	/// The key uncompressed, as checked at registration (`BatchVerifier::prepare_vk`): what
+	/// `submit_proof` verifies with, without decompressing or checking the key's points again.
+	pub prepared:
+		frame_support::BoundedVec<u8, frame_support::traits::ConstU32<MAX_PREPARED_VK_LEN>>,
 	/// Blake2b-256 of the key (the prover's fingerprint).
 	pub hash: [u8; 32],
 	/// Slots of the circuit: a batch is sealed when it holds this many entries.
@@ -125,6 +129,8 @@ pub struct VerifyingKeyInfo {
 
 /// The longest verifying key accepted (bytes).
 pub const MAX_VK_LEN: u32 = 4096;
+/// The longest prepared (uncompressed) verifying key kept.
+pub const MAX_PREPARED_VK_LEN: u32 = 2 * MAX_VK_LEN;
 /// The longest proof accepted (bytes; a compressed BLS12-381 Groth16 proof is 192).
 pub const MAX_PROOF_LEN: u32 = 512;
 /// The largest batch size (circuit slots) a verifying key may declare.
@@ -613,7 +619,7 @@ pub mod pallet {
 				inbox_commitment: field_le(&info.commitment),
 				batch,
 			};
-			let ok = T::Verifier::verify(&vk.key, &public, &proof)
+			let ok = T::Verifier::verify_prepared(&vk.prepared, &public, &proof)
 				.map_err(|_| Error::<T>::ProofMalformed)?;
 			ensure!(ok, Error::<T>::ProofRejected);
 			info.proven_at = Some(Self::now());
@@ -969,13 +975,15 @@ pub mod pallet {
 			ensure!(batch_size > 0 && batch_size <= MAX_BATCH_SIZE, Error::<T>::InvalidBatchSize);
 			let key: BoundedVec<u8, ConstU32<MAX_VK_LEN>> =
 				key.try_into().map_err(|_| Error::<T>::VerifyingKeyTooLong)?;
-			T::Verifier::validate_vk(&key)
-				.map_err(|e| Error::<T>::InvalidVerifyingKey(KeyFailure(e)))?;
+			let prepared = T::Verifier::prepare_vk(&key)
+				.map_err(|e| Error::<T>::InvalidVerifyingKey(KeyFailure(e)))?
+				.try_into()
+				.map_err(|_| Error::<T>::VerifyingKeyTooLong)?;
 			let hash = emr_primitives::groth16::vk_hash(&key);
 			let id = CurrentKey::<T>::get().map(|i| i.saturating_add(1)).unwrap_or(0);
 			VerifyingKeys::<T>::insert(
 				id,
-				VerifyingKeyInfo { key, hash, batch_size, registered_at: Self::now() },
+				VerifyingKeyInfo { key, prepared, hash, batch_size, registered_at: Self::now() },
 			);
 			CurrentKey::<T>::put(id);
 			Self::deposit_event(Event::VerifyingKeySet { id, hash, batch_size });
@@ -989,6 +997,7 @@ pub mod pallet {
 		///   are dense (`0..len`), and entry block numbers never decrease within a batch;
 		/// * the open batch is the one after the last sealed batch, and not sealed;
 		/// * the proven root is the new root of the last proven batch;
+		/// * each verifying key's prepared form is the one its key prepares to;
 		/// * the registry's and consent pallet's own invariants hold.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -1031,6 +1040,12 @@ pub mod pallet {
 				ensure!(
 					Inbox::<T>::iter_prefix(batch).count() as u32 == info.len,
 					"inbox entries beyond the batch's length"
+				);
+			}
+			for (_, vk) in VerifyingKeys::<T>::iter() {
+				ensure!(
+					T::Verifier::prepare_vk(&vk.key).ok().as_deref() == Some(&vk.prepared[..]),
+					"a prepared verifying key differs from its key's"
 				);
 			}
 			pallet_emr_registry::Pallet::<T>::do_try_state()?;
