@@ -11,8 +11,12 @@ use std::{
 use emr_cli::storage::{unixfs, KuboClient, KuboConfig, Storage, StorageError};
 
 fn client(port: u16, timeout: Duration) -> KuboClient {
+	client_at("127.0.0.1", port, timeout)
+}
+
+fn client_at(host: &str, port: u16, timeout: Duration) -> KuboClient {
 	KuboClient::new(
-		&format!("http://127.0.0.1:{port}"),
+		&format!("http://{host}:{port}"),
 		KuboConfig { timeout, max_response: 1000, ..KuboConfig::default() },
 	)
 	.unwrap()
@@ -47,16 +51,19 @@ fn serve_holding(answer: Vec<u8>, count: usize, hold: Duration) -> u16 {
 
 #[tokio::test]
 async fn dead_endpoint() {
+	// A loopback address of its own: the other tests of this binary listen on 127.0.0.1 with
+	// ports the system picks, and could be handed this port once it is closed again.
+	let host = "127.0.0.86";
 	let port = {
-		let l = TcpListener::bind("127.0.0.1:0").unwrap();
+		let l = TcpListener::bind((host, 0)).unwrap();
 		l.local_addr().unwrap().port()
 	}; // closed again: nothing listens there
 	let start = Instant::now();
-	let err = client(port, Duration::from_secs(10)).version().await.unwrap_err();
+	let err = client_at(host, port, Duration::from_secs(10)).version().await.unwrap_err();
 	assert!(start.elapsed() < Duration::from_secs(5));
 	assert!(matches!(err, StorageError::Unreachable { .. }), "{err:?}");
 	let msg = err.to_string();
-	assert!(msg.contains(&format!("127.0.0.1:{port} could not be reached")), "{msg}");
+	assert!(msg.contains(&format!("{host}:{port} could not be reached")), "{msg}");
 }
 
 #[tokio::test]
