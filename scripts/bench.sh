@@ -13,7 +13,11 @@
 #                            `--features runtime-benchmarks` and runs the FRAME benchmarks of
 #                            pallet_rollup (STEPS default 50, REPEAT default 20) in wasm; the
 #                            normal node is rebuilt afterwards
-#   scripts/bench.sh         all four (not weights)
+#   scripts/bench.sh profile where the time and memory of proving one batch of SLOTS (default
+#                            16) go: `emr-prover profile` (key loading, matrices, witness,
+#                            synthesis, FFTs, each MSM; the ark-groth16 reference path beside
+#                            the cached-matrix prover)
+#   scripts/bench.sh         all four (not weights, not profile)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/setup.sh"
@@ -47,6 +51,18 @@ bench_prover() {
 	done
 	"$bin" constraints
 	(cd "$ROOT" && cargo bench --locked -p emr-prover)
+}
+
+bench_profile() {
+	local n="${SLOTS:-16}" dir
+	echo "==> prover profile ($n slots)"
+	build_node >/dev/null
+	local bin="$CARGO_TARGET_DIR/release/emr-prover"
+	dir=$(mktemp -d -t emr-bench-profile-XXXXXX)
+	"$bin" setup --batch-size "$n" --out "$dir/keys" >/dev/null
+	"$bin" example-batch --entries "$n" --out "$dir/batch" >/dev/null
+	"$bin" profile --keys "$dir/keys" --batch "$dir/batch"
+	rm -rf "$dir"
 }
 
 bench_client() {
@@ -124,7 +140,8 @@ weights) bench_weights ;;
 l2) bench_l2 ;;
 node) bench_node ;;
 prover) bench_prover ;;
+profile) bench_profile ;;
 client) bench_client ;;
 all) bench_node; bench_prover; bench_client; bench_l2 ;;
-*) echo "usage: scripts/bench.sh [node|prover|client|l2|weights|all]" >&2; exit 2 ;;
+*) echo "usage: scripts/bench.sh [node|prover|profile|client|l2|weights|all]" >&2; exit 2 ;;
 esac

@@ -117,7 +117,8 @@ mkdir -p "$PROVER_DIR"
 "$BIN/emr-prover" setup --batch-size 16 --out "$PROVER_DIR/keys" 2>/dev/null | sed 's/^/    setup    /'
 "$BIN/emr-prover" prove --keys "$PROVER_DIR/keys" --state "$PROVER_DIR/state" \
 	--batch "$PROVER_DIR/batch.scale" --out "$PROVER_DIR/proof.scale" 2>/dev/null | sed 's/^/    prove    /'
-"$BIN/emr-prover" verify --keys "$PROVER_DIR/keys" --proof "$PROVER_DIR/proof.scale" | sed 's/^/    verify   /'
+"$BIN/emr-prover" verify --keys "$PROVER_DIR/keys" --proof "$PROVER_DIR/proof.scale" \
+	--batch "$PROVER_DIR/batch.scale" | sed 's/^/    verify   /'
 # Tamper with the claimed new root (byte 45 of the proof file) and verify again.
 python3 - "$PROVER_DIR/proof.scale" "$PROVER_DIR/tampered.scale" <<'PY'
 import sys

@@ -34,8 +34,9 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: `machine`, `block`, `overhead`; `pallet` and `storage` need a node built
-	/// with `--features runtime-benchmarks`.
+	/// Benchmarks (`pallet`, `storage`, `machine`, `block`, `overhead`); only in a node built
+	/// with `--features runtime-benchmarks` (`scripts/bench.sh` builds one).
+	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 

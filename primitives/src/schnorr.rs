@@ -15,10 +15,10 @@
 //!   prime-order subgroup or equal to the identity, and a non-canonical `s ≥ r` — each with its
 //!   own [`SignatureError`].
 //! * Co-signatures ([`cosign`]): two parties with keys `a₁`, `a₂` produce one signature under the
-//!   joint key `A₁ + A₂` in two rounds (exchange `Rᵢ`, then `sᵢ = kᵢ + c·aᵢ`, `s = s₁ + s₂`). The
-//!   rules use it for emergency access (doctor + hospital). Rogue keys are excluded because the
-//!   hospital pins the joint key when it credentials the doctor, after checking the doctor's
-//!   proof of possession.
+//!   joint key `A₁ + A₂` in two rounds with MuSig2-style nonces (exchange two nonce points each,
+//!   then `sᵢ = k₁ᵢ + b·k₂ᵢ + c·aᵢ`, `s = s₁ + s₂`), so concurrent sessions cannot be combined
+//!   into a forgery. The rules use it for emergency access (doctor + hospital). Rogue keys are
+//!   excluded because the hospital pins the joint key when it credentials the doctor.
 
 use crate::{
 	poseidon::{self, Domain},
@@ -282,44 +282,157 @@ mod curve {
 	pub use host::{combination, in_subgroup};
 }
 
-/// Two-round co-signing under the joint key `A₁ + A₂`.
+/// Two-round co-signing under the joint key `A₁ + A₂`, with MuSig2-style nonces.
+///
+/// Each signer commits to *two* nonce points per session. The session's nonce is
+/// `R = R₁ + b·R₂` with `R₁ = Σ R₁ᵢ`, `R₂ = Σ R₂ᵢ` and the binding factor
+/// `b = Blake2b("emr-chain/cosign-binding/v2" ‖ joint key ‖ R₁ ‖ R₂ ‖ m) mod r`; each signer
+/// answers with `sᵢ = k₁ᵢ + b·k₂ᵢ + c·aᵢ` where `c` is the ordinary challenge of `(R, joint key,
+/// m)`. Because `R` depends through `b` on every commitment and on the message, a co-signer who
+/// runs many sessions at once cannot be steered into signing a combination of them (the ROS /
+/// Wagner attack on two-round Schnorr with one nonce per signer: Drijvers et al., 2019; the fix
+/// is MuSig2's, Nick, Ruffing and Seurin, 2021). The result is a plain Schnorr signature under
+/// the joint key: the chain, the rules and the circuit verify it like any other.
+///
+/// Rogue keys are excluded elsewhere: the joint key is pinned in the doctor's leaf when its
+/// hospital credentials it. Secret nonces are consumed by [`respond`] and are neither `Clone`
+/// nor `Copy`, so a session's nonces cannot be answered twice:
+///
+/// ```compile_fail
+/// use emr_primitives::{schnorr::{cosign, SecretKey}, F};
+/// let key = SecretKey::from_seed(&[1; 32]);
+/// let (secret, public) = cosign::commit(&key, &[9; 32], F::from(1u64));
+/// let session = cosign::Session::new(&key.public(), &[public], F::from(1u64)).unwrap();
+/// let _ = cosign::respond(&key, secret, &session);
+/// let _ = cosign::respond(&key, secret, &session); // use of a moved value
+/// ```
 pub mod cosign {
 	use super::*;
 
-	/// A signer's secret nonce for one co-signing session (never reuse it).
-	pub struct Nonce(Fr);
-
-	/// Round 1: a fresh nonce from 32 random bytes and the commitment `Rᵢ` to send.
-	pub fn commit(key: &SecretKey, random: &[u8; 32], msg: F) -> (Nonce, EdwardsAffine) {
-		let k = wide_scalar(&[
-			b"emr-chain/cosign-nonce/v1",
-			random,
-			&scalar_bytes(&key.0),
-			&msg.into_bigint().to_bytes_le(),
-		]);
-		(Nonce(k), (EdwardsAffine::generator() * k).into_affine())
+	/// A signer's secret nonces for one session; [`respond`] consumes them.
+	pub struct SecretNonces {
+		k1: Fr,
+		k2: Fr,
 	}
 
-	/// Round 2: this signer's share `sᵢ = kᵢ + c·aᵢ`.
-	pub fn respond(
-		key: &SecretKey,
-		nonce: Nonce,
-		joint_key: &PublicKey,
-		joint_r: &EdwardsAffine,
-		msg: F,
-	) -> Fr {
-		let c = field_to_scalar(challenge(joint_r, &joint_key.0, msg));
-		nonce.0 + c * key.0
+	impl core::fmt::Debug for SecretNonces {
+		fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+			f.write_str("SecretNonces(..)")
+		}
 	}
 
-	/// Combines the commitments and shares into a signature under the joint key.
-	pub fn combine(r1: &EdwardsAffine, r2: &EdwardsAffine, s1: Fr, s2: Fr) -> Signature {
-		Signature { r: (*r1 + *r2).into_affine(), s: s1 + s2 }
+	/// What a signer sends in round 1: its two nonce points.
+	#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+	pub struct PublicNonces {
+		/// `k₁·G`.
+		pub r1: EdwardsAffine,
+		/// `k₂·G`.
+		pub r2: EdwardsAffine,
 	}
 
-	/// The joint commitment `R₁ + R₂` both signers need for round 2.
-	pub fn joint_r(r1: &EdwardsAffine, r2: &EdwardsAffine) -> EdwardsAffine {
-		(*r1 + *r2).into_affine()
+	impl PublicNonces {
+		/// 64 bytes: both points compressed.
+		pub fn to_bytes(&self) -> [u8; 64] {
+			let mut out = [0u8; 64];
+			out[..32].copy_from_slice(&point_bytes(&self.r1));
+			out[32..].copy_from_slice(&point_bytes(&self.r2));
+			out
+		}
+
+		/// Decodes another signer's nonces: both points on the curve and in the prime-order
+		/// subgroup.
+		pub fn from_bytes(bytes: &[u8; 64]) -> Result<Self, SignatureError> {
+			let point = |b: &[u8]| -> Result<EdwardsAffine, SignatureError> {
+				let p = EdwardsAffine::deserialize_with_mode(b, Compress::Yes, Validate::No)
+					.map_err(|_| SignatureError::PointNotOnCurve)?;
+				if !p.is_on_curve() {
+					return Err(SignatureError::PointNotOnCurve);
+				}
+				if !curve::in_subgroup(&p) {
+					return Err(SignatureError::KeyNotInSubgroup);
+				}
+				Ok(p)
+			};
+			Ok(Self { r1: point(&bytes[..32])?, r2: point(&bytes[32..])? })
+		}
+	}
+
+	fn nonzero(k: Fr) -> Fr {
+		if k.is_zero() {
+			Fr::from(1u64)
+		} else {
+			k
+		}
+	}
+
+	/// Round 1: this signer's nonces for signing `msg`, derived from 32 bytes of fresh
+	/// randomness (from the caller's CSPRNG; never reuse them), the secret key and the message.
+	pub fn commit(key: &SecretKey, random: &[u8; 32], msg: F) -> (SecretNonces, PublicNonces) {
+		let (sk, m) = (scalar_bytes(&key.0), msg.into_bigint().to_bytes_le());
+		let k1 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v2", &[1], random, &sk, &m]));
+		let k2 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v2", &[2], random, &sk, &m]));
+		let g = EdwardsAffine::generator();
+		let public = PublicNonces { r1: (g * k1).into_affine(), r2: (g * k2).into_affine() };
+		(SecretNonces { k1, k2 }, public)
+	}
+
+	/// One co-signing session: what every signer computes from the joint key, all signers'
+	/// [`PublicNonces`] and the message before answering.
+	#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+	pub struct Session {
+		r: EdwardsAffine,
+		b: Fr,
+		c: Fr,
+	}
+
+	impl Session {
+		/// Aggregates the signers' nonces (in any order); refuses an empty set and an
+		/// aggregate nonce at the identity.
+		pub fn new(
+			joint_key: &PublicKey,
+			nonces: &[PublicNonces],
+			msg: F,
+		) -> Result<Self, SignatureError> {
+			if nonces.is_empty() {
+				return Err(SignatureError::Invalid);
+			}
+			let r1: EdwardsProjective = nonces.iter().map(|n| n.r1.into_group()).sum();
+			let r2: EdwardsProjective = nonces.iter().map(|n| n.r2.into_group()).sum();
+			let (r1, r2) = (r1.into_affine(), r2.into_affine());
+			let b = wide_scalar(&[
+				b"emr-chain/cosign-binding/v2",
+				&point_bytes(&joint_key.0),
+				&point_bytes(&r1),
+				&point_bytes(&r2),
+				&msg.into_bigint().to_bytes_le(),
+			]);
+			let r = (r1.into_group() + r2 * b).into_affine();
+			if r.is_zero() {
+				return Err(SignatureError::Invalid);
+			}
+			let c = field_to_scalar(challenge(&r, &joint_key.0, msg));
+			Ok(Self { r, b, c })
+		}
+
+		/// The signature's nonce point `R = R₁ + b·R₂`.
+		pub fn nonce_point(&self) -> EdwardsAffine {
+			self.r
+		}
+
+		/// The binding factor `b`.
+		pub fn binding(&self) -> Fr {
+			self.b
+		}
+	}
+
+	/// Round 2: this signer's share `sᵢ = k₁ᵢ + b·k₂ᵢ + c·aᵢ`; consumes its nonces.
+	pub fn respond(key: &SecretKey, nonces: SecretNonces, session: &Session) -> Fr {
+		nonces.k1 + session.b * nonces.k2 + session.c * key.0
+	}
+
+	/// The signature `(R, Σ sᵢ)` under the joint key.
+	pub fn combine(session: &Session, shares: &[Fr]) -> Signature {
+		Signature { r: session.r, s: shares.iter().sum() }
 	}
 }
 
@@ -412,13 +525,76 @@ mod tests {
 		let (doctor, hospital) = (key(7), key(8));
 		let joint = doctor.public().joint(&hospital.public());
 		let msg = F::from(99u64);
-		let (n1, r1) = cosign::commit(&doctor, &[1; 32], msg);
-		let (n2, r2) = cosign::commit(&hospital, &[2; 32], msg);
-		let r = cosign::joint_r(&r1, &r2);
-		let s1 = cosign::respond(&doctor, n1, &joint, &r, msg);
-		let s2 = cosign::respond(&hospital, n2, &joint, &r, msg);
-		let sig = cosign::combine(&r1, &r2, s1, s2);
+		let (n1, p1) = cosign::commit(&doctor, &[1; 32], msg);
+		let (n2, p2) = cosign::commit(&hospital, &[2; 32], msg);
+		let session = cosign::Session::new(&joint, &[p1, p2], msg).expect("session");
+		// The nonces' order does not matter.
+		assert_eq!(cosign::Session::new(&joint, &[p2, p1], msg), Ok(session));
+		let s1 = cosign::respond(&doctor, n1, &session);
+		let s2 = cosign::respond(&hospital, n2, &session);
+		let sig = cosign::combine(&session, &[s1, s2]);
 		assert_eq!(joint.verify(msg, &sig), Ok(()));
+		assert_eq!(joint.verify_arkworks(msg, &sig), Ok(()));
 		assert_eq!(doctor.public().verify(msg, &sig), Err(SignatureError::Invalid));
+		assert_eq!(hospital.public().verify(msg, &sig), Err(SignatureError::Invalid));
+		assert_eq!(joint.verify(msg + F::from(1u64), &sig), Err(SignatureError::Invalid));
+		// One signer's share alone is not a signature.
+		assert_eq!(
+			joint.verify(msg, &cosign::combine(&session, &[s1])),
+			Err(SignatureError::Invalid)
+		);
+	}
+
+	#[test]
+	fn cosigning_nonce_binds_every_commitment_and_the_message() {
+		let (doctor, hospital) = (key(7), key(8));
+		let joint = doctor.public().joint(&hospital.public());
+		let msg = F::from(5u64);
+		let (_, p1) = cosign::commit(&doctor, &[1; 32], msg);
+		let (_, p2) = cosign::commit(&hospital, &[2; 32], msg);
+		let (_, p2b) = cosign::commit(&hospital, &[3; 32], msg);
+		let a = cosign::Session::new(&joint, &[p1, p2], msg).expect("a");
+		let b = cosign::Session::new(&joint, &[p1, p2b], msg).expect("b");
+		let c = cosign::Session::new(&joint, &[p1, p2], msg + F::from(1u64)).expect("c");
+		// The other signer's nonces and the message change the binding factor, so R is not the
+		// sum of per-signer points an attacker could pick after seeing them.
+		assert_ne!(a.binding(), b.binding());
+		assert_ne!(a.binding(), c.binding());
+		let naive = (p1.r1 + p1.r2 + p2b.r1 + p2b.r2).into_affine();
+		assert_ne!(b.nonce_point(), naive);
+		// A share answered in one session does not complete another session's signature.
+		let (n1, _) = cosign::commit(&doctor, &[1; 32], msg);
+		let (n2b, _) = cosign::commit(&hospital, &[3; 32], msg);
+		let s1_in_a = cosign::respond(&doctor, n1, &a);
+		let s2_in_b = cosign::respond(&hospital, n2b, &b);
+		assert_eq!(
+			joint.verify(msg, &cosign::combine(&b, &[s1_in_a, s2_in_b])),
+			Err(SignatureError::Invalid)
+		);
+		// Fresh randomness gives fresh nonces.
+		let (_, again) = cosign::commit(&doctor, &[4; 32], msg);
+		assert_ne!(again, p1);
+		assert_ne!(p1.r1, p1.r2);
+	}
+
+	#[test]
+	fn cosigning_nonces_round_trip_and_refuse_bad_points() {
+		let (_, p) = cosign::commit(&key(7), &[1; 32], F::from(1u64));
+		assert_eq!(cosign::PublicNonces::from_bytes(&p.to_bytes()), Ok(p));
+		// An on-curve point outside the prime-order subgroup: a key point plus a point of order
+		// two (0, −1).
+		let two_torsion = EdwardsAffine::new_unchecked(F::zero(), -F::from(1u64));
+		assert!(two_torsion.is_on_curve());
+		let outside = (p.r1 + two_torsion).into_affine();
+		let mut bytes = p.to_bytes();
+		bytes[32..].copy_from_slice(&point_bytes(&outside));
+		assert_eq!(cosign::PublicNonces::from_bytes(&bytes), Err(SignatureError::KeyNotInSubgroup));
+		let mut bytes = p.to_bytes();
+		bytes[..32].copy_from_slice(&[0xff; 32]);
+		assert!(cosign::PublicNonces::from_bytes(&bytes).is_err());
+		assert_eq!(
+			cosign::Session::new(&key(7).public(), &[], F::from(1u64)),
+			Err(SignatureError::Invalid)
+		);
 	}
 }

@@ -91,14 +91,14 @@ pub fn emergency(
 	};
 	let msg = op.message();
 	let joint = doctor.key.public().joint(&hospital.key.public());
-	let (n1, r1) = cosign::commit(&doctor.key, &[1; 32], msg);
-	let (n2, r2) = cosign::commit(&hospital.key, &[2; 32], msg);
-	let r = cosign::joint_r(&r1, &r2);
-	let s1 = cosign::respond(&doctor.key, n1, &joint, &r, msg);
-	let s2 = cosign::respond(&hospital.key, n2, &joint, &r, msg);
+	let (n1, p1) = cosign::commit(&doctor.key, &[1; 32], msg);
+	let (n2, p2) = cosign::commit(&hospital.key, &[2; 32], msg);
+	let session = cosign::Session::new(&joint, &[p1, p2], msg).expect("two fresh nonce pairs");
+	let s1 = cosign::respond(&doctor.key, n1, &session);
+	let s2 = cosign::respond(&hospital.key, n2, &session);
 	doctor.nonce += 1;
 	InboxEntry {
-		op: SignedOp { signature: cosign::combine(&r1, &r2, s1, s2).to_bytes(), ..op },
+		op: SignedOp { signature: cosign::combine(&session, &[s1, s2]).to_bytes(), ..op },
 		origin: Origin::User,
 		block,
 	}

@@ -7,10 +7,19 @@
 
 use crate::circuit::{BatchCircuit, BatchWitness};
 use ark_bls12_381::Bls12_381;
-use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
+use ark_ff::UniformRand;
+use ark_groth16::{
+	r1cs_to_qap::{LibsnarkReduction, R1CSToQAP},
+	Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey,
+};
+use ark_poly::GeneralEvaluationDomain;
+use ark_relations::gr1cs::{
+	ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
+	SynthesisMode, R1CS_PREDICATE_LABEL,
+};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
-use emr_primitives::inbox::PublicInputs;
+use emr_primitives::{inbox::PublicInputs, F};
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
 
@@ -58,8 +67,7 @@ pub fn setup<R: RngCore + CryptoRng>(
 
 /// Number of constraints of the circuit with `batch_size` slots (synthesized in setup mode).
 pub fn constraint_count(batch_size: usize) -> Result<usize> {
-	use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
-	let cs = ConstraintSystem::<emr_primitives::F>::new_ref();
+	let cs = ConstraintSystem::<F>::new_ref();
 	cs.set_mode(SynthesisMode::Setup);
 	(&BatchCircuit::blank(batch_size))
 		.generate_constraints(cs.clone())
@@ -67,7 +75,9 @@ pub fn constraint_count(batch_size: usize) -> Result<usize> {
 	Ok(cs.num_constraints())
 }
 
-/// Proves `witness` against `public`.
+/// Proves `witness` against `public` the way `ark-groth16` does by default: the constraint
+/// matrices are built again from the witness on every proof. The reference path; the worker and
+/// the CLI prove with [`BatchProver`], which builds them once per key.
 pub fn prove<R: RngCore + CryptoRng>(
 	pk: &ProvingKey<Bls12_381>,
 	witness: BatchWitness,
@@ -78,14 +88,200 @@ pub fn prove<R: RngCore + CryptoRng>(
 	Snark::prove(pk, &circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
-/// Verifies a proof; `Ok(false)` for a proof that does not verify.
+fn synthesis(e: SynthesisError) -> ProverError {
+	ProverError::Synthesis(e.to_string())
+}
+
+/// A proving key held in memory together with the circuit's constraint matrices, for proving
+/// batch after batch.
+///
+/// The batch circuit's shape does not depend on the witness (every slot has the same
+/// constraints, the operation kind only switches values), so the matrices are computed once,
+/// from the blank circuit, when the key is loaded. Each proof then synthesizes the circuit only
+/// for its assignment (no linear combinations kept, no matrices built, no inlining) and goes
+/// straight to the QAP witness map and the multi-scalar multiplications. The tests check that
+/// the matrices equal the ones a real batch produces and that the proofs verify.
+///
+/// Unlike [`prove`], this path does not know whether the witness satisfies the circuit: a bad
+/// witness yields a proof that does not verify. [`BatchProver::prove`] therefore verifies each
+/// proof before returning it (about 3 ms) and reports an unsatisfied witness as an error.
+pub struct BatchProver {
+	pk: ProvingKey<Bls12_381>,
+	pvk: PreparedVerifyingKey<Bls12_381>,
+	matrices: Vec<Matrix<F>>,
+	num_instance: usize,
+	num_witness: usize,
+	num_constraints: usize,
+	slots: usize,
+}
+
+impl BatchProver {
+	/// Loads `pk` for the circuit of `slots` slots; refuses a key made for another circuit
+	/// (a different number of public inputs, witness variables or constraints).
+	pub fn new(pk: ProvingKey<Bls12_381>, slots: usize) -> Result<Self> {
+		let cs = ConstraintSystem::<F>::new_ref();
+		cs.set_optimization_goal(OptimizationGoal::Constraints);
+		cs.set_mode(SynthesisMode::Setup);
+		(&BatchCircuit::blank(slots)).generate_constraints(cs.clone()).map_err(synthesis)?;
+		cs.finalize();
+		let num_instance = cs.num_instance_variables();
+		let num_witness = cs.num_witness_variables();
+		let num_constraints = cs.num_constraints();
+		let matrices = cs
+			.to_matrices()
+			.map_err(synthesis)?
+			.remove(R1CS_PREDICATE_LABEL)
+			.ok_or_else(|| ProverError::Synthesis("the circuit has no R1CS matrices".into()))?;
+		drop(cs);
+		let fits = pk.vk.gamma_abc_g1.len() == num_instance
+			&& num_instance == PublicInputs::LEN + 1
+			&& pk.a_query.len() == num_instance + num_witness
+			&& pk.b_g2_query.len() == num_instance + num_witness
+			&& pk.l_query.len() == num_witness
+			&& pk.h_query.len() + 1 >= num_constraints + num_instance;
+		if !fits {
+			return Err(ProverError::Decode {
+				what: "proving key",
+				reason: format!(
+					"it was made for another circuit: {} public inputs and {} witness variables, \
+					 while the circuit of {slots} slots has {} and {num_witness}",
+					pk.vk.gamma_abc_g1.len().saturating_sub(1),
+					pk.l_query.len(),
+					num_instance - 1,
+				),
+			});
+		}
+		let pvk = prepare(&pk.vk);
+		Ok(Self { pk, pvk, matrices, num_instance, num_witness, num_constraints, slots })
+	}
+
+	/// The proving key.
+	pub fn proving_key(&self) -> &ProvingKey<Bls12_381> {
+		&self.pk
+	}
+
+	/// Slots of the circuit.
+	pub fn slots(&self) -> usize {
+		self.slots
+	}
+
+	/// Constraints of the circuit.
+	pub fn num_constraints(&self) -> usize {
+		self.num_constraints
+	}
+
+	/// The constraint matrices `[A, B, C]` computed at load.
+	pub fn matrices(&self) -> &[Matrix<F>] {
+		&self.matrices
+	}
+
+	/// The full assignment `[1, public inputs…, witness…]` of `witness` against `public`,
+	/// synthesized without building constraints.
+	pub fn assignment(&self, witness: BatchWitness, public: PublicInputs) -> Result<Vec<F>> {
+		if witness.slots.len() != self.slots {
+			return Err(ProverError::Synthesis(format!(
+				"the witness has {} slots, the circuit {}",
+				witness.slots.len(),
+				self.slots
+			)));
+		}
+		let cs = ConstraintSystem::<F>::new_ref();
+		cs.set_optimization_goal(OptimizationGoal::Constraints);
+		cs.set_mode(SynthesisMode::Prove {
+			construct_matrices: false,
+			generate_lc_assignments: false,
+		});
+		(&BatchCircuit::new(witness, Some(public)))
+			.generate_constraints(cs.clone())
+			.map_err(synthesis)?;
+		let mut full = cs.instance_assignment().map_err(synthesis)?;
+		full.extend(cs.witness_assignment().map_err(synthesis)?);
+		if full.len() != self.num_instance + self.num_witness {
+			return Err(ProverError::Synthesis(format!(
+				"the assignment has {} variables, the circuit {}",
+				full.len(),
+				self.num_instance + self.num_witness
+			)));
+		}
+		Ok(full)
+	}
+
+	/// The QAP witness map of a full assignment: the coefficients of `h` (FFTs over the
+	/// circuit's domain). Exposed for profiling; [`BatchProver::prove_assignment`] computes it.
+	pub fn witness_map(&self, full: &[F]) -> Result<Vec<F>> {
+		LibsnarkReduction::witness_map_from_matrices::<F, GeneralEvaluationDomain<F>>(
+			&self.matrices,
+			self.num_instance,
+			self.num_constraints,
+			full,
+		)
+		.map_err(synthesis)
+	}
+
+	/// A proof of a full assignment (witness map and multi-scalar multiplications); not checked.
+	pub fn prove_assignment<R: RngCore + CryptoRng>(
+		&self,
+		full: &[F],
+		rng: &mut R,
+	) -> Result<BatchProof> {
+		let (r, s) = (F::rand(rng), F::rand(rng));
+		Groth16::<Bls12_381, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+			&self.pk,
+			r,
+			s,
+			&self.matrices,
+			self.num_instance,
+			self.num_constraints,
+			full,
+		)
+		.map_err(synthesis)
+	}
+
+	/// Proves `witness` against `public` and checks the proof with the key's verifying key;
+	/// a witness that does not satisfy the circuit is an error, not a proof.
+	pub fn prove<R: RngCore + CryptoRng>(
+		&self,
+		witness: BatchWitness,
+		public: PublicInputs,
+		rng: &mut R,
+	) -> Result<BatchProof> {
+		let full = self.assignment(witness, public)?;
+		let proof = self.prove_assignment(&full, rng)?;
+		if !verify(&self.pvk, &public, &proof)? {
+			return Err(ProverError::Synthesis(
+				"the witness does not satisfy the circuit: the proof does not verify".into(),
+			));
+		}
+		Ok(proof)
+	}
+}
+
+/// Verifies a proof; `Ok(false)` for a proof that does not verify. A verifying key whose number
+/// of input points is not that of [`PublicInputs`] is an error.
 pub fn verify(
 	vk: &PreparedVerifyingKey<Bls12_381>,
 	public: &PublicInputs,
 	proof: &BatchProof,
 ) -> Result<bool> {
+	check_input_count(&vk.vk)?;
 	Snark::verify_with_processed_vk(vk, &public.to_vec(), proof)
 		.map_err(|e| ProverError::Synthesis(e.to_string()))
+}
+
+/// Refuses a verifying key made for another number of public inputs than [`PublicInputs::LEN`].
+pub fn check_input_count(vk: &VerifyingKey<Bls12_381>) -> Result<()> {
+	if vk.gamma_abc_g1.len() != PublicInputs::LEN + 1 {
+		return Err(ProverError::Decode {
+			what: "verifying key",
+			reason: format!(
+				"it has {} input points; the batch circuit has {} public inputs and needs {}",
+				vk.gamma_abc_g1.len(),
+				PublicInputs::LEN,
+				PublicInputs::LEN + 1
+			),
+		});
+	}
+	Ok(())
 }
 
 /// Prepares a verifying key for repeated verification.

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use codec::{Decode, Encode};
 use emr_primitives::{
+	inbox::PublicInputs,
 	ops::{permission, purpose, scope, Cid, Operation, Role},
 	testing::{emergency, Actor},
 };
@@ -53,6 +54,10 @@ enum Command {
 		/// registering, granting consent and being read; default: the story alone.
 		#[arg(long)]
 		entries: Option<usize>,
+		/// Leave out the story's first entries (those of earlier batches): the batch then holds
+		/// entries `skip + 1 ..= skip + entries` of the (filled) story.
+		#[arg(long, default_value_t = 0)]
+		skip: usize,
 	},
 	/// Prints the constraints of one slot for each operation kind of the example story.
 	Constraints,
@@ -71,7 +76,20 @@ enum Command {
 		#[arg(long)]
 		out: PathBuf,
 	},
-	/// Verifies a proof file.
+	/// Times each phase of proving one batch (fresh state) and reports the peak memory of
+	/// each: key loading, constraint matrices, witness, synthesis, QAP witness map and every
+	/// multi-scalar multiplication, and the reference `ark-groth16` path beside the cached one.
+	Profile {
+		/// Key directory written by `setup`.
+		#[arg(long)]
+		keys: PathBuf,
+		/// Batch file (applied to an empty state).
+		#[arg(long)]
+		batch: PathBuf,
+	},
+	/// Verifies a proof file; with `--batch`, also that it proves exactly that batch file's
+	/// entries (number and inbox commitment); with `--prev`, that it continues that earlier
+	/// proof (verified too): the next batch number, starting from its new root.
 	Verify {
 		/// Key directory written by `setup`.
 		#[arg(long)]
@@ -79,6 +97,12 @@ enum Command {
 		/// Proof file.
 		#[arg(long)]
 		proof: PathBuf,
+		/// The batch file the proof must be about.
+		#[arg(long)]
+		batch: Option<PathBuf>,
+		/// The proof of the previous batch.
+		#[arg(long)]
+		prev: Option<PathBuf>,
 	},
 }
 
@@ -144,12 +168,17 @@ fn run(cli: Cli) -> Res<()> {
 			);
 			Ok(())
 		},
-		Command::ExampleBatch { out, number, entries } => {
+		Command::ExampleBatch { out, number, entries, skip } => {
 			let mut all = example_entries();
 			if let Some(n) = entries {
-				all.truncate(n);
-				fill(&mut all, n);
+				let end = skip.checked_add(n).ok_or("--skip + --entries is too large")?;
+				all.truncate(end);
+				fill(&mut all, end);
 			}
+			if skip >= all.len() {
+				return Err(format!("--skip {skip} leaves no entry (the story has {})", all.len()));
+			}
+			all.drain(..skip);
 			let file = BatchFile { version: VERSION, number, entries: all };
 			write_file(&out, &file.encode()).map_err(|e| e.to_string())?;
 			println!("{} entries written to {}", file.entries.len(), out.display());
@@ -175,13 +204,11 @@ fn run(cli: Cli) -> Res<()> {
 			}
 			eprintln!("reading the proving key …");
 			let t = Instant::now();
-			let expected = manifest_value(&keys, "proving_key")?;
-			let pk = groth16::read_proving_key(
-				&read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?,
-				&expected,
-			)
-			.map_err(|e| e.to_string())?;
-			eprintln!("proving key read and checked in {:.1} s", t.elapsed().as_secs_f64());
+			let prover = load_prover(&keys, slots)?;
+			eprintln!(
+				"proving key read and checked, constraint matrices built in {:.1} s",
+				t.elapsed().as_secs_f64()
+			);
 			let t = Instant::now();
 			let (w, public, _) = witness::build(&mut store, file.number, &file.entries, slots)
 				.map_err(|e| e.to_string())?;
@@ -193,9 +220,9 @@ fn run(cli: Cli) -> Res<()> {
 				file.entries.len()
 			);
 			let t = Instant::now();
-			let proof =
-				groth16::prove(&pk, w, public, &mut rand_chacha::ChaCha20Rng::from_entropy())
-					.map_err(|e| e.to_string())?;
+			let proof = prover
+				.prove(w, public, &mut rand_chacha::ChaCha20Rng::from_entropy())
+				.map_err(|e| e.to_string())?;
 			println!("proved in {:.1} s", t.elapsed().as_secs_f64());
 			let pf = ProofFile::new(&public, groth16::to_bytes(&proof));
 			write_file(&out, &pf.encode()).map_err(|e| e.to_string())?;
@@ -234,28 +261,216 @@ fn run(cli: Cli) -> Res<()> {
 			let _ = std::fs::remove_dir_all(&dir);
 			Ok(())
 		},
-		Command::Verify { keys, proof } => {
+		Command::Profile { keys, batch } => profile(&keys, &batch),
+		Command::Verify { keys, proof, batch, prev } => {
 			let vk = groth16::from_bytes(
 				"verifying key",
 				&read_file(&keys.join("verifying.key")).map_err(|e| e.to_string())?,
 			)
 			.map_err(|e| e.to_string())?;
-			let pf = ProofFile::decode(&mut &read_file(&proof).map_err(|e| e.to_string())?[..])
-				.map_err(|e| format!("{}: not a proof file: {e}", proof.display()))?;
-			let public = pf.public().ok_or("a root in the proof file is not a field element")?;
-			let p = groth16::from_bytes("proof", &pf.proof).map_err(|e| e.to_string())?;
-			let t = Instant::now();
-			let ok =
-				groth16::verify(&groth16::prepare(&vk), &public, &p).map_err(|e| e.to_string())?;
-			let ms = t.elapsed().as_secs_f64() * 1e3;
-			if ok {
-				println!("batch {}: proof VALID ({ms:.1} ms)", pf.batch);
-				Ok(())
-			} else {
-				Err(format!("batch {}: proof INVALID", pf.batch))
+			groth16::check_input_count(&vk).map_err(|e| e.to_string())?;
+			let pvk = groth16::prepare(&vk);
+			let (pf, public, ms) = verify_file(&pvk, &proof)?;
+			let mut checked = vec![];
+			if let Some(batch) = batch {
+				let file =
+					BatchFile::decode(&mut &read_file(&batch).map_err(|e| e.to_string())?[..])
+						.map_err(|e| format!("{}: not a batch file: {e}", batch.display()))?;
+				if file.number != pf.batch {
+					return Err(format!(
+						"the proof is for batch {}, {} holds batch {}",
+						pf.batch,
+						batch.display(),
+						file.number
+					));
+				}
+				if emr_primitives::inbox::commitment(&file.entries) != public.inbox_commitment {
+					return Err(format!(
+						"batch {}: the proof's inbox commitment is not that of the {} entries in {}: \
+						 it proves other operations",
+						pf.batch,
+						file.entries.len(),
+						batch.display()
+					));
+				}
+				checked.push(format!(
+					"proves the {} entries of {}",
+					file.entries.len(),
+					batch.display()
+				));
 			}
+			if let Some(prev) = prev {
+				let (before, prev_public, _) = verify_file(&pvk, &prev)?;
+				if before.batch.checked_add(1) != Some(pf.batch) {
+					return Err(format!(
+						"batch {} does not follow batch {} of {}",
+						pf.batch,
+						before.batch,
+						prev.display()
+					));
+				}
+				if prev_public.new_root != public.old_root {
+					return Err(format!(
+						"batch {} does not start from the root batch {} ended with ({} ≠ {})",
+						pf.batch,
+						before.batch,
+						hex::encode(pf.roots[0]),
+						hex::encode(before.roots[1])
+					));
+				}
+				checked.push(format!("continues batch {} (proof valid)", before.batch));
+			}
+			println!("batch {}: proof VALID ({ms:.1} ms)", pf.batch);
+			for c in checked {
+				println!("  and {c}");
+			}
+			Ok(())
 		},
 	}
+}
+
+/// Reads and verifies one proof file: its contents, public inputs and the verification time.
+fn verify_file(
+	pvk: &ark_groth16::PreparedVerifyingKey<ark_bls12_381::Bls12_381>,
+	path: &Path,
+) -> Res<(ProofFile, PublicInputs, f64)> {
+	let pf = ProofFile::decode(&mut &read_file(path).map_err(|e| e.to_string())?[..])
+		.map_err(|e| format!("{}: not a proof file: {e}", path.display()))?;
+	let public =
+		pf.public().ok_or_else(|| format!("{}: a root is not a field element", path.display()))?;
+	let p = groth16::from_bytes("proof", &pf.proof).map_err(|e| e.to_string())?;
+	let t = Instant::now();
+	let ok = groth16::verify(pvk, &public, &p).map_err(|e| e.to_string())?;
+	let ms = t.elapsed().as_secs_f64() * 1e3;
+	if !ok {
+		return Err(format!("batch {} ({}): proof INVALID", pf.batch, path.display()));
+	}
+	Ok((pf, public, ms))
+}
+
+/// Reads the proving key (checked against the manifest's fingerprint) and builds its prover.
+fn load_prover(keys: &Path, slots: usize) -> Res<groth16::BatchProver> {
+	let expected = manifest_value(keys, "proving_key")?;
+	let pk = groth16::read_proving_key(
+		&read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?,
+		&expected,
+	)
+	.map_err(|e| e.to_string())?;
+	groth16::BatchProver::new(pk, slots).map_err(|e| e.to_string())
+}
+
+/// Peak resident memory of this process since the last [`reset_peak`], in MiB (Linux).
+fn peak_mib() -> String {
+	std::fs::read_to_string("/proc/self/status")
+		.ok()
+		.and_then(|s| {
+			s.lines()
+				.find_map(|l| l.strip_prefix("VmHWM:"))
+				.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+		})
+		.map(|kb| (kb / 1024).to_string())
+		.unwrap_or_else(|| "?".into())
+}
+
+/// Resets the peak resident memory (`VmHWM`) to the current one (Linux `clear_refs` 5).
+fn reset_peak() {
+	let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn profile(keys: &Path, batch: &Path) -> Res<()> {
+	use ark_ec::VariableBaseMSM;
+	use ark_ff::PrimeField;
+	type G1 = ark_bls12_381::G1Projective;
+	type G2 = ark_bls12_381::G2Projective;
+
+	let slots = batch_size(keys)?;
+	let file = BatchFile::decode(&mut &read_file(batch).map_err(|e| e.to_string())?[..])
+		.map_err(|e| format!("{}: not a batch file: {e}", batch.display()))?;
+	let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+	println!(
+		"profile: batch {} ({} entries, {slots} slots), {} rayon threads ({threads} CPUs)",
+		file.number,
+		file.entries.len(),
+		rayon_threads()
+	);
+	println!("{:<44} {:>9} {:>10}", "phase", "seconds", "peak MiB");
+	let row = |what: &str, t: Instant| {
+		println!("{what:<44} {:>9.3} {:>10}", t.elapsed().as_secs_f64(), peak_mib());
+		reset_peak();
+	};
+	reset_peak();
+	let t = Instant::now();
+	let bytes = read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?;
+	let expected = manifest_value(keys, "proving_key")?;
+	let pk = groth16::read_proving_key(&bytes, &expected).map_err(|e| e.to_string())?;
+	drop(bytes);
+	row("read proving key (fingerprint, decode)", t);
+	let t = Instant::now();
+	let prover = groth16::BatchProver::new(pk, slots).map_err(|e| e.to_string())?;
+	row("constraint matrices (once per key)", t);
+	let dir = tempdir()?;
+	let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
+	let t = Instant::now();
+	let (w, public, _) =
+		witness::build(&mut store, file.number, &file.entries, slots).map_err(|e| e.to_string())?;
+	row("witness (replay over the Merkle store)", t);
+	drop(store);
+	let _ = std::fs::remove_dir_all(&dir);
+	let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
+
+	let t = Instant::now();
+	let reference = groth16::prove(prover.proving_key(), w.clone(), public, &mut rng)
+		.map_err(|e| e.to_string())?;
+	row("REFERENCE: ark-groth16 prove (all phases)", t);
+
+	let t = Instant::now();
+	let full = prover.assignment(w.clone(), public).map_err(|e| e.to_string())?;
+	row("synthesis, assignment only", t);
+	let t = Instant::now();
+	let h = prover.witness_map(&full).map_err(|e| e.to_string())?;
+	row("QAP witness map (FFTs)", t);
+	let pk = prover.proving_key();
+	let num_inputs = PublicInputs::LEN + 1;
+	let t = Instant::now();
+	let h_big: Vec<_> = h.iter().map(|s| s.into_bigint()).collect();
+	let aux: Vec<_> = full[num_inputs..].iter().map(|s| s.into_bigint()).collect();
+	let all: Vec<_> = full[1..].iter().map(|s| s.into_bigint()).collect();
+	row("scalars to integers", t);
+	let t = Instant::now();
+	let _ = G1::msm_bigint(&pk.h_query, &h_big);
+	row(&format!("MSM G1 h ({} points)", pk.h_query.len()), t);
+	let t = Instant::now();
+	let _ = G1::msm_bigint(&pk.l_query, &aux);
+	row(&format!("MSM G1 l ({} points)", pk.l_query.len()), t);
+	let t = Instant::now();
+	let _ = G1::msm_bigint(&pk.a_query[1..], &all);
+	row(&format!("MSM G1 a ({} points)", pk.a_query.len()), t);
+	let t = Instant::now();
+	let _ = G1::msm_bigint(&pk.b_g1_query[1..], &all);
+	row(&format!("MSM G1 b ({} points)", pk.b_g1_query.len()), t);
+	let t = Instant::now();
+	let _ = G2::msm_bigint(&pk.b_g2_query[1..], &all);
+	row(&format!("MSM G2 b ({} points)", pk.b_g2_query.len()), t);
+	drop((h, h_big, aux, all, full));
+
+	let t = Instant::now();
+	let proof = prover.prove(w, public, &mut rng).map_err(|e| e.to_string())?;
+	row("CACHED: BatchProver::prove (all phases, checked)", t);
+	let pvk = groth16::prepare(&pk.vk);
+	for (name, p) in [("reference", &reference), ("cached", &proof)] {
+		if !groth16::verify(&pvk, &public, p).map_err(|e| e.to_string())? {
+			return Err(format!("the {name} proof does not verify"));
+		}
+	}
+	println!("both proofs verify; {} constraints", prover.num_constraints());
+	Ok(())
+}
+
+fn rayon_threads() -> usize {
+	std::env::var("RAYON_NUM_THREADS")
+		.ok()
+		.and_then(|v| v.parse().ok())
+		.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {

@@ -439,3 +439,81 @@ fn colliding_keys() -> (Actor, Actor) {
 	}
 	unreachable!("the search is unbounded")
 }
+
+/// A key on Bandersnatch but outside its prime-order subgroup: a valid key plus the point of
+/// order two `(0, −1)`. Unlike bytes that are no point at all, its coordinates enter the
+/// operation's encoding as they are, so the circuit itself must refuse it.
+fn outside_subgroup(key: &emr_primitives::schnorr::PublicKey) -> [u8; 32] {
+	use ark_ec::{AffineRepr, CurveGroup};
+	use ark_serialize::CanonicalSerialize;
+	let order_two = ark_ed_on_bls12_381_bandersnatch::EdwardsAffine::new_unchecked(
+		F::from(0u64),
+		-F::from(1u64),
+	);
+	assert!(order_two.is_on_curve());
+	let p = (key.0.into_group() + order_two).into_affine();
+	assert!(p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve());
+	let mut out = [0u8; 32];
+	p.serialize_compressed(&mut out[..]).expect("32 bytes");
+	out
+}
+
+#[test]
+fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
+	let mut fx = Fx::new();
+	// A patient registering a key outside the subgroup (signed by the matching secret key).
+	let mut newbie = Actor::new(50, &[]);
+	let mut e = newbie.register(3);
+	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
+		*public_key = outside_subgroup(&newbie.key.public());
+	}
+	e.op = e.op.sign(&newbie.key);
+	fx.refuse("register: key outside the subgroup", e, RuleError::InvalidKey);
+	// Governance admitting a member with such a key.
+	let member = Actor::new(51, &[]);
+	let mut e = member.admit(Role::Hospital, 3);
+	if let Operation::AdmitMember { public_key, .. } = &mut e.op.op {
+		*public_key = outside_subgroup(&member.key.public());
+	}
+	fx.refuse("admit: key outside the subgroup", e, RuleError::InvalidKey);
+	// A hospital credentialing a doctor key outside the subgroup.
+	let doctor = Actor::new(52, &[]);
+	let e = fx.hospital.sign(
+		Operation::CredentialDoctor {
+			doctor_key: outside_subgroup(&doctor.key.public()),
+			encryption_key: [1; 32],
+		},
+		3,
+	);
+	fx.hospital.nonce -= 1;
+	fx.refuse("credential: key outside the subgroup", e, RuleError::InvalidKey);
+}
+
+/// The circuit's own range check on `s`: the honest witness of a valid signature proves, and the
+/// same witness with `s + r` (the same residue, non-canonical, below 2^253 so that a 253-bit
+/// decomposition alone would accept it) does not.
+#[test]
+fn a_non_canonical_s_below_2_pow_253_does_not_satisfy() {
+	use ark_ff::{BigInteger, PrimeField};
+	type Fr = ark_ed_on_bls12_381_bandersnatch::Fr;
+	let mut fx = Fx::new();
+	let p = fx.patient.id;
+	let limit = <Fr as PrimeField>::BigInt::from(1u64) << 253u32;
+	let (entry, wide) = (1u32..)
+		.find_map(|scope| {
+			let e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, scope), 3);
+			fx.doctor.nonce -= 1;
+			let sig = emr_primitives::schnorr::Signature::from_bytes(&e.op.signature).ok()?;
+			let mut s = sig.s.into_bigint();
+			let carry = s.add_with_carry(&Fr::MODULUS);
+			(!carry && s < limit).then_some((e, s))
+		})
+		.expect("about one signature in ten has s + r < 2^253");
+	let root = fx.store.root();
+	let honest = witness::slot_witness(&mut fx.store, &entry, true);
+	assert!(satisfied(honest.clone(), root), "the honest witness must prove");
+	let mut tampered = honest;
+	tampered.s = F::from_le_bytes_mod_order(&wide.to_bytes_le());
+	assert_ne!(tampered.s, F::from_le_bytes_mod_order(&Fr::MODULUS.to_bytes_le()));
+	assert!(!satisfied(tampered, root), "s + r must not satisfy the circuit");
+}

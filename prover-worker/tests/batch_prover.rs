@@ -1,0 +1,116 @@
+//! The cached-matrix prover ([`BatchProver`]): the matrices it builds once from the blank circuit
+//! and the assignments it synthesizes are exactly those of a real batch (with a padding slot);
+//! its proofs verify, with this crate's verifier and the chain's; a batch whose public inputs
+//! the witness does not satisfy and a key made for another circuit are refused; verifying keys
+//! with another number of input points than the public-input layout are refused.
+
+use ark_relations::gr1cs::{
+	ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
+};
+use emr_primitives::{
+	groth16::{BatchVerifier, Groth16 as ChainVerifier},
+	inbox::PublicInputs,
+	ops::Role,
+	testing::Actor,
+	F,
+};
+use emr_prover::{
+	circuit::BatchCircuit,
+	groth16::{self, BatchProver},
+	store::Store,
+	witness,
+};
+use rand_core::SeedableRng;
+
+/// Three slots for two entries: the last slot is padding.
+const SLOTS: usize = 3;
+
+fn rng() -> rand_chacha::ChaCha20Rng {
+	rand_chacha::ChaCha20Rng::from_seed([9; 32])
+}
+
+fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
+	let hospital = Actor::new(1, &[]);
+	let mut patient = Actor::new(2, &[hospital.id]);
+	vec![hospital.admit(Role::Hospital, 1), patient.register(1)]
+}
+
+#[test]
+fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
+	let (pk, vk) = groth16::setup(SLOTS, &mut rng()).expect("setup");
+	let prover = BatchProver::new(pk.clone(), SLOTS).expect("prover");
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let (w, public, _) = witness::build(&mut store, 1, &entries(), SLOTS).expect("witness");
+	assert_eq!(w.slots.len(), SLOTS);
+
+	// What ark-groth16's own prover builds from this batch: the same matrices and assignment.
+	let cs = ConstraintSystem::<F>::new_ref();
+	cs.set_optimization_goal(OptimizationGoal::Constraints);
+	(&BatchCircuit::new(w.clone(), Some(public))).generate_constraints(cs.clone()).expect("cs");
+	cs.finalize();
+	assert!(cs.is_satisfied().expect("check"));
+	let real = cs.to_matrices().expect("matrices").remove(R1CS_PREDICATE_LABEL).expect("r1cs");
+	assert_eq!(real.len(), 3);
+	assert!(real == prover.matrices(), "the cached matrices differ from a real batch's");
+	assert_eq!(prover.num_constraints(), cs.num_constraints());
+	let mut expected = cs.instance_assignment().expect("instance");
+	expected.extend(cs.witness_assignment().expect("witness"));
+	let full = prover.assignment(w.clone(), public).expect("assignment");
+	assert!(full == expected, "the assignment differs from a real batch's");
+
+	// Proofs verify with this crate's verifier and with the chain's, from bytes.
+	let proof = prover.prove(w.clone(), public, &mut rng()).expect("prove");
+	assert!(groth16::verify(&groth16::prepare(&vk), &public, &proof).expect("verify"));
+	let (vk_bytes, proof_bytes) = (groth16::to_bytes(&vk), groth16::to_bytes(&proof));
+	assert_eq!(
+		ChainVerifier::<ark_bls12_381::Bls12_381>::verify(&vk_bytes, &public, &proof_bytes),
+		Ok(true)
+	);
+	// And the proof is about these inputs only.
+	let other = PublicInputs { batch: 2, ..public };
+	assert!(!groth16::verify(&groth16::prepare(&vk), &other, &proof).expect("verify"));
+}
+
+#[test]
+fn cached_prover_refuses_an_unsatisfied_witness_and_a_foreign_key() {
+	let (pk, _) = groth16::setup(SLOTS, &mut rng()).expect("setup");
+	let prover = BatchProver::new(pk.clone(), SLOTS).expect("prover");
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let (w, public, _) = witness::build(&mut store, 1, &entries(), SLOTS).expect("witness");
+	// A claimed new root the operations do not produce.
+	let wrong = PublicInputs { new_root: public.new_root + F::from(1u64), ..public };
+	let err = prover.prove(w.clone(), wrong, &mut rng()).expect_err("an unsatisfied witness");
+	assert!(err.to_string().contains("does not satisfy"), "{err}");
+	// A witness with another number of slots.
+	let mut short = w;
+	short.slots.pop();
+	assert!(prover.assignment(short, public).is_err());
+	// The 3-slot key is not a key for 2 or 4 slots.
+	for slots in [SLOTS - 1, SLOTS + 1] {
+		let err = BatchProver::new(pk.clone(), slots).err().expect("a foreign key");
+		assert!(err.to_string().contains("another circuit"), "{err}");
+	}
+}
+
+#[test]
+fn verifying_keys_with_another_input_count_are_refused() {
+	let (pk, vk) = groth16::setup(1, &mut rng()).expect("setup");
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let (w, public, _) = witness::build(&mut store, 1, &entries()[..1], 1).expect("witness");
+	let proof = groth16::prove(&pk, w, public, &mut rng()).expect("prove");
+	assert!(groth16::verify(&groth16::prepare(&vk), &public, &proof).expect("verify"));
+	assert_eq!(vk.gamma_abc_g1.len(), PublicInputs::LEN + 1);
+	let mut three = vk.clone();
+	three.gamma_abc_g1.pop();
+	let mut five = vk.clone();
+	five.gamma_abc_g1.push(vk.gamma_abc_g1[1]);
+	for bad in [three, five] {
+		assert!(groth16::check_input_count(&bad).is_err());
+		let err = groth16::verify(&groth16::prepare(&bad), &public, &proof)
+			.expect_err("a key with the wrong number of input points");
+		assert!(err.to_string().contains("input points"), "{err}");
+	}
+}
