@@ -5,8 +5,12 @@
 //! on the curve and in the right subgroup), so a corrupted or malicious file is refused with
 //! [`ProverError::Decode`] instead of producing nonsense.
 
-use crate::circuit::{BatchCircuit, BatchWitness};
-use ark_bls12_381::Bls12_381;
+use crate::{
+	circuit::{BatchCircuit, BatchWitness},
+	msm::{G1Bases, G2Bases},
+};
+use ark_bls12_381::{Bls12_381, G1Affine, G2Affine};
+use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
 use ark_groth16::{
 	r1cs_to_qap::{LibsnarkReduction, R1CSToQAP},
@@ -92,33 +96,60 @@ fn synthesis(e: SynthesisError) -> ProverError {
 	ProverError::Synthesis(e.to_string())
 }
 
-/// A proving key held in memory together with the circuit's constraint matrices, for proving
-/// batch after batch.
+/// The proving key's query points in `blst`'s form, for the five multi-scalar multiplications
+/// of a proof (the first point of `a`, `b_g1` and `b_g2`, the constant one's, is kept apart).
+pub struct QueryBases {
+	/// `a_query[1..]`.
+	pub a: G1Bases,
+	/// `b_g1_query[1..]`.
+	pub b_g1: G1Bases,
+	/// `b_g2_query[1..]`.
+	pub b_g2: G2Bases,
+	/// `h_query`.
+	pub h: G1Bases,
+	/// `l_query`.
+	pub l: G1Bases,
+}
+
+/// A proving key held in memory, ready for proving batch after batch.
 ///
-/// The batch circuit's shape does not depend on the witness (every slot has the same
-/// constraints, the operation kind only switches values), so the matrices are computed once,
-/// from the blank circuit, when the key is loaded. Each proof then synthesizes the circuit only
-/// for its assignment (no linear combinations kept, no matrices built, no inlining) and goes
-/// straight to the QAP witness map and the multi-scalar multiplications. The tests check that
-/// the matrices equal the ones a real batch produces and that the proofs verify.
+/// * The batch circuit's shape does not depend on the witness (every slot has the same
+///   constraints, the operation kind only switches values), so its constraint matrices are
+///   computed once, from the blank circuit, when the key is loaded. Each proof then synthesizes
+///   the circuit only for its assignment (no linear combinations kept, no matrices built, no
+///   inlining) and goes straight to the QAP witness map (arkworks' FFTs).
+/// * The key's query points are converted once into `blst`'s form and the arkworks copies
+///   dropped; the five multi-scalar multiplications of each proof run on `blst`'s
+///   multi-threaded Pippenger ([`crate::msm`]). The proof is assembled as `ark-groth16` does
+///   (`A = α + Σ zᵢ·Aᵢ + r·δ`, `B = β + Σ zᵢ·Bᵢ + s·δ`,
+///   `C = s·A + r·B₁ − r·s·δ + Σ wᵢ·Lᵢ + Σ hᵢ·Hᵢ`).
 ///
-/// Unlike [`prove`], this path does not know whether the witness satisfies the circuit: a bad
-/// witness yields a proof that does not verify. [`BatchProver::prove`] therefore verifies each
+/// The tests check that the matrices and assignment equal those of a real batch and that the
+/// proofs verify with `ark-groth16` and with the chain's verifier. This path does not know
+/// whether the witness satisfies the circuit: [`BatchProver::prove`] therefore verifies each
 /// proof before returning it (about 3 ms) and reports an unsatisfied witness as an error.
 pub struct BatchProver {
-	pk: ProvingKey<Bls12_381>,
+	vk: VerifyingKey<Bls12_381>,
 	pvk: PreparedVerifyingKey<Bls12_381>,
+	beta_g1: G1Affine,
+	delta_g1: G1Affine,
+	a0: G1Affine,
+	b_g1_0: G1Affine,
+	b_g2_0: G2Affine,
+	bases: QueryBases,
 	matrices: Vec<Matrix<F>>,
 	num_instance: usize,
 	num_witness: usize,
 	num_constraints: usize,
 	slots: usize,
+	load_seconds: (f64, f64),
 }
 
 impl BatchProver {
 	/// Loads `pk` for the circuit of `slots` slots; refuses a key made for another circuit
 	/// (a different number of public inputs, witness variables or constraints).
 	pub fn new(pk: ProvingKey<Bls12_381>, slots: usize) -> Result<Self> {
+		let started = std::time::Instant::now();
 		let cs = ConstraintSystem::<F>::new_ref();
 		cs.set_optimization_goal(OptimizationGoal::Constraints);
 		cs.set_mode(SynthesisMode::Setup);
@@ -133,10 +164,12 @@ impl BatchProver {
 			.remove(R1CS_PREDICATE_LABEL)
 			.ok_or_else(|| ProverError::Synthesis("the circuit has no R1CS matrices".into()))?;
 		drop(cs);
+		let variables = num_instance + num_witness;
 		let fits = pk.vk.gamma_abc_g1.len() == num_instance
 			&& num_instance == PublicInputs::LEN + 1
-			&& pk.a_query.len() == num_instance + num_witness
-			&& pk.b_g2_query.len() == num_instance + num_witness
+			&& pk.a_query.len() == variables
+			&& pk.b_g1_query.len() == variables
+			&& pk.b_g2_query.len() == variables
 			&& pk.l_query.len() == num_witness
 			&& pk.h_query.len() + 1 >= num_constraints + num_instance;
 		if !fits {
@@ -151,13 +184,51 @@ impl BatchProver {
 				),
 			});
 		}
-		let pvk = prepare(&pk.vk);
-		Ok(Self { pk, pvk, matrices, num_instance, num_witness, num_constraints, slots })
+		let matrices_seconds = started.elapsed().as_secs_f64();
+		let started = std::time::Instant::now();
+		let ProvingKey { vk, beta_g1, delta_g1, a_query, b_g1_query, b_g2_query, h_query, l_query } =
+			pk;
+		let bases = QueryBases {
+			a: G1Bases::new(&a_query[1..]),
+			b_g1: G1Bases::new(&b_g1_query[1..]),
+			b_g2: G2Bases::new(&b_g2_query[1..]),
+			h: G1Bases::new(&h_query),
+			l: G1Bases::new(&l_query),
+		};
+		let pvk = prepare(&vk);
+		let load_seconds = (matrices_seconds, started.elapsed().as_secs_f64());
+		Ok(Self {
+			load_seconds,
+			pvk,
+			beta_g1,
+			delta_g1,
+			a0: a_query[0],
+			b_g1_0: b_g1_query[0],
+			b_g2_0: b_g2_query[0],
+			vk,
+			bases,
+			matrices,
+			num_instance,
+			num_witness,
+			num_constraints,
+			slots,
+		})
 	}
 
-	/// The proving key.
-	pub fn proving_key(&self) -> &ProvingKey<Bls12_381> {
-		&self.pk
+	/// Seconds [`BatchProver::new`] spent on the constraint matrices and on converting the
+	/// key's points for `blst`.
+	pub fn load_seconds(&self) -> (f64, f64) {
+		self.load_seconds
+	}
+
+	/// The verifying key of the proving key.
+	pub fn verifying_key(&self) -> &VerifyingKey<Bls12_381> {
+		&self.vk
+	}
+
+	/// The query points (for profiling).
+	pub fn bases(&self) -> &QueryBases {
+		&self.bases
 	}
 
 	/// Slots of the circuit.
@@ -207,7 +278,7 @@ impl BatchProver {
 	}
 
 	/// The QAP witness map of a full assignment: the coefficients of `h` (FFTs over the
-	/// circuit's domain). Exposed for profiling; [`BatchProver::prove_assignment`] computes it.
+	/// circuit's domain).
 	pub fn witness_map(&self, full: &[F]) -> Result<Vec<F>> {
 		LibsnarkReduction::witness_map_from_matrices::<F, GeneralEvaluationDomain<F>>(
 			&self.matrices,
@@ -224,17 +295,31 @@ impl BatchProver {
 		full: &[F],
 		rng: &mut R,
 	) -> Result<BatchProof> {
+		if full.len() != self.num_instance + self.num_witness {
+			return Err(ProverError::Synthesis("an assignment of another circuit".into()));
+		}
 		let (r, s) = (F::rand(rng), F::rand(rng));
-		Groth16::<Bls12_381, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
-			&self.pk,
-			r,
-			s,
-			&self.matrices,
-			self.num_instance,
-			self.num_constraints,
-			full,
-		)
-		.map_err(synthesis)
+		let h = self.witness_map(full)?;
+		let variables = &full[1..];
+		let aux = &full[self.num_instance..];
+		let mut a = self.bases.a.msm(variables);
+		a += self.a0;
+		a += self.vk.alpha_g1;
+		a += self.delta_g1 * r;
+		let mut b1 = self.bases.b_g1.msm(variables);
+		b1 += self.b_g1_0;
+		b1 += self.beta_g1;
+		b1 += self.delta_g1 * s;
+		let mut b2 = self.bases.b_g2.msm(variables);
+		b2 += self.b_g2_0;
+		b2 += self.vk.beta_g2;
+		b2 += self.vk.delta_g2 * s;
+		let mut c = self.bases.l.msm(aux);
+		c += self.bases.h.msm(&h);
+		c += a * s;
+		c += b1 * r;
+		c -= self.delta_g1 * (r * s);
+		Ok(Proof { a: a.into_affine(), b: b2.into_affine(), c: c.into_affine() })
 	}
 
 	/// Proves `witness` against `public` and checks the proof with the key's verifying key;

@@ -24,10 +24,11 @@
 //!   [`circuit::merkle`], [`circuit::schnorr`]) mirror the native code and are tested against
 //!   it.
 //! * [`witness`] turns the state and a batch into the circuit's witness; [`groth16`] wraps
-//!   arkworks' Groth16 with checked encodings; [`files`] defines the binary's batch and proof
-//!   files.
-//! * The `emr-prover` binary exposes `setup`, `prove`, `verify`, `example-batch` and
-//!   `constraints` so every piece can be exercised by hand.
+//!   arkworks' Groth16 with checked encodings and holds the [`groth16::BatchProver`] (key and
+//!   constraint matrices kept in memory, multi-scalar multiplications on `blst` through
+//!   [`msm`]); [`files`] defines the binary's batch and proof files.
+//! * The `emr-prover` binary exposes `setup`, `prove`, `verify`, `example-batch`,
+//!   `constraints` and `profile` so every piece can be exercised by hand.
 //!
 //! The daemon that follows the chain and submits proofs, and the relayer, come with the
 //! pallets (later issues).
@@ -35,5 +36,6 @@
 pub mod circuit;
 pub mod files;
 pub mod groth16;
+pub mod msm;
 pub mod store;
 pub mod witness;

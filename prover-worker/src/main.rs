@@ -379,35 +379,39 @@ fn reset_peak() {
 
 fn profile(keys: &Path, batch: &Path) -> Res<()> {
 	use ark_ec::VariableBaseMSM;
-	use ark_ff::PrimeField;
 	type G1 = ark_bls12_381::G1Projective;
 	type G2 = ark_bls12_381::G2Projective;
 
 	let slots = batch_size(keys)?;
 	let file = BatchFile::decode(&mut &read_file(batch).map_err(|e| e.to_string())?[..])
 		.map_err(|e| format!("{}: not a batch file: {e}", batch.display()))?;
-	let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 	println!(
-		"profile: batch {} ({} entries, {slots} slots), {} rayon threads ({threads} CPUs)",
+		"profile: batch {} ({} entries, {slots} slots), {} rayon threads, {} CPUs",
 		file.number,
 		file.entries.len(),
-		rayon_threads()
+		rayon_threads(),
+		std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 	);
-	println!("{:<44} {:>9} {:>10}", "phase", "seconds", "peak MiB");
+	println!("{:<50} {:>9} {:>10}", "phase", "seconds", "peak MiB");
 	let row = |what: &str, t: Instant| {
-		println!("{what:<44} {:>9.3} {:>10}", t.elapsed().as_secs_f64(), peak_mib());
+		println!("{what:<50} {:>9.3} {:>10}", t.elapsed().as_secs_f64(), peak_mib());
 		reset_peak();
 	};
 	reset_peak();
 	let t = Instant::now();
 	let bytes = read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?;
 	let expected = manifest_value(keys, "proving_key")?;
-	let pk = groth16::read_proving_key(&bytes, &expected).map_err(|e| e.to_string())?;
+	let pk: ark_groth16::ProvingKey<ark_bls12_381::Bls12_381> =
+		groth16::read_proving_key(&bytes, &expected).map_err(|e| e.to_string())?;
 	drop(bytes);
 	row("read proving key (fingerprint, decode)", t);
 	let t = Instant::now();
-	let prover = groth16::BatchProver::new(pk, slots).map_err(|e| e.to_string())?;
-	row("constraint matrices (once per key)", t);
+	let copy = pk.clone();
+	row("copy of the key (profiling only)", t);
+	let t = Instant::now();
+	let prover = groth16::BatchProver::new(copy, slots).map_err(|e| e.to_string())?;
+	let (matrices_s, conversion_s) = prover.load_seconds();
+	row(&format!("load: matrices {matrices_s:.1} s + blst points {conversion_s:.1} s (once)"), t);
 	let dir = tempdir()?;
 	let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
 	let t = Instant::now();
@@ -419,8 +423,7 @@ fn profile(keys: &Path, batch: &Path) -> Res<()> {
 	let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
 
 	let t = Instant::now();
-	let reference = groth16::prove(prover.proving_key(), w.clone(), public, &mut rng)
-		.map_err(|e| e.to_string())?;
+	let reference = groth16::prove(&pk, w.clone(), public, &mut rng).map_err(|e| e.to_string())?;
 	row("REFERENCE: ark-groth16 prove (all phases)", t);
 
 	let t = Instant::now();
@@ -429,40 +432,46 @@ fn profile(keys: &Path, batch: &Path) -> Res<()> {
 	let t = Instant::now();
 	let h = prover.witness_map(&full).map_err(|e| e.to_string())?;
 	row("QAP witness map (FFTs)", t);
-	let pk = prover.proving_key();
 	let num_inputs = PublicInputs::LEN + 1;
-	let t = Instant::now();
-	let h_big: Vec<_> = h.iter().map(|s| s.into_bigint()).collect();
-	let aux: Vec<_> = full[num_inputs..].iter().map(|s| s.into_bigint()).collect();
-	let all: Vec<_> = full[1..].iter().map(|s| s.into_bigint()).collect();
-	row("scalars to integers", t);
-	let t = Instant::now();
-	let _ = G1::msm_bigint(&pk.h_query, &h_big);
-	row(&format!("MSM G1 h ({} points)", pk.h_query.len()), t);
-	let t = Instant::now();
-	let _ = G1::msm_bigint(&pk.l_query, &aux);
-	row(&format!("MSM G1 l ({} points)", pk.l_query.len()), t);
-	let t = Instant::now();
-	let _ = G1::msm_bigint(&pk.a_query[1..], &all);
-	row(&format!("MSM G1 a ({} points)", pk.a_query.len()), t);
-	let t = Instant::now();
-	let _ = G1::msm_bigint(&pk.b_g1_query[1..], &all);
-	row(&format!("MSM G1 b ({} points)", pk.b_g1_query.len()), t);
-	let t = Instant::now();
-	let _ = G2::msm_bigint(&pk.b_g2_query[1..], &all);
-	row(&format!("MSM G2 b ({} points)", pk.b_g2_query.len()), t);
-	drop((h, h_big, aux, all, full));
+	let (all, aux) = (&full[1..], &full[num_inputs..]);
+	let b = prover.bases();
+	let mut same = true;
+	macro_rules! msm_pair {
+		($name:expr, $group:ty, $points:expr, $bases:expr, $scalars:expr) => {{
+			let t = Instant::now();
+			let ark = <$group>::msm($points, &$scalars[..$points.len().min($scalars.len())])
+				.map_err(|n| format!("MSM length mismatch ({n})"))?;
+			row(&format!("MSM {} arkworks ({} points)", $name, $points.len()), t);
+			let t = Instant::now();
+			let fast = $bases.msm($scalars);
+			row(&format!("MSM {} blst", $name), t);
+			same &= ark == fast;
+		}};
+	}
+	msm_pair!("G1 h", G1, &pk.h_query, b.h, &h);
+	msm_pair!("G1 l", G1, &pk.l_query, b.l, aux);
+	msm_pair!("G1 a", G1, &pk.a_query[1..], b.a, all);
+	msm_pair!("G1 b", G1, &pk.b_g1_query[1..], b.b_g1, all);
+	msm_pair!("G2 b", G2, &pk.b_g2_query[1..], b.b_g2, all);
+	if !same {
+		return Err("blst and arkworks MSMs differ".into());
+	}
+	drop((h, full, pk));
 
+	reset_peak();
 	let t = Instant::now();
 	let proof = prover.prove(w, public, &mut rng).map_err(|e| e.to_string())?;
 	row("CACHED: BatchProver::prove (all phases, checked)", t);
-	let pvk = groth16::prepare(&pk.vk);
+	let pvk = groth16::prepare(prover.verifying_key());
 	for (name, p) in [("reference", &reference), ("cached", &proof)] {
 		if !groth16::verify(&pvk, &public, p).map_err(|e| e.to_string())? {
 			return Err(format!("the {name} proof does not verify"));
 		}
 	}
-	println!("both proofs verify; {} constraints", prover.num_constraints());
+	println!(
+		"blst and arkworks MSMs agree; both proofs verify; {} constraints",
+		prover.num_constraints()
+	);
 	Ok(())
 }
 

@@ -1,11 +1,13 @@
-//! Property test: random operation sequences — the native rules and the circuit agree on every
-//! operation (accepted ⇔ satisfiable, with the outcome the rules give), and the accepted ones,
-//! proven together as one batch, satisfy the batch circuit with the native public inputs.
+//! Property test: random operation sequences of every kind (governance admissions and removals,
+//! registrations and credentials of fresh or existing keys included) — the native rules and the
+//! circuit agree on every operation (accepted ⇔ satisfiable, with the outcome the rules give),
+//! and the accepted ones, proven together as one batch, satisfy the batch circuit with the native
+//! public inputs.
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use emr_primitives::{
 	inbox::InboxEntry,
-	ops::{Cid, Operation, Role},
+	ops::{Cid, Operation, Origin, Role, SignedOp},
 	rules::{self, AccessOutcome},
 	state::RollupState,
 	testing::{emergency, Actor},
@@ -39,7 +41,7 @@ struct Spec {
 
 fn spec() -> impl Strategy<Value = Spec> {
 	(
-		0u8..10,
+		0u8..14,
 		0usize..6,
 		0usize..6,
 		0u32..4,
@@ -137,13 +139,54 @@ proptest! {
 			let actor = s.actor;
 			cast[actor].nonce = store.participant(cast[actor].id).map(|p| p.nonce).unwrap_or(0)
 				+ s.bad_nonce as u32;
-			let entry = if s.kind == 9 {
-				let hospital = cast[0].clone();
-				let patient = cast[s.target].id;
-				emergency(&mut cast[actor], &hospital, patient, s.bits as u16, s.block)
-			} else {
-				let o = op(s, &cast);
-				cast[actor].sign(o, s.block)
+			// A fresh key, the same for the same spec (so a sequence may register it twice).
+			let fresh = |base: u64| Actor::new(base + s.bits as u64 + 256 * s.grant as u64, &taken);
+			let roles =
+				[Role::Hospital, Role::Insurer, Role::Researcher, Role::Auditor, Role::Patient, Role::Doctor];
+			let entry = match s.kind {
+				9 => {
+					let hospital = cast[0].clone();
+					let patient = cast[s.target].id;
+					emergency(&mut cast[actor], &hospital, patient, s.bits as u16, s.block)
+				},
+				// A new patient, or an existing participant registering again.
+				10 if s.bits & 1 == 0 => fresh(1_000).register(s.block),
+				10 => {
+					let mut again = cast[s.target].clone();
+					again.nonce = 0;
+					again.register(s.block)
+				},
+				// Governance admits a new member or an existing one, with any role.
+				11 => {
+					let role = roles[s.bits as usize % roles.len()];
+					if s.bits & 8 == 0 {
+						fresh(2_000).admit(role, s.block)
+					} else {
+						cast[s.target].admit(role, s.block)
+					}
+				},
+				// Governance removes anyone.
+				12 => InboxEntry {
+					op: SignedOp {
+						actor: cast[s.target].id,
+						nonce: 0,
+						op: Operation::RemoveMember,
+						signature: [0; 64],
+					},
+					origin: Origin::Governance,
+					block: s.block,
+				},
+				// Anyone credentials a fresh doctor key.
+				13 => {
+					let doctor = fresh(3_000);
+					let (doctor_key, encryption_key) = (doctor.public(), doctor.enc);
+					cast[actor]
+						.sign(Operation::CredentialDoctor { doctor_key, encryption_key }, s.block)
+				},
+				_ => {
+					let o = op(s, &cast);
+					cast[actor].sign(o, s.block)
+				},
 			};
 			let root = store.root();
 			let probe = witness::slot_witness(&mut store, &entry, false);
