@@ -25,8 +25,8 @@ for arg in "$@"; do
 	esac
 done
 
-prover="$CARGO_TARGET_DIR/release/emr-prover"
-[ -x "$prover" ] || (cd "$ROOT" && cargo build --release --locked -p emr-prover)
+prover="${EMR_PROVER_BIN:-$CARGO_TARGET_DIR/release/emr-prover}"
+[ -x "$prover" ] || (cd "$ROOT" && cargo build --release --locked -p emr-prover-cli)
 if [ ! -f "$dir/proving.key" ] || ! cmp -s "$dir/verifying.key" "$ROOT/chain-specs/dev-keys/verifying.key"; then
 	mkdir -p "$dir"
 	echo "==> dev keys: emr-prover setup --batch-size $DEV_BATCH_SIZE (seeded, insecure) into $dir"

@@ -59,4 +59,19 @@ pub struct Cli {
 	/// Options of the node itself (`--dev`, `--chain`, `--validator`, ports, ...).
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Run the prover worker in this node: follow finalized blocks, prove every sealed batch and
+	/// submit the proofs signed by the keystore's prover key (`--key-type emrp`; on a
+	/// development node, the development seed's key).
+	#[arg(long, requires = "prover_keys")]
+	pub prover: bool,
+
+	/// The prover's key directory (`emr-prover setup` output for the chain's current circuit;
+	/// `scripts/dev-keys.sh` makes the development chains' keys).
+	#[arg(long, value_name = "DIR")]
+	pub prover_keys: Option<std::path::PathBuf>,
+
+	/// The prover's state directory (default: `prover` in the node's base path).
+	#[arg(long, value_name = "DIR")]
+	pub prover_state: Option<std::path::PathBuf>,
 }

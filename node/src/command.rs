@@ -139,17 +139,27 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let prover = cli.prover;
+			let (prover_keys, prover_state) = (cli.prover_keys.clone(), cli.prover_state.clone());
 			runner.run_node_until_exit(|config| async move {
+				let prover = match (prover, prover_keys) {
+					(true, Some(keys)) => Some(crate::prover::ProverOptions {
+						keys,
+						state: prover_state
+							.unwrap_or_else(|| config.base_path.path().join("prover")),
+					}),
+					_ => None,
+				};
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, prover)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, prover)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

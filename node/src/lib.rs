@@ -13,5 +13,6 @@
 pub mod chain_spec;
 pub mod cli;
 pub mod command;
+pub mod prover;
 pub mod rpc;
 pub mod service;

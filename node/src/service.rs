@@ -161,6 +161,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	prover: Option<crate::prover::ProverOptions>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -237,6 +238,19 @@ pub fn new_full<
 			"offchain-worker",
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
+	}
+
+	if let Some(options) = prover {
+		crate::prover::start(
+			options,
+			client.clone(),
+			transaction_pool.clone(),
+			keystore_container.keystore(),
+			config.dev_key_seed.clone(),
+			config.prometheus_registry(),
+			&task_manager,
+		)
+		.map_err(ServiceError::Other)?;
 	}
 
 	let role = config.role;

@@ -58,3 +58,21 @@ impl ProofFile {
 		ProofFile { version: VERSION, batch: public.batch, roots: [b[0], b[1], b[2]], proof }
 	}
 }
+
+/// The value of `name = value` in a key directory's `manifest.txt`.
+pub fn manifest_value(keys: &std::path::Path, name: &str) -> Result<String, String> {
+	let path = keys.join("manifest.txt");
+	let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+	let prefix = format!("{name} = ");
+	text.lines()
+		.find_map(|l| l.strip_prefix(prefix.as_str()))
+		.map(|v| v.trim().to_string())
+		.ok_or_else(|| format!("{}: no {name} line", path.display()))
+}
+
+/// The batch size (slots) of a key directory's circuit.
+pub fn batch_size(keys: &std::path::Path) -> Result<usize, String> {
+	manifest_value(keys, "batch_size")?
+		.parse()
+		.map_err(|_| format!("{}: batch_size is not a number", keys.join("manifest.txt").display()))
+}

@@ -27,15 +27,17 @@
 //!   arkworks' Groth16 with checked encodings and holds the [`groth16::BatchProver`] (key and
 //!   constraint matrices kept in memory, multi-scalar multiplications on `blst` through
 //!   [`msm`]); [`files`] defines the binary's batch and proof files.
-//! * The `emr-prover` binary exposes `setup`, `prove`, `verify`, `example-batch`,
-//!   `constraints` and `profile` so every piece can be exercised by hand.
-//!
-//! The daemon that follows the chain and submits proofs, and the relayer, come with the
-//! pallets (later issues).
+//! * [`worker`] is the prover worker: it follows finalized blocks through a [`worker::Chain`],
+//!   replays and proves every sealed batch in order and submits the proofs; `emr-node --prover`
+//!   and `emr-prover run` (package `emr-prover-cli`) both drive it.
+//! * The `emr-prover` binary (package `emr-prover-cli`) exposes `setup`, `prove`, `verify`,
+//!   `example-batch`, `constraints`, `profile`, `run` and `status`.
 
 pub mod circuit;
 pub mod files;
 pub mod groth16;
+pub mod http;
 pub mod msm;
 pub mod store;
 pub mod witness;
+pub mod worker;

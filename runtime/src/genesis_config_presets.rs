@@ -91,10 +91,12 @@ fn dev_member(role: Role, name: &str) -> (u8, [u8; 32], [u8; 32]) {
 }
 
 /// Builds the genesis patch shared by all presets: every hospital is a validator, a council
-/// member, a prover and an admitted rollup member; `others` are further admitted organisations.
+/// member, a prover and an admitted rollup member; `others` are further admitted organisations;
+/// `extra_provers` are prover accounts beside the hospitals'.
 fn genesis(
 	hospitals: Vec<Hospital>,
 	others: Vec<(Role, &str)>,
+	extra_provers: Vec<AccountId>,
 	root: AccountId,
 	endowed: Vec<AccountId>,
 ) -> Value {
@@ -125,18 +127,24 @@ fn genesis(
 		rollup: RollupConfig {
 			params: Some(DEV_BATCH_PARAMS),
 			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),
-			provers: hospitals.iter().map(|h| h.account.clone()).collect::<Vec<_>>(),
+			provers: hospitals
+				.iter()
+				.map(|h| h.account.clone())
+				.chain(extra_provers)
+				.collect::<Vec<_>>(),
 			members: rollup_members,
 		},
 	})
 }
 
 /// The `development` preset: Alice's hospital alone validates, governs, proves and holds sudo;
-/// Eve's insurer and Ferdie's research institute are admitted.
+/// Bob's account proves too (so that two prover workers can run against one dev node); Eve's
+/// insurer and Ferdie's research institute are admitted.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![Hospital::from_keyring((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
 		vec![(Role::Insurer, "Eve"), (Role::Researcher, "Ferdie")],
+		vec![Sr25519Keyring::Bob.to_account_id()],
 		Sr25519Keyring::Alice.to_account_id(),
 		crate::dev_accounts(),
 	)
@@ -156,6 +164,7 @@ pub fn consortium_local_config_genesis() -> Value {
 		.map(Hospital::from_keyring)
 		.collect(),
 		vec![(Role::Insurer, "Eve"), (Role::Researcher, "Ferdie")],
+		vec![],
 		Sr25519Keyring::Alice.to_account_id(),
 		crate::dev_accounts(),
 	)

@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 use std::{
 	fmt,
 	fs::{self, File},
-	io::{Read, Write},
-	net::{TcpListener, TcpStream},
+	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, Output, Stdio},
 	sync::atomic::{AtomicU32, Ordering},
@@ -128,6 +127,8 @@ pub struct NodeConfig {
 	pub node_key: Option<String>,
 	/// `--bootnodes` multiaddresses.
 	pub bootnodes: Vec<String>,
+	/// Further arguments (e.g. `--prover --prover-keys DIR`).
+	pub extra: Vec<String>,
 }
 
 impl NodeConfig {
@@ -144,6 +145,7 @@ impl NodeConfig {
 			prometheus_port: free_port()?,
 			node_key: None,
 			bootnodes: Vec::new(),
+			extra: Vec::new(),
 		})
 	}
 
@@ -182,6 +184,7 @@ impl NodeConfig {
 			args.push("--bootnodes".into());
 			args.push(bootnode.clone());
 		}
+		args.extend(self.extra.iter().cloned());
 		args
 	}
 }
@@ -373,79 +376,157 @@ pub fn parse_number(value: &Value) -> Result<u64> {
 	}
 }
 
-/// One JSON-RPC 2.0 call over HTTP/1.1 to `127.0.0.1:port`.
-///
-/// Written on `std::net` so the tests need no HTTP stack of their own; the node's server
-/// answers with `Content-Length` or chunked bodies, and both are handled.
+/// One JSON-RPC 2.0 call over HTTP/1.1 to `127.0.0.1:port` (the prover's client,
+/// [`emr_prover::http`]); a JSON-RPC error is `Err` with its code, message and data.
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value> {
-	let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
-	let response = http_post(port, "/", &body)?;
-	let value: Value = serde_json::from_str(&response)
-		.map_err(|e| Error(format!("{method}: response is not JSON ({e}): {response}")))?;
-	if let Some(error) = value.get("error") {
-		return err(format!("{method}: JSON-RPC error {error}"));
-	}
-	value
-		.get("result")
-		.cloned()
-		.ok_or_else(|| Error(format!("{method}: response has neither result nor error: {value}")))
+	emr_prover::http::rpc_call(&format!("127.0.0.1:{port}"), method, params)
+		.map_err(|e| Error(e.to_string()))
 }
 
 /// `GET path` on `127.0.0.1:port`, returning the body (used for Prometheus metrics).
 pub fn http_get(port: u16, path: &str) -> Result<String> {
-	let request =
-		format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-	http_exchange(port, request.as_bytes())
+	emr_prover::http::get(&format!("127.0.0.1:{port}"), path).map_err(|e| Error(e.to_string()))
 }
 
-fn http_post(port: u16, path: &str, body: &str) -> Result<String> {
-	let request = format!(
-		"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-		body.len()
-	);
-	http_exchange(port, request.as_bytes())
-}
-
-fn http_exchange(port: u16, request: &[u8]) -> Result<String> {
-	let mut stream = TcpStream::connect(("127.0.0.1", port))
-		.map_err(|e| Error(format!("cannot connect to 127.0.0.1:{port}: {e}")))?;
-	let timeout = Some(Duration::from_secs(20));
-	stream
-		.set_read_timeout(timeout)
-		.and_then(|_| stream.set_write_timeout(timeout))
-		.map_err(|e| Error(format!("cannot set socket timeouts: {e}")))?;
-	stream.write_all(request).map_err(|e| Error(format!("cannot send request: {e}")))?;
-	let mut raw = Vec::new();
-	stream.read_to_end(&mut raw).map_err(|e| Error(format!("cannot read response: {e}")))?;
-	let text = String::from_utf8_lossy(&raw).into_owned();
-	let (head, body) = text
-		.split_once("\r\n\r\n")
-		.ok_or_else(|| Error(format!("malformed HTTP response: {text}")))?;
-	let status_ok = head.lines().next().is_some_and(|line| line.contains(" 200 "));
-	if !status_ok {
-		return err(format!("HTTP error: {}", head.lines().next().unwrap_or_default()));
+/// Path of the `emr-prover` binary (next to `emr-node`, or `$EMR_PROVER_BIN`).
+pub fn prover_binary() -> PathBuf {
+	if let Ok(path) = std::env::var("EMR_PROVER_BIN") {
+		return PathBuf::from(path);
 	}
-	if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-		return decode_chunked(body);
-	}
-	Ok(body.to_string())
+	node_binary().with_file_name("emr-prover")
 }
 
-fn decode_chunked(mut body: &str) -> Result<String> {
-	let mut out = String::new();
-	loop {
-		let (size_line, rest) =
-			body.split_once("\r\n").ok_or_else(|| Error("truncated chunked body".into()))?;
-		let size = usize::from_str_radix(size_line.trim(), 16)
-			.map_err(|e| Error(format!("bad chunk size {size_line:?}: {e}")))?;
-		if size == 0 {
-			return Ok(out);
+/// The development chains' proving keys (4 slots, seeded, insecure): made once by
+/// `scripts/dev-keys.sh` (a seeded setup: about 15 s) and kept in `$HOME/.cache/emr-chain/dev-keys`.
+pub fn dev_prover_keys() -> Result<PathBuf> {
+	static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+	let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+	let out = Command::new("bash")
+		.arg(repo_root().join("scripts/dev-keys.sh"))
+		.env("EMR_PROVER_BIN", prover_binary())
+		.stdin(Stdio::null())
+		.output()
+		.map_err(|e| Error(format!("cannot run scripts/dev-keys.sh: {e}")))?;
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	match stdout.lines().last() {
+		Some(dir) if out.status.success() => Ok(PathBuf::from(dir.trim())),
+		_ => err(format!(
+			"scripts/dev-keys.sh failed:\n{stdout}\n{}",
+			String::from_utf8_lossy(&out.stderr)
+		)),
+	}
+}
+
+/// A running `emr-prover run` (the standalone prover worker); killed when dropped.
+pub struct Worker {
+	args: Vec<String>,
+	child: Option<Child>,
+	log_path: PathBuf,
+	/// Its Prometheus port.
+	pub metrics_port: u16,
+}
+
+impl Worker {
+	/// Starts `emr-prover run` against `node` with the keys in `keys`, the state in `state`
+	/// and the prover account `suri`; its output is appended to `<state>.log`.
+	pub fn start(node: &Node, keys: &Path, state: &Path, suri: &str) -> Result<Worker> {
+		let key_file = state.with_extension("key");
+		fs::write(&key_file, suri)
+			.map_err(|e| Error(format!("cannot write {}: {e}", key_file.display())))?;
+		let metrics_port = free_port()?;
+		let args = vec![
+			"run".to_string(),
+			"--rpc".into(),
+			format!("ws://127.0.0.1:{}", node.config.rpc_port),
+			"--keys".into(),
+			keys.display().to_string(),
+			"--state".into(),
+			state.display().to_string(),
+			"--account-key".into(),
+			key_file.display().to_string(),
+			"--prometheus".into(),
+			format!("127.0.0.1:{metrics_port}"),
+			"--poll".into(),
+			"1".into(),
+		];
+		let mut w =
+			Worker { args, child: None, log_path: state.with_extension("log"), metrics_port };
+		w.spawn()?;
+		Ok(w)
+	}
+
+	fn spawn(&mut self) -> Result<()> {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(&self.log_path)
+			.map_err(|e| Error(format!("cannot open {}: {e}", self.log_path.display())))?;
+		let log_err =
+			log.try_clone().map_err(|e| Error(format!("cannot duplicate log handle: {e}")))?;
+		let child = Command::new(prover_binary())
+			.args(&self.args)
+			.stdin(Stdio::null())
+			.stdout(log)
+			.stderr(log_err)
+			.spawn()
+			.map_err(|e| Error(format!("cannot start {}: {e}", prover_binary().display())))?;
+		self.child = Some(child);
+		Ok(())
+	}
+
+	/// The worker's whole log so far (all runs).
+	pub fn log(&self) -> String {
+		fs::read_to_string(&self.log_path).unwrap_or_default()
+	}
+
+	/// The last `lines` lines of its log.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let text = self.log();
+		let all: Vec<&str> = text.lines().collect();
+		all[all.len().saturating_sub(lines)..].join("\n")
+	}
+
+	/// Kills it at once (SIGKILL: no chance to clean up), as a crash would.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
 		}
-		let chunk = rest.get(..size).ok_or_else(|| Error("truncated chunk".into()))?;
-		out.push_str(chunk);
-		body = rest.get(size + 2..).unwrap_or_default();
 	}
+
+	/// Starts it again with the same arguments (same state directory).
+	pub fn restart(&mut self) -> Result<()> {
+		self.kill();
+		self.spawn()
+	}
+
+	/// Its exit status once it has exited, waiting at most `timeout`.
+	pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+				return Some(status);
+			}
+			thread::sleep(Duration::from_millis(200));
+		}
+		None
+	}
+
+	/// Its `emr_prover_*` metric `name`, if served.
+	pub fn metric(&self, name: &str) -> Option<f64> {
+		metric(&http_get(self.metrics_port, "/metrics").ok()?, name)
+	}
+}
+
+impl Drop for Worker {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+/// The value of the sample `name` (no labels) in a Prometheus text page.
+pub fn metric(page: &str, name: &str) -> Option<f64> {
+	page.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor: its rollup

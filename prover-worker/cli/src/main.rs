@@ -1,4 +1,6 @@
-//! `emr-prover`: set up, prove and verify emr-chain batch proofs by hand.
+//! `emr-prover`: set up, prove and verify emr-chain batch proofs by hand; `run` is the
+//! standalone prover worker (follows a node over JSON-RPC, proves every sealed batch, submits the
+//! proofs) and `status` reads a worker's metrics.
 
 use clap::{Parser, Subcommand};
 use codec::{Decode, Encode};
@@ -104,25 +106,44 @@ enum Command {
 		#[arg(long)]
 		prev: Option<PathBuf>,
 	},
+	/// The standalone prover worker: follows the node's finalized blocks over JSON-RPC, proves
+	/// every sealed batch in order and submits `rollup.submit_proof` signed by the prover
+	/// account. Runs until stopped (any moment is safe: see `emr_prover::worker`).
+	Run {
+		/// The node's JSON-RPC endpoint (`ws://host:port` or `http://host:port`; the node
+		/// serves both on one port).
+		#[arg(long, default_value = "ws://127.0.0.1:9944")]
+		rpc: String,
+		/// Key directory written by `setup` (the circuit of the chain's current verifying key).
+		#[arg(long)]
+		keys: PathBuf,
+		/// State directory (the worker's Merkle state and pending proofs; created if missing).
+		#[arg(long, default_value = "emr-prover-state")]
+		state: PathBuf,
+		/// A file holding the prover account's secret URI (a mnemonic, a `0x` seed, or
+		/// `//Alice` for development accounts); the account must be in the chain's prover set.
+		#[arg(long)]
+		account_key: PathBuf,
+		/// Where to serve Prometheus metrics (`host:port`; `none` to serve none).
+		#[arg(long, default_value = "127.0.0.1:9616")]
+		prometheus: String,
+		/// Seconds between polls of the node.
+		#[arg(long, default_value_t = 2)]
+		poll: u64,
+	},
+	/// Prints a running worker's progress from its Prometheus metrics (standalone worker:
+	/// port 9616; a node with `--prover`: its Prometheus port, 9615 by default).
+	Status {
+		/// The metrics endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9616/metrics")]
+		metrics: String,
+	},
 }
 
 type Res<T> = Result<T, String>;
 
-fn manifest_value(keys: &Path, name: &str) -> Res<String> {
-	let path = keys.join("manifest.txt");
-	let text = String::from_utf8(read_file(&path).map_err(|e| e.to_string())?)
-		.map_err(|_| format!("{} is not text", path.display()))?;
-	let prefix = format!("{name} = ");
-	text.lines()
-		.find_map(|l| l.strip_prefix(prefix.as_str()))
-		.map(|v| v.trim().to_string())
-		.ok_or_else(|| format!("{}: no {name} line", path.display()))
-}
-
 fn batch_size(keys: &Path) -> Res<usize> {
-	manifest_value(keys, "batch_size")?
-		.parse()
-		.map_err(|_| format!("{}: batch_size is not a number", keys.join("manifest.txt").display()))
+	emr_prover::files::batch_size(keys)
 }
 
 fn run(cli: Cli) -> Res<()> {
@@ -231,6 +252,12 @@ fn run(cli: Cli) -> Res<()> {
 			println!("new root   {}", hex::encode(pf.roots[1]));
 			println!("commitment {}", hex::encode(pf.roots[2]));
 			println!("proof written to {}", out.display());
+			Ok(())
+		},
+		Command::Run { rpc, keys, state, account_key, prometheus, poll } =>
+			run_worker(&rpc, &keys, &state, &account_key, &prometheus, poll),
+		Command::Status { metrics } => {
+			print!("{}", emr_prover_cli::metrics::status(&metrics)?);
 			Ok(())
 		},
 		Command::Constraints => {
@@ -349,14 +376,8 @@ fn verify_file(
 }
 
 /// Reads the proving key (checked against the manifest's fingerprint) and builds its prover.
-fn load_prover(keys: &Path, slots: usize) -> Res<groth16::BatchProver> {
-	let expected = manifest_value(keys, "proving_key")?;
-	let pk = groth16::read_proving_key(
-		&read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?,
-		&expected,
-	)
-	.map_err(|e| e.to_string())?;
-	groth16::BatchProver::new(pk, slots).map_err(|e| e.to_string())
+fn load_prover(keys: &Path, _slots: usize) -> Res<groth16::BatchProver> {
+	emr_prover::worker::load_prover(keys)
 }
 
 /// Peak resident memory of this process since the last [`reset_peak`], in MiB (Linux).
@@ -400,7 +421,7 @@ fn profile(keys: &Path, batch: &Path) -> Res<()> {
 	reset_peak();
 	let t = Instant::now();
 	let bytes = read_file(&keys.join("proving.key")).map_err(|e| e.to_string())?;
-	let expected = manifest_value(keys, "proving_key")?;
+	let expected = emr_prover::files::manifest_value(keys, "proving_key")?;
 	let pk: ark_groth16::ProvingKey<ark_bls12_381::Bls12_381> =
 		groth16::read_proving_key(&bytes, &expected).map_err(|e| e.to_string())?;
 	drop(bytes);
@@ -628,6 +649,82 @@ fn tempdir() -> Res<PathBuf> {
 	let dir = std::env::temp_dir().join(format!("emr-prover-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 	Ok(dir)
+}
+
+/// Log lines on stderr: `2026-12-03 18:00:00 INFO  emr-prover: …`.
+struct Logger;
+
+impl log::Log for Logger {
+	fn enabled(&self, metadata: &log::Metadata) -> bool {
+		metadata.level() <= log::Level::Info
+	}
+
+	fn log(&self, record: &log::Record) {
+		if self.enabled(record.metadata()) {
+			eprintln!("{} {:<5} {}: {}", utc_now(), record.level(), record.target(), record.args());
+		}
+	}
+
+	fn flush(&self) {}
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM:SS` (civil calendar from days since 1970).
+fn utc_now() -> String {
+	let secs = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_secs() as i64)
+		.unwrap_or_default();
+	let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+	let z = days + 719_468;
+	let era = z.div_euclid(146_097);
+	let doe = z - era * 146_097;
+	let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	let mp = (5 * doy + 2) / 153;
+	let day = doy - (153 * mp + 2) / 5 + 1;
+	let month = if mp < 10 { mp + 3 } else { mp - 9 };
+	let year = yoe + era * 400 + i64::from(month <= 2);
+	format!(
+		"{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+		rem / 3_600,
+		rem % 3_600 / 60,
+		rem % 60
+	)
+}
+
+/// `emr-prover run`.
+fn run_worker(
+	rpc: &str,
+	keys: &Path,
+	state: &Path,
+	account_key: &Path,
+	prometheus: &str,
+	poll: u64,
+) -> Res<()> {
+	use emr_prover::worker::{Config, Metrics, Worker};
+	let _ = log::set_logger(&Logger).map(|()| log::set_max_level(log::LevelFilter::Info));
+	let suri = std::fs::read_to_string(account_key)
+		.map_err(|e| format!("{}: {e}", account_key.display()))?;
+	let chain = emr_prover_cli::rpc::RpcChain::new(rpc, &suri)?;
+	log::info!(target: "emr-prover", "prover account {}", chain.account());
+	let registry = prometheus::Registry::new();
+	let metrics = Metrics::register(&registry).map_err(|e| e.to_string())?;
+	if prometheus != "none" {
+		let addr = emr_prover_cli::metrics::serve(registry, prometheus)?;
+		log::info!(target: "emr-prover", "Prometheus metrics on http://{addr}/metrics");
+	}
+	log::info!(target: "emr-prover", "loading the proving key from {} …", keys.display());
+	let t = Instant::now();
+	let prover = emr_prover::worker::load_prover(keys)?;
+	log::info!(
+		target: "emr-prover",
+		"proving key loaded, constraint matrices built in {:.1} s",
+		t.elapsed().as_secs_f64()
+	);
+	let mut config = Config::new(state);
+	config.poll = std::time::Duration::from_secs(poll.max(1));
+	let mut worker = Worker::new(chain, prover, config, metrics).map_err(|e| e.to_string())?;
+	worker.run().map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

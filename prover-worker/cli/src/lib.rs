@@ -1,0 +1,24 @@
+//! # emr-prover-cli
+//!
+//! The `emr-prover` binary and the parts of the prover worker that know this chain's runtime:
+//!
+//! * [`extrinsic`] builds the `rollup.submit_proof` transaction signed by the prover account
+//!   (the node's worker signs it with its keystore, the standalone worker with a key file);
+//! * [`rpc`] is the [`emr_prover::worker::Chain`] of the standalone worker (`emr-prover run`):
+//!   the node's JSON-RPC (`state_call` of the `EmrApi` runtime API at finalized and best blocks,
+//!   `author_submitExtrinsic`);
+//! * [`metrics`] serves the worker's Prometheus metrics and reads them back for
+//!   `emr-prover status`.
+//!
+//! The worker itself (ordering, persistence, proving) is [`emr_prover::worker`]; the node's
+//! `--prover` mode drives the same worker through its own client and pool.
+
+pub mod extrinsic;
+pub mod metrics;
+pub mod rpc;
+
+use polkadot_sdk::sp_core::crypto::KeyTypeId;
+
+/// Key type of the prover account's key in a node's keystore
+/// (`emr-node key insert --key-type emrp --scheme sr25519 --suri …`).
+pub const PROVER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"emrp");
