@@ -9,6 +9,10 @@
 #   scripts/bench.sh l2      L2 operations included per second by one `--dev` node: the load
 #                            generator `emr-l2-load` submits pre-signed operations of ACTORS
 #                            (default 400) actors, OPS (default 5) each, over RPC
+#   scripts/bench.sh worker  the prover worker in a --dev node (`--prover`) at WORKER_SLOTS
+#                            (default "4 16") slots: ACTORS (default 64) registrations, time
+#                            from each one's inclusion to its batch's proof (median, max),
+#                            proven operations/s, and the worker's own mean proving time
 #   scripts/bench.sh weights regenerates pallets/rollup/src/weights.rs: builds emr-node with
 #                            `--features runtime-benchmarks` and runs the FRAME benchmarks of
 #                            pallet_rollup (STEPS default 50, REPEAT default 20) in wasm; the
@@ -118,6 +122,52 @@ bench_l2() {
 	rm -rf "$dir"
 }
 
+# One --dev node with the prover worker inside, for a circuit of $1 slots: 4 uses the dev
+# chain's own keys; other sizes get a fresh setup and a dev chain spec whose genesis verifying
+# key is that setup's. The load generator submits ACTORS registrations and waits until their
+# batches are proven; the worker's own proving times come from its Prometheus metrics.
+bench_worker_at() {
+	local slots="$1" port="${EMR_BENCH_RPC_PORT:-9989}" prom="${EMR_BENCH_PROMETHEUS_PORT:-9988}"
+	local dir keys chain=(--dev)
+	dir=$(mktemp -d -t emr-bench-worker-XXXXXX)
+	if [ "$slots" = 4 ]; then
+		keys=$("$ROOT/scripts/dev-keys.sh" | tail -1)
+	else
+		keys="$dir/keys"
+		"$CARGO_TARGET_DIR/release/emr-prover" setup --batch-size "$slots" --out "$keys" >/dev/null
+		"$NODE_BIN" build-spec --chain dev 2>/dev/null >"$dir/dev.json"
+		python3 - "$dir/dev.json" "$keys/verifying.key" "$slots" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+vk = list(open(sys.argv[2], "rb").read())
+spec["genesis"]["runtimeGenesis"]["patch"]["rollup"]["verifyingKey"] = [vk, int(sys.argv[3])]
+json.dump(spec, open(sys.argv[1], "w"))
+PY
+		chain=(--chain "$dir/dev.json" --alice --validator --force-authoring)
+	fi
+	echo "==> prover worker in a --dev node, $slots slots, ${ACTORS:-64} registrations"
+	"$NODE_BIN" "${chain[@]}" --base-path "$dir/data" --rpc-port "$port" --port 0 \
+		--prometheus-port "$prom" --no-telemetry --prover --prover-keys "$keys" >"$dir/node.log" 2>&1 &
+	local pid=$!
+	for _ in $(seq 1 600); do
+		rpc "$port" system_health >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	"$CARGO_TARGET_DIR/release/emr-l2-load" --rpc-port "$port" --actors "${ACTORS:-64}" \
+		--ops-per-actor 1 --threads 2 --until-proven 1 | grep -E "^(inclusion|submitted)" ||
+		{ tail -20 "$dir/node.log"; kill "$pid"; exit 1; }
+	"$CARGO_TARGET_DIR/release/emr-prover" status --metrics "http://127.0.0.1:$prom/metrics" |
+		grep -E "proofs accepted|mean proving"
+	grep -E "proving key loaded" "$dir/node.log" | sed -E 's/^.*(proving key loaded)/\1/' | head -1
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+
+bench_worker() {
+	build_node >/dev/null
+	for n in ${WORKER_SLOTS:-4 16}; do bench_worker_at "$n"; done
+}
+
 bench_weights() {
 	echo "==> FRAME benchmarks of pallet_rollup -> pallets/rollup/src/weights.rs"
 	local status=0
@@ -141,10 +191,11 @@ bench_weights() {
 case "$what" in
 weights) bench_weights ;;
 l2) bench_l2 ;;
+worker) bench_worker ;;
 node) bench_node ;;
 prover) bench_prover ;;
 profile) bench_profile ;;
 client) bench_client ;;
 all) bench_node; bench_prover; bench_client; bench_l2 ;;
-*) echo "usage: scripts/bench.sh [node|prover|profile|client|l2|weights|all]" >&2; exit 2 ;;
+*) echo "usage: scripts/bench.sh [node|prover|profile|client|l2|worker|weights|all]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The emr-chain story as far as it is built, end to end, with embedded defaults:
-#   1. a development node starts, produces blocks with Aura and finalizes them with GRANDPA;
+#   1. a development node starts with the prover worker inside (`--prover`), produces blocks
+#      with Aura and finalizes them with GRANDPA; L2 operations submitted over JSON-RPC are
+#      sealed into batches, proven with Groth16 by the node's worker and verified on chain
+#      (*proven*);
 #   2. a doctor encrypts a record on the client, stores it (embedded IPFS-compatible block store)
 #      and shares it with the patient; the patient reads it, an outsider cannot;
 #   3. the rollup: a batch of L2 operations (admissions, a patient, consent, records, access,
@@ -14,6 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 SECONDS_TO_RUN="${EMR_DEMO_SECONDS:-30}"
 RPC_PORT="${EMR_DEMO_RPC_PORT:-9944}"
 RUN_DIR="$(mktemp -d -t emr-demo-XXXXXX)"
+BIN="$CARGO_TARGET_DIR/release"
 
 "$ROOT/scripts/setup.sh"
 build_node
@@ -32,9 +36,14 @@ if curl -s --max-time 1 "http://127.0.0.1:$RPC_PORT" >/dev/null 2>&1; then
 	exit 1
 fi
 
-echo "==> starting a development node (one hospital validator, Alice) in $RUN_DIR"
+PROM_PORT="${EMR_DEMO_PROMETHEUS_PORT:-9615}"
+echo "==> the development chains' proving keys (seeded, insecure; made once and cached)"
+DEV_KEYS=$("$ROOT/scripts/dev-keys.sh" | tail -1)
+echo "    $DEV_KEYS"
+echo "==> starting a development node (one hospital validator, Alice; prover worker inside) in $RUN_DIR"
 "$NODE_BIN" --dev --base-path "$RUN_DIR/data" --rpc-port "$RPC_PORT" --port 0 \
-	--no-prometheus --no-telemetry >"$RUN_DIR/node.log" 2>&1 &
+	--prometheus-port "$PROM_PORT" --no-telemetry \
+	--prover --prover-keys "$DEV_KEYS" >"$RUN_DIR/node.log" 2>&1 &
 NODE_PID=$!
 SECONDS=0
 
@@ -78,10 +87,41 @@ if [ "$last_final" -lt 1 ]; then
 	exit 1
 fi
 echo "==> chain: best #$last_best, finalized #$last_final; first block finalized ${FIRST_FINAL_AT}s after the node was started"
+
+echo
+echo "==> 1b. L2 operations reach *proven*: 8 patients register over JSON-RPC (rollup_submit)"
+"$BIN/emr-l2-load" --rpc-port "$RPC_PORT" --actors 8 --ops-per-actor 1 --threads 2 \
+	| grep -E "^(signed|submitted)" | sed 's/^/    /'
+echo "    batches seal by size (4 slots) or after 10 blocks; the node's worker proves each one"
+shown=""
+deadline=$((SECONDS + 360))
+while :; do
+	st=$(rpc "$RPC_PORT" rollup_status | jq -c .result)
+	sealed=$(jq -r '.lastSealed // -1' <<<"$st")
+	proven=$(jq -r '.lastProven // -1' <<<"$st")
+	line="sealed up to batch $sealed, proven up to batch $proven"
+	if [ "$line" != "$shown" ]; then
+		printf '  [%3ss] %s\n' "$SECONDS" "$line"
+		shown=$line
+	fi
+	if [ "$sealed" -ge 2 ] && [ "$proven" -eq "$sealed" ]; then break; fi
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		echo "==> FAILED: the batches were not proven in time; node log:" >&2
+		grep -i "emr-prover\|error" "$RUN_DIR/node.log" | tail -20 >&2
+		exit 1
+	fi
+	sleep 2
+done
+for b in $(seq 0 "$proven"); do
+	rpc "$RPC_PORT" rollup_batch "[$b]" | jq -r --arg b "$b" \
+		'.result | "    batch \($b): \(.entries | length) entries, proven in block #\(.provenAt) by \(.prover), new root \(.newRoot[0:18])…"'
+done
+grep "emr-prover" "$RUN_DIR/node.log" | grep -E "proved in|submitted" | tail -4 | sed -E 's/^.*(batch [0-9]+:)/    worker   \1/'
+echo "    worker metrics (emr-prover status):"
+"$BIN/emr-prover" status --metrics "http://127.0.0.1:$PROM_PORT/metrics" | sed 's/^/      /'
 cleanup
 NODE_PID=""
 
-BIN="$CARGO_TARGET_DIR/release"
 CLIENT_DIR="$RUN_DIR/client"
 export EMR_PASSPHRASE="demo passphrase (not for real use)"
 emr() { "$BIN/emr" --data-dir "$CLIENT_DIR" "$@"; }

@@ -44,7 +44,11 @@ impl SubstrateCli for Cli {
 
 /// Parses the command line and runs it.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	// The circuit gadgets (ark-r1cs-std) open an INFO `tracing` span per constraint-building
+	// call, recording whole constraint systems as fields: with the node's subscriber enabled
+	// they would make proving in the node (`--prover`) orders of magnitude slower. Off always.
+	cli.run.shared_params.log.extend(["gr1cs=off".to_string(), "r1cs=off".to_string()]);
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),

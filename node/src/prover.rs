@@ -21,7 +21,22 @@ use polkadot_sdk::{
 	sp_runtime::transaction_validity::TransactionValidityError,
 	*,
 };
-use std::{path::PathBuf, sync::Arc};
+use std::{
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc,
+	},
+};
+
+/// Sets its flag when dropped: the task that holds it is dropped when the node shuts down.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+	fn drop(&mut self) {
+		self.0.store(true, Ordering::Relaxed);
+	}
+}
 
 /// Options of `--prover`.
 #[derive(Clone, Debug)]
@@ -161,7 +176,8 @@ fn prover_key(keystore: &KeystorePtr, dev_seed: Option<&str>) -> Result<sr25519:
 }
 
 /// Starts the worker on a blocking task of `task_manager`. A worker that stops (see
-/// [`worker::WorkerError`]) logs why; the node keeps running.
+/// [`worker::WorkerError`]) logs why; the node keeps running. When the node shuts down the
+/// worker returns within one poll (a proof in progress is abandoned: it is redone on restart).
 pub fn start(
 	options: ProverOptions,
 	client: Arc<FullClient>,
@@ -178,6 +194,12 @@ pub fn start(
 		None => Metrics::unregistered(),
 	};
 	let chain = NodeChain { client, pool, keystore, public, account: account.clone() };
+	let stop = Arc::new(AtomicBool::new(false));
+	let guard = StopOnDrop(stop.clone());
+	task_manager.spawn_handle().spawn("emr-prover-shutdown", Some("emr"), async move {
+		let _guard = guard;
+		futures::future::pending::<()>().await
+	});
 	task_manager.spawn_handle().spawn_blocking("emr-prover", Some("emr"), async move {
 		log::info!(
 			target: worker::LOG_TARGET,
@@ -198,9 +220,10 @@ pub fn start(
 			started.elapsed().as_secs_f64()
 		);
 		let result = worker::Worker::new(chain, prover, Config::new(options.state), metrics)
-			.and_then(|mut w| w.run());
-		if let Err(e) = result {
-			log::error!(target: worker::LOG_TARGET, "prover worker stopped: {e}");
+			.and_then(|mut w| w.run_until(|_| stop.load(Ordering::Relaxed)));
+		match result {
+			Ok(()) => log::info!(target: worker::LOG_TARGET, "prover worker stopped with the node"),
+			Err(e) => log::error!(target: worker::LOG_TARGET, "prover worker stopped: {e}"),
 		}
 	});
 	Ok(())

@@ -651,12 +651,15 @@ fn tempdir() -> Res<PathBuf> {
 	Ok(dir)
 }
 
-/// Log lines on stderr: `2026-12-03 18:00:00 INFO  emr-prover: …`.
+/// Log lines on stderr: `2026-12-03 18:00:00 INFO  emr-prover: …` (targets `emr*` only).
 struct Logger;
 
 impl log::Log for Logger {
+	/// Only the worker's own records: the circuit gadgets emit a record per constraint (their
+	/// `tracing` spans reach `log` when no subscriber is set), whose formatting alone would
+	/// dominate proving.
 	fn enabled(&self, metadata: &log::Metadata) -> bool {
-		metadata.level() <= log::Level::Info
+		metadata.level() <= log::Level::Info && metadata.target().starts_with("emr")
 	}
 
 	fn log(&self, record: &log::Record) {

@@ -9,8 +9,14 @@
 //! operations each block included and the rate over the blocks' timestamps: what one node
 //! *includes* per second, not what its RPC accepts.
 //!
+//! With `--until-proven 1` it then waits until every batch holding them is proven (a prover
+//! worker must be running) and prints the time from each operation's inclusion (its block's
+//! timestamp) to the inclusion of its batch's proof (first seen at the best block, polled every
+//! 250 ms): median and maximum over all operations, and the proven operations per second.
+//!
 //! ```text
 //! emr-l2-load --rpc-port 9944 --actors 400 --ops-per-actor 5 --threads 8
+//! emr-l2-load --rpc-port 9944 --actors 64 --ops-per-actor 1 --until-proven 1
 //! ```
 
 use codec::Encode;
@@ -33,10 +39,12 @@ struct Args {
 	actors: usize,
 	ops_per_actor: usize,
 	threads: usize,
+	until_proven: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-	let mut args = Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8 };
+	let mut args =
+		Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8, until_proven: false };
 	let mut it = std::env::args().skip(1);
 	while let Some(flag) = it.next() {
 		let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -46,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
 			"--actors" => args.actors = n,
 			"--ops-per-actor" => args.ops_per_actor = n.clamp(1, 17),
 			"--threads" => args.threads = n.max(1),
+			"--until-proven" => args.until_proven = n != 0,
 			other => return Err(format!("unknown flag {other}")),
 		}
 	}
@@ -219,6 +228,69 @@ fn run() -> Result<(), String> {
 			span as f64 / 1000.0
 		);
 	}
+	if a.until_proven {
+		let ops: Vec<(ParticipantId, u32)> = actors
+			.iter()
+			.flat_map(|(_, id)| (0..a.ops_per_actor as u32).map(move |nonce| (*id, nonce)))
+			.collect();
+		until_proven(a.port, &ops)?;
+	}
+	Ok(())
+}
+
+fn now_ms() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_millis() as u64)
+		.unwrap_or_default()
+}
+
+/// Waits until the batches of `ops` are proven; prints inclusion-to-proven times.
+fn until_proven(port: u16, ops: &[(ParticipantId, u32)]) -> Result<(), String> {
+	let mut placed = Vec::with_capacity(ops.len());
+	for (actor, nonce) in ops {
+		let st = rpc_call(port, "rollup_operationStatus", json!([actor, nonce])).map_err(|e| e.0)?;
+		let (batch, block) = (st["batch"].as_u64(), st["block"].as_u64());
+		placed.push((batch.ok_or(format!("no batch: {st}"))?, block.ok_or("no block")?));
+	}
+	let mut stamps = std::collections::BTreeMap::new();
+	for (_, block) in &placed {
+		if !stamps.contains_key(block) {
+			stamps.insert(*block, timestamp(port, *block)?);
+		}
+	}
+	let last_batch = placed.iter().map(|p| p.0).max().unwrap_or(0);
+	let mut proven_at = std::collections::BTreeMap::new();
+	let deadline = Instant::now() + Duration::from_secs(3_600);
+	while proven_at.len() as u64 <= last_batch {
+		if Instant::now() > deadline {
+			return Err(format!("batch {last_batch} not proven within an hour"));
+		}
+		let st = rpc_call(port, "rollup_status", json!([])).map_err(|e| e.0)?;
+		if let Some(p) = st["lastProven"].as_u64() {
+			let t = now_ms();
+			for b in 0..=p.min(last_batch) {
+				proven_at.entry(b).or_insert(t);
+			}
+		}
+		std::thread::sleep(Duration::from_millis(250));
+	}
+	let mut lat: Vec<f64> = placed
+		.iter()
+		.map(|(batch, block)| proven_at[batch].saturating_sub(stamps[block]) as f64 / 1000.0)
+		.collect();
+	lat.sort_by(|x, y| x.total_cmp(y));
+	let first_inclusion = stamps.values().min().copied().unwrap_or_default();
+	let last_proof = proven_at.values().max().copied().unwrap_or_default();
+	let span = last_proof.saturating_sub(first_inclusion) as f64 / 1000.0;
+	println!(
+		"inclusion to proven over {} operations in batches up to {last_batch}: median {:.1} s, \
+		 max {:.1} s; all proven {span:.0} s after the first inclusion ({:.2} operations/s)",
+		lat.len(),
+		lat[lat.len() / 2],
+		lat[lat.len() - 1],
+		lat.len() as f64 / span.max(0.001)
+	);
 	Ok(())
 }
 
