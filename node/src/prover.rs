@@ -6,7 +6,7 @@
 use crate::service::FullClient;
 use codec::{Decode, Encode};
 use emr_prover::worker::{
-	self, Chain, ChainBatch, ChainError, Config, Metrics, SubmitError, Submission, View,
+	self, Chain, ChainBatch, ChainError, Config, Metrics, Submission, SubmitError, View,
 };
 use emr_prover_cli::{extrinsic, PROVER_KEY_TYPE};
 use emr_runtime::{opaque::Block, AccountId};
@@ -99,7 +99,8 @@ impl Chain for NodeChain {
 	}
 
 	fn batch(&mut self, at: &View, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
-		let view = self.client.runtime_api().rollup_batch(H256(at.hash), batch).map_err(chain_err)?;
+		let view =
+			self.client.runtime_api().rollup_batch(H256(at.hash), batch).map_err(chain_err)?;
 		Ok(view.map(|v| ChainBatch {
 			batch: v.batch,
 			vk: v.info.vk,
@@ -131,26 +132,37 @@ impl Chain for NodeChain {
 		let nonce = api
 			.account_nonce(best, self.account.clone())
 			.map_err(|e| unavailable(e.to_string()))?;
-		let call = extrinsic::submit_proof_call(batch, new_root, proof)
-			.ok_or_else(|| SubmitError::Refused("the proof is longer than the chain accepts".into()))?;
-		let (xt, valid_until) =
-			extrinsic::signed(call, &chain, (number, best), nonce, self.account.clone(), |payload| {
+		let call = extrinsic::submit_proof_call(batch, new_root, proof).ok_or_else(|| {
+			SubmitError::Refused("the proof is longer than the chain accepts".into())
+		})?;
+		let (xt, valid_until) = extrinsic::signed(
+			call,
+			&chain,
+			(number, best),
+			nonce,
+			self.account.clone(),
+			|payload| {
 				self.keystore
 					.sr25519_sign(PROVER_KEY_TYPE, &self.public, payload)
 					.ok()
 					.flatten()
 					.map(Into::into)
-			})
-			.map_err(SubmitError::Refused)?;
+			},
+		)
+		.map_err(SubmitError::Refused)?;
 		let encoded = xt.encode();
 		let opaque = <Block as sp_runtime::traits::Block>::Extrinsic::decode(&mut &encoded[..])
 			.map_err(|e| SubmitError::Refused(format!("cannot wrap the transaction: {e}")))?;
-		match futures::executor::block_on(self.pool.submit_one(best, TransactionSource::Local, opaque))
-		{
+		match futures::executor::block_on(self.pool.submit_one(
+			best,
+			TransactionSource::Local,
+			opaque,
+		)) {
 			Ok(_) => Ok(Submission { tx_hash: extrinsic::tx_hash(&encoded), valid_until }),
 			Err(e) => match e.into_pool_error() {
-				Ok(sc_transaction_pool_api::error::Error::InvalidTransaction(i)) =>
-					Err(extrinsic::classify(&TransactionValidityError::Invalid(i), &self.account)),
+				Ok(sc_transaction_pool_api::error::Error::InvalidTransaction(i)) => {
+					Err(extrinsic::classify(&TransactionValidityError::Invalid(i), &self.account))
+				},
 				Ok(other) => Err(SubmitError::Refused(other.to_string())),
 				Err(other) => Err(SubmitError::Refused(other.to_string())),
 			},

@@ -77,8 +77,8 @@ fn transport(e: impl Into<String>) -> HttpError {
 }
 
 fn exchange(addr: &str, request: &[u8]) -> Result<String, HttpError> {
-	let mut stream =
-		TcpStream::connect(addr).map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
+	let mut stream = TcpStream::connect(addr)
+		.map_err(|e| transport(format!("cannot connect to {addr}: {e}")))?;
 	let timeout = Some(Duration::from_secs(30));
 	stream
 		.set_read_timeout(timeout)

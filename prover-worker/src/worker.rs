@@ -17,7 +17,8 @@
 //!   it). So a kill at any moment loses no batch and submits none twice.
 //! * When the finalized chain shows batch `n` proven, the worker replays `n` onto the committed
 //!   state, checks that its root is the chain's new root, and commits; files up to `n` go.
-//! * While batch `n` is proving on the prover thread, the witness of `n + 1` is built.
+//! * While batch `n` is proving on the prover thread, the witness of `n + 1` is built; while
+//!   the proof of `n` waits to be included and finalized, `n + 1` is proved.
 //!
 //! # Refusals
 //!
@@ -666,15 +667,14 @@ impl<C: Chain> Worker<C> {
 		groth16::write_file(path, bytes).map_err(|e| io(path, e))
 	}
 
-	/// Sends the front batch to the prover thread if it has no proof yet and nothing proves.
+	/// Sends the first queued batch without a proof to the prover thread, if nothing proves.
+	/// It may be a batch whose predecessor's proof is still waiting for finality: its witness
+	/// only needs the predecessor's new root, which the replay already knows.
 	fn start_proving(&mut self) {
 		if self.proving.is_some() {
 			return;
 		}
-		let Some(p) = self.queue.front_mut() else { return };
-		if p.proof.is_some() {
-			return;
-		}
+		let Some(p) = self.queue.iter_mut().find(|p| p.proof.is_none()) else { return };
 		let Some(w) = p.witness.take() else { return };
 		log::info!(
 			target: LOG_TARGET,
@@ -724,14 +724,13 @@ impl<C: Chain> Worker<C> {
 		Self::write_durable(&path, &codec::Encode::encode(&file))
 	}
 
-	/// Submits the front batch's proof if it is the next to prove at the best block and no
-	/// earlier submission of it can still be included.
+	/// Submits the proof of the batch that is the next to prove at the best block, if it has one
+	/// and no earlier submission of it can still be included.
 	fn submit(&mut self, best: &View) -> Result<(), WorkerError> {
-		let Some(p) = self.queue.front() else { return Ok(()) };
+		let next = best.next_to_prove();
+		let Some(i) = self.queue.iter().position(|p| p.batch == next) else { return Ok(()) };
+		let p = &self.queue[i];
 		let (batch, Some(proof)) = (p.batch, p.proof.clone()) else { return Ok(()) };
-		if best.proven(batch) || best.next_to_prove() != batch {
-			return Ok(());
-		}
 		if let Some(sent) = p.sent {
 			if best.number <= sent.valid_until {
 				return Ok(());
@@ -757,7 +756,7 @@ impl<C: Chain> Worker<C> {
 					&path,
 					format!("{} {}\n", sub.valid_until, hexs(&sub.tx_hash)).as_bytes(),
 				)?;
-				if let Some(p) = self.queue.front_mut() {
+				if let Some(p) = self.queue.get_mut(i) {
 					p.sent = Some(sub);
 				}
 				Ok(())
@@ -792,7 +791,8 @@ impl<C: Chain> Worker<C> {
 				.try_into()
 				.unwrap_or(i64::MAX),
 		);
-		while self.queue.len() < 2 && self.failed.is_none() {
+		// One batch waiting for finality, one proving, one prepared.
+		while self.queue.len() < 3 && self.failed.is_none() {
 			let next = self.queue.back().map_or(self.next_committed(), |p| p.batch + 1);
 			if !fin.sealed(next) {
 				break;
@@ -814,7 +814,7 @@ impl<C: Chain> Worker<C> {
 			}
 		}
 		self.start_proving();
-		if self.queue.front().is_some_and(|p| p.proof.is_some()) {
+		if self.queue.iter().any(|p| p.proof.is_some()) {
 			let best = self.retry(|c| c.best());
 			self.submit(&best)?;
 		}

@@ -17,21 +17,19 @@ use emr_primitives::{
 use emr_prover::{
 	groth16::{self, BatchProver},
 	worker::{
-		Chain, ChainBatch, ChainError, Config, Metrics, SubmitError, Submission, View, Worker,
+		Chain, ChainBatch, ChainError, Config, Metrics, Submission, SubmitError, View, Worker,
 		WorkerError,
 	},
 };
 use rand_core::SeedableRng;
-use std::{
-	cell::RefCell,
-	rc::Rc,
-	sync::OnceLock,
-	time::Duration,
-};
+use std::{cell::RefCell, rc::Rc, sync::OnceLock, time::Duration};
 
 const SLOTS: usize = 2;
 
-type Keys = (ark_groth16::ProvingKey<ark_bls12_381::Bls12_381>, ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>);
+type Keys = (
+	ark_groth16::ProvingKey<ark_bls12_381::Bls12_381>,
+	ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>,
+);
 
 fn keys() -> &'static Keys {
 	static KEYS: OnceLock<Keys> = OnceLock::new();
@@ -264,8 +262,8 @@ fn an_unreachable_node_is_retried() {
 	mock.0.borrow_mut().refuse_calls = 3;
 	let registry = prometheus::Registry::new();
 	let metrics = Metrics::register(&registry).expect("metrics");
-	let mut w = Worker::new(mock.clone(), prover(), config(dir.path()), metrics.clone())
-		.expect("worker");
+	let mut w =
+		Worker::new(mock.clone(), prover(), config(dir.path()), metrics.clone()).expect("worker");
 	w.run_until(|w| w.committed_batch() == Some(0)).expect("worker");
 	assert_eq!(metrics.failures.get(), 3);
 	assert_eq!(metrics.batches_accepted.get(), 1);

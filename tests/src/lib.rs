@@ -524,9 +524,17 @@ impl Drop for Worker {
 	}
 }
 
-/// The value of the sample `name` (no labels) in a Prometheus text page.
+/// The value of the sample `name` in a Prometheus text page, with or without labels (a node
+/// adds `{chain="…"}`).
 pub fn metric(page: &str, name: &str) -> Option<f64> {
-	page.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+	page.lines().find_map(|l| {
+		let rest = l.strip_prefix(name)?;
+		let value = match rest.strip_prefix('{') {
+			Some(labelled) => labelled.split_once("} ")?.1,
+			None => rest.strip_prefix(' ')?,
+		};
+		value.trim().parse().ok()
+	})
 }
 
 /// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor: its rollup

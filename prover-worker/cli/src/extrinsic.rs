@@ -111,10 +111,14 @@ pub fn classify(
 ) -> emr_prover::worker::SubmitError {
 	use emr_prover::worker::SubmitError;
 	match e {
-		TransactionValidityError::Invalid(InvalidTransaction::Custom(c)) if *c == PROOF_NOT_NEXT =>
-			SubmitError::NotNext,
-		TransactionValidityError::Invalid(InvalidTransaction::Custom(c)) if *c == NOT_A_PROVER =>
-			SubmitError::NotAProver(account.to_string()),
+		TransactionValidityError::Invalid(InvalidTransaction::Custom(c))
+			if *c == PROOF_NOT_NEXT =>
+		{
+			SubmitError::NotNext
+		},
+		TransactionValidityError::Invalid(InvalidTransaction::Custom(c)) if *c == NOT_A_PROVER => {
+			SubmitError::NotAProver(account.to_string())
+		},
 		other => SubmitError::Refused(format!("{other:?}")),
 	}
 }

@@ -254,8 +254,9 @@ fn run(cli: Cli) -> Res<()> {
 			println!("proof written to {}", out.display());
 			Ok(())
 		},
-		Command::Run { rpc, keys, state, account_key, prometheus, poll } =>
-			run_worker(&rpc, &keys, &state, &account_key, &prometheus, poll),
+		Command::Run { rpc, keys, state, account_key, prometheus, poll } => {
+			run_worker(&rpc, &keys, &state, &account_key, &prometheus, poll)
+		},
 		Command::Status { metrics } => {
 			print!("{}", emr_prover_cli::metrics::status(&metrics)?);
 			Ok(())

@@ -45,12 +45,14 @@ pub struct Sample {
 	pub value: f64,
 }
 
-/// The `emr_prover_*` samples of a Prometheus text page (bucket lines left out).
+/// The `emr_prover_*` samples of a Prometheus text page (bucket lines left out; labels, such
+/// as the `chain` label a node adds, dropped).
 pub fn parse(page: &str) -> Vec<Sample> {
 	page.lines()
 		.filter(|l| l.starts_with("emr_prover_") && !l.contains("_bucket"))
 		.filter_map(|l| {
-			let (name, value) = l.rsplit_once(' ')?;
+			let (series, value) = l.rsplit_once(' ')?;
+			let name = series.split('{').next()?;
 			Some(Sample { name: name.to_string(), value: value.parse().ok()? })
 		})
 		.collect()
@@ -75,10 +77,7 @@ pub fn status(url: &str) -> Result<String, String> {
 	let get = |n: &str| samples.iter().find(|s| s.name == n).map(|s| s.value);
 	let mut out = String::new();
 	let line = |out: &mut String, label: &str, v: Option<f64>| {
-		out.push_str(&format!(
-			"{label:<34} {}\n",
-			v.map_or("?".to_string(), |v| format!("{v}"))
-		));
+		out.push_str(&format!("{label:<34} {}\n", v.map_or("?".to_string(), |v| format!("{v}"))));
 	};
 	let committed = get("emr_prover_last_committed_batch").filter(|v| *v >= 0.0);
 	out.push_str(&format!(
@@ -120,6 +119,13 @@ mod tests {
 		assert!(report.contains("proofs produced                    3"), "{report}");
 		assert!(report.contains("sealed batches awaiting proof      2"), "{report}");
 		assert!(report.contains("5.0 s over 2 proofs"), "{report}");
+	}
+
+	#[test]
+	fn labelled_series_are_read_by_name() {
+		let page = "# HELP x\nemr_prover_lag_batches{chain=\"emr_dev\"} 4\n\
+			emr_prover_proving_seconds_bucket{le=\"1\"} 0\nother_metric 1\n";
+		assert_eq!(parse(page), vec![Sample { name: "emr_prover_lag_batches".into(), value: 4.0 }]);
 	}
 
 	#[test]

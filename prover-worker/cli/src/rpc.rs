@@ -7,7 +7,7 @@ use crate::extrinsic::{self, ChainInfo};
 use codec::{Decode, Encode};
 use emr_prover::{
 	http::{self, HttpError},
-	worker::{Chain, ChainBatch, ChainError, SubmitError, Submission, View},
+	worker::{Chain, ChainBatch, ChainError, Submission, SubmitError, View},
 };
 use emr_runtime::AccountId;
 use pallet_rollup::runtime_api::{BatchView, RollupStatus};
@@ -71,8 +71,8 @@ impl RpcChain {
 			json!([api, format!("0x{}", hex::encode(args)), format!("0x{}", hex::encode(at))]),
 		)?;
 		let s = result.as_str().ok_or_else(|| ChainError(format!("{api}: not bytes: {result}")))?;
-		let bytes =
-			hex::decode(s.trim_start_matches("0x")).map_err(|e| ChainError(format!("{api}: {e}")))?;
+		let bytes = hex::decode(s.trim_start_matches("0x"))
+			.map_err(|e| ChainError(format!("{api}: {e}")))?;
 		T::decode(&mut &bytes[..]).map_err(|e| {
 			ChainError(format!(
 				"{api}: the answer does not decode ({e}); is this emr-prover built for the chain's runtime?"
@@ -157,8 +157,9 @@ impl Chain for RpcChain {
 			.map_err(SubmitError::Unavailable)?
 			.as_u64()
 			.ok_or_else(|| SubmitError::Refused("system_accountNextIndex: not a number".into()))?;
-		let call = extrinsic::submit_proof_call(batch, new_root, proof)
-			.ok_or_else(|| SubmitError::Refused("the proof is longer than the chain accepts".into()))?;
+		let call = extrinsic::submit_proof_call(batch, new_root, proof).ok_or_else(|| {
+			SubmitError::Refused("the proof is longer than the chain accepts".into())
+		})?;
 		let (xt, valid_until) = extrinsic::signed(
 			call,
 			&info,
@@ -206,7 +207,8 @@ mod tests {
 
 	#[test]
 	fn pool_refusals_are_classified_by_the_pallets_codes() {
-		let alice = AccountId::from(sr25519::Pair::from_string("//Alice", None).expect("dev").public());
+		let alice =
+			AccountId::from(sr25519::Pair::from_string("//Alice", None).expect("dev").public());
 		assert_eq!(
 			classify_rpc("Invalid Transaction: Custom error: 251", &alice),
 			SubmitError::NotNext

@@ -249,7 +249,8 @@ fn now_ms() -> u64 {
 fn until_proven(port: u16, ops: &[(ParticipantId, u32)]) -> Result<(), String> {
 	let mut placed = Vec::with_capacity(ops.len());
 	for (actor, nonce) in ops {
-		let st = rpc_call(port, "rollup_operationStatus", json!([actor, nonce])).map_err(|e| e.0)?;
+		let st =
+			rpc_call(port, "rollup_operationStatus", json!([actor, nonce])).map_err(|e| e.0)?;
 		let (batch, block) = (st["batch"].as_u64(), st["block"].as_u64());
 		placed.push((batch.ok_or(format!("no batch: {st}"))?, block.ok_or("no block")?));
 	}
