@@ -143,7 +143,8 @@ vk = list(open(sys.argv[2], "rb").read())
 spec["genesis"]["runtimeGenesis"]["patch"]["rollup"]["verifyingKey"] = [vk, int(sys.argv[3])]
 json.dump(spec, open(sys.argv[1], "w"))
 PY
-		chain=(--chain "$dir/dev.json" --alice --validator --force-authoring)
+		chain=(--chain "$dir/dev.json" --alice --validator --force-authoring
+			--node-key 0000000000000000000000000000000000000000000000000000000000000001)
 	fi
 	echo "==> prover worker in a --dev node, $slots slots, ${ACTORS:-64} registrations"
 	"$NODE_BIN" "${chain[@]}" --base-path "$dir/data" --rpc-port "$port" --port 0 \
