@@ -158,7 +158,7 @@ PY
 		--ops-per-actor 1 --threads 2 --until-proven 1 | grep -E "^(inclusion|submitted)" ||
 		{ tail -20 "$dir/node.log"; kill "$pid"; exit 1; }
 	"$CARGO_TARGET_DIR/release/emr-prover" status --metrics "http://127.0.0.1:$prom/metrics" |
-		grep -E "proofs accepted|mean proving"
+		grep -E "our proofs final|mean proving"
 	grep -E "proving key loaded" "$dir/node.log" | sed -E 's/^.*(proving key loaded)/\1/' | head -1
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	rm -rf "$dir"

@@ -6,7 +6,7 @@
 #      (*proven*);
 #   2. a doctor encrypts a record on the client, stores it (embedded IPFS-compatible block store)
 #      and shares it with the patient; the patient reads it, an outsider cannot;
-#   3. the rollup: a batch of L2 operations (admissions, a patient, consent, records, access,
+#   3. the rollup by hand: a batch of L2 operations (admissions, a patient, consent, records, access,
 #      emergency access, a claim) is proven with Groth16 and verified; a tampered proof fails.
 #
 #   scripts/demo.sh                       watch the chain for 30 seconds
@@ -116,7 +116,8 @@ for b in $(seq 0 "$proven"); do
 	rpc "$RPC_PORT" rollup_batch "[$b]" | jq -r --arg b "$b" \
 		'.result | "    batch \($b): \(.entries | length) entries, proven in block #\(.provenAt) by \(.prover), new root \(.newRoot[0:18])…"'
 done
-grep "emr-prover" "$RUN_DIR/node.log" | grep -E "proved in|submitted" | tail -4 | sed -E 's/^.*(batch [0-9]+:)/    worker   \1/'
+{ grep -E "batch [0-9]+: (proved in|proof submitted)" "$RUN_DIR/node.log" || true; } | tail -4 |
+	sed -E 's/^.*(batch [0-9]+:)/    worker   \1/; s/(transaction 0x[0-9a-f]{16})[0-9a-f]*/\1…/'
 echo "    worker metrics (emr-prover status):"
 "$BIN/emr-prover" status --metrics "http://127.0.0.1:$PROM_PORT/metrics" | sed 's/^/      /'
 cleanup
@@ -150,7 +151,7 @@ echo "    outsider $(tail -1 <<<"$out")"
 emr --key patient-42 index show --patient patient-42 | sed 's/^/    index    /'
 
 echo
-echo "==> 3. the rollup: proving a batch of L2 operations (Groth16, BLS12-381)"
+echo "==> 3. the rollup by hand: proving a batch of 14 L2 operations (Groth16, BLS12-381)"
 PROVER_DIR="$RUN_DIR/prover"
 mkdir -p "$PROVER_DIR"
 "$BIN/emr-prover" example-batch --out "$PROVER_DIR/batch.scale" | sed 's/^/    /'

@@ -113,7 +113,8 @@ fn operations_reach_proven_with_the_prover_inside_the_node() -> Result<()> {
 		.map_err(|e| Error(format!("emr-prover status: {e}")))?;
 	let text = String::from_utf8_lossy(&out.stdout);
 	assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-	assert!(text.contains(&format!("proofs accepted on chain           {}", last + 1)), "{text}");
+	let row = format!("{:<34} {}\n", "our proofs final on chain", last + 1);
+	assert!(text.contains(&row), "{text}");
 	Ok(())
 }
 

@@ -85,9 +85,9 @@ pub fn status(url: &str) -> Result<String, String> {
 		"last proven batch (in its state)",
 		committed.map_or("none".to_string(), |v| format!("{v}"))
 	));
-	line(&mut out, "sealed batches awaiting proof", get("emr_prover_lag_batches"));
+	line(&mut out, "sealed, not proven (finalized)", get("emr_prover_lag_batches"));
 	line(&mut out, "proofs produced", get("emr_prover_batches_proven_total"));
-	line(&mut out, "proofs accepted on chain", get("emr_prover_batches_accepted_total"));
+	line(&mut out, "our proofs final on chain", get("emr_prover_batches_accepted_total"));
 	line(&mut out, "batches proven by another prover", get("emr_prover_batches_lost_total"));
 	line(&mut out, "failures", get("emr_prover_failures_total"));
 	let (sum, count) =
@@ -115,9 +115,10 @@ mod tests {
 		m.proving_seconds.observe(6.0);
 		let addr = serve(registry, "127.0.0.1:0").expect("bind");
 		let report = status(&format!("http://{addr}")).expect("status");
-		assert!(report.contains("last proven batch (in its state)   7"), "{report}");
-		assert!(report.contains("proofs produced                    3"), "{report}");
-		assert!(report.contains("sealed batches awaiting proof      2"), "{report}");
+		let row = |label: &str, v: u32| format!("{label:<34} {v}\n");
+		assert!(report.contains(&row("last proven batch (in its state)", 7)), "{report}");
+		assert!(report.contains(&row("proofs produced", 3)), "{report}");
+		assert!(report.contains(&row("sealed, not proven (finalized)", 2)), "{report}");
 		assert!(report.contains("5.0 s over 2 proofs"), "{report}");
 	}
 
