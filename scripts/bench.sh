@@ -112,10 +112,7 @@ bench_l2() {
 	"$NODE_BIN" --dev --base-path "$dir" --rpc-port "$port" --port 0 --no-prometheus --no-telemetry \
 		--rpc-max-connections 1000 --pool-limit 100000 --pool-kbytes 1000000 >"$dir/node.log" 2>&1 &
 	local pid=$!
-	for _ in $(seq 1 600); do
-		rpc "$port" system_health >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_rpc "$port"
 	"$CARGO_TARGET_DIR/release/emr-l2-load" --rpc-port "$port" --actors "${ACTORS:-400}" \
 		--ops-per-actor "${OPS:-5}" --threads "${THREADS:-8}" || { kill "$pid"; exit 1; }
 	kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -150,10 +147,7 @@ PY
 	"$NODE_BIN" "${chain[@]}" --base-path "$dir/data" --rpc-port "$port" --port 0 \
 		--prometheus-port "$prom" --no-telemetry --prover --prover-keys "$keys" >"$dir/node.log" 2>&1 &
 	local pid=$!
-	for _ in $(seq 1 600); do
-		rpc "$port" system_health >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_rpc "$port"
 	"$CARGO_TARGET_DIR/release/emr-l2-load" --rpc-port "$port" --actors "${ACTORS:-64}" \
 		--ops-per-actor 1 --threads 2 --until-proven 1 | grep -E "^(inclusion|submitted)" ||
 		{ tail -20 "$dir/node.log"; kill "$pid"; exit 1; }

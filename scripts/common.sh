@@ -26,3 +26,13 @@ rpc() {
 	curl -s --max-time 10 -H 'Content-Type: application/json' \
 		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" "http://127.0.0.1:$1"
 }
+
+# Waits up to 60 s until the JSON-RPC server on port $1 answers; fails otherwise.
+wait_rpc() {
+	for _ in $(seq 1 600); do
+		rpc "$1" system_health >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "no JSON-RPC answer on port $1 within 60 s" >&2
+	return 1
+}

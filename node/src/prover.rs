@@ -70,14 +70,7 @@ impl NodeChain {
 			.map_err(chain_err)?
 			.ok_or_else(|| ChainError(format!("block {hash} is not known")))?;
 		let s = self.client.runtime_api().rollup_status(hash).map_err(chain_err)?;
-		Ok(View {
-			number,
-			hash: hash.0,
-			last_sealed: s.last_sealed,
-			last_proven: s.last_proven,
-			proven_root: s.proven_root,
-			verifying_key: s.verifying_key,
-		})
+		Ok(emr_prover_cli::view_of(number, hash.0, s))
 	}
 }
 
@@ -101,15 +94,7 @@ impl Chain for NodeChain {
 	fn batch(&mut self, at: &View, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
 		let view =
 			self.client.runtime_api().rollup_batch(H256(at.hash), batch).map_err(chain_err)?;
-		Ok(view.map(|v| ChainBatch {
-			batch: v.batch,
-			vk: v.info.vk,
-			commitment: v.info.commitment,
-			sealed: v.info.sealed_at.is_some(),
-			new_root: v.info.new_root,
-			proven_by_us: v.info.prover.as_ref() == Some(&self.account),
-			entries: v.entries,
-		}))
+		Ok(view.map(|v| emr_prover_cli::batch_of(v, &self.account)))
 	}
 
 	fn submit_proof(

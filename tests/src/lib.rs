@@ -189,6 +189,30 @@ impl NodeConfig {
 	}
 }
 
+/// Starts `program` with `args` and `env`, stdin closed, stdout and stderr appended to `log`.
+fn spawn_logged(
+	program: &Path,
+	args: &[String],
+	env: &[(&str, &str)],
+	log: &Path,
+) -> Result<Child> {
+	let out = File::options()
+		.create(true)
+		.append(true)
+		.open(log)
+		.map_err(|e| Error(format!("cannot open {}: {e}", log.display())))?;
+	let err_out =
+		out.try_clone().map_err(|e| Error(format!("cannot duplicate log handle: {e}")))?;
+	Command::new(program)
+		.args(args)
+		.envs(env.iter().copied())
+		.stdin(Stdio::null())
+		.stdout(out)
+		.stderr(err_out)
+		.spawn()
+		.map_err(|e| Error(format!("cannot start {}: {e}", program.display())))
+}
+
 /// A running `emr-node` process; it is killed when dropped.
 pub struct Node {
 	/// How it was started (restart uses the same).
@@ -213,22 +237,9 @@ impl Node {
 	}
 
 	fn spawn(&mut self) -> Result<()> {
-		let log = File::options()
-			.create(true)
-			.append(true)
-			.open(&self.log_path)
-			.map_err(|e| Error(format!("cannot open {}: {e}", self.log_path.display())))?;
-		let log_err =
-			log.try_clone().map_err(|e| Error(format!("cannot duplicate log handle: {e}")))?;
-		let child = Command::new(node_binary())
-			.args(self.config.args())
-			.env("RUST_LOG", "info")
-			.stdin(Stdio::null())
-			.stdout(log)
-			.stderr(log_err)
-			.spawn()
-			.map_err(|e| Error(format!("cannot start {}: {e}", node_binary().display())))?;
-		self.child = Some(child);
+		let args = self.config.args();
+		self.child =
+			Some(spawn_logged(&node_binary(), &args, &[("RUST_LOG", "info")], &self.log_path)?);
 		Ok(())
 	}
 
@@ -456,21 +467,7 @@ impl Worker {
 	}
 
 	fn spawn(&mut self) -> Result<()> {
-		let log = File::options()
-			.create(true)
-			.append(true)
-			.open(&self.log_path)
-			.map_err(|e| Error(format!("cannot open {}: {e}", self.log_path.display())))?;
-		let log_err =
-			log.try_clone().map_err(|e| Error(format!("cannot duplicate log handle: {e}")))?;
-		let child = Command::new(prover_binary())
-			.args(&self.args)
-			.stdin(Stdio::null())
-			.stdout(log)
-			.stderr(log_err)
-			.spawn()
-			.map_err(|e| Error(format!("cannot start {}: {e}", prover_binary().display())))?;
-		self.child = Some(child);
+		self.child = Some(spawn_logged(&prover_binary(), &self.args, &[], &self.log_path)?);
 		Ok(())
 	}
 

@@ -84,14 +84,7 @@ impl RpcChain {
 		let header = self.call("chain_getHeader", json!([format!("0x{}", hex::encode(hash))]))?;
 		let number = number_of(&header["number"], "chain_getHeader")?;
 		let s: RollupStatus = self.runtime_call("EmrApi_rollup_status", &[], &hash)?;
-		Ok(View {
-			number,
-			hash,
-			last_sealed: s.last_sealed,
-			last_proven: s.last_proven,
-			proven_root: s.proven_root,
-			verifying_key: s.verifying_key,
-		})
+		Ok(crate::view_of(number, hash, s))
 	}
 
 	fn chain_info(&self) -> Result<ChainInfo, SubmitError> {
@@ -133,15 +126,7 @@ impl Chain for RpcChain {
 	fn batch(&mut self, at: &View, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
 		let view: Option<BatchView<AccountId>> =
 			self.runtime_call("EmrApi_rollup_batch", &batch.encode(), &at.hash)?;
-		Ok(view.map(|v| ChainBatch {
-			batch: v.batch,
-			vk: v.info.vk,
-			commitment: v.info.commitment,
-			sealed: v.info.sealed_at.is_some(),
-			new_root: v.info.new_root,
-			proven_by_us: v.info.prover.as_ref() == Some(&self.account),
-			entries: v.entries,
-		}))
+		Ok(view.map(|v| crate::batch_of(v, &self.account)))
 	}
 
 	fn submit_proof(
