@@ -43,6 +43,7 @@ start() {
 			local who="${NAMES[$((n - 1))]}"
 			"$NODE_BIN" key insert --chain "$SPEC" --base-path "$dir" --scheme sr25519 --suri "//$who" --key-type aura
 			"$NODE_BIN" key insert --chain "$SPEC" --base-path "$dir" --scheme ed25519 --suri "//$who" --key-type gran
+			"$NODE_BIN" key insert --chain "$SPEC" --base-path "$dir" --scheme ecdsa --suri "//$who" --key-type beef
 			echo "hospital-$n: keys of //$who inserted into $dir"
 		fi
 	done

@@ -145,7 +145,10 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(&cli.run)?;
 			let prover = cli.prover;
 			let (prover_keys, prover_state) = (cli.prover_keys.clone(), cli.prover_state.clone());
-			runner.run_node_until_exit(|config| async move {
+			runner.run_node_until_exit(|mut config| async move {
+				// The MMR's nodes are written to the offchain database while blocks are
+				// imported; without them no node could serve `mmr_generateProof`.
+				config.offchain_worker.indexing_enabled = true;
 				let prover = match (prover, prover_keys) {
 					(true, Some(keys)) => Some(crate::prover::ProverOptions {
 						keys,

@@ -3,6 +3,9 @@
 //!
 //! * `system_accountNextIndex` (nonce lookup, includes pending transactions) and
 //!   `payment_queryInfo`/`payment_queryFeeDetails` (fee estimates);
+//! * `beefy_subscribeJustifications` and `beefy_getFinalizedHead` (BEEFY-signed commitments),
+//!   `mmr_root`, `mmr_generateProof`, `mmr_verifyProof` (the keccak MMR the commitments sign:
+//!   what a relayer hands to Ethereum);
 //! * the auditors' and clients' `emr_*` methods (participants, index heads, grants, access logs,
 //!   claims) and `rollup_*` methods (status, batches, an operation's finality, submission of an
 //!   L2 operation with the rule that refused it named), backed by the runtime API
@@ -14,7 +17,7 @@ use emr_primitives::{
 	ops::{kind, Operation, Origin, SignedOp},
 	rules::RuleError,
 };
-use emr_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use emr_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
 use jsonrpsee::{
 	core::{async_trait, RpcResult},
 	proc_macros::rpc,
@@ -23,27 +26,47 @@ use jsonrpsee::{
 };
 use pallet_rollup::runtime_api::EmrApi;
 use polkadot_sdk::{
+	sc_consensus_beefy::communication::notification::{
+		BeefyBestBlockStream, BeefyVersionedFinalityProofStream,
+	},
+	sc_rpc::SubscriptionTaskExecutor,
 	sc_transaction_pool_api::{error::IntoPoolError, TransactionPool, TransactionSource},
 	sp_api::ProvideRuntimeApi,
 	sp_block_builder::BlockBuilder,
 	sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata},
+	sp_consensus_beefy::ecdsa_crypto::AuthorityId as BeefyId,
+	sp_core::offchain::OffchainStorage,
 	sp_runtime::transaction_validity::InvalidTransaction,
 	*,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The streams the BEEFY voter feeds to the `beefy_*` methods.
+pub struct BeefyDeps {
+	/// Signed commitments (BEEFY justifications) as the voter finalizes them.
+	pub finality_proofs: BeefyVersionedFinalityProofStream<Block, BeefyId>,
+	/// The hash of each new best BEEFY-finalized block.
+	pub best_blocks: BeefyBestBlockStream<Block>,
+	/// Runs the subscriptions.
+	pub executor: SubscriptionTaskExecutor,
+}
+
 /// What the RPC extensions need from the node.
-pub struct FullDeps<C, P> {
-	/// The client, for runtime API calls and state queries.
+pub struct FullDeps<C, P, S> {
+	/// The client, for runtime API calls and headers.
 	pub client: Arc<C>,
-	/// The transaction pool, for nonces of pending transactions and L2 submissions.
+	/// The transaction pool, for nonces and L2 submissions.
 	pub pool: Arc<P>,
+	/// The offchain database, where the MMR's nodes are indexed (`None`: no `mmr_*` methods).
+	pub offchain: Option<S>,
+	/// The BEEFY voter's streams.
+	pub beefy: BeefyDeps,
 }
 
 /// Builds the RPC module with emr-chain's extensions.
-pub fn create_full<C, P>(
-	deps: FullDeps<C, P>,
+pub fn create_full<C, P, S>(
+	deps: FullDeps<C, P, S>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
 where
 	C: ProvideRuntimeApi<Block>,
@@ -53,16 +76,27 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: EmrApi<Block, AccountId>,
+	C::Api: sp_mmr_primitives::MmrApi<Block, Hash, BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
+	S: OffchainStorage + 'static,
 {
+	use mmr_rpc::{Mmr, MmrApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use sc_consensus_beefy_rpc::{Beefy, BeefyApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, offchain, beefy } = deps;
 
 	module.merge(System::new(client.clone(), pool.clone()).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	if let Some(storage) = offchain {
+		module.merge(Mmr::<_, (Block, Hash), _>::new(client.clone(), storage).into_rpc())?;
+	}
+	module.merge(
+		Beefy::<Block, BeefyId>::new(beefy.finality_proofs, beefy.best_blocks, beefy.executor)?
+			.into_rpc(),
+	)?;
 	module.merge(Emr { client, pool }.into_rpc())?;
 
 	Ok(module)

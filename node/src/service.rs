@@ -1,16 +1,19 @@
 //! The full-node service: client, database, transaction pool, networking, Aura block
-//! production, GRANDPA finality and the JSON-RPC server.
+//! production, GRANDPA finality, the BEEFY voter and MMR gadget (finality Ethereum can check)
+//! and the JSON-RPC server.
 
 use emr_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
 use polkadot_sdk::{
 	sc_client_api::{Backend, BlockBackend},
 	sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams},
+	sc_consensus_beefy::{BeefyRPCLinks, BeefyVoterLinks},
 	sc_consensus_grandpa::SharedVoterState,
 	sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig},
 	sc_telemetry::{Telemetry, TelemetryWorker},
 	sc_transaction_pool_api::OffchainTransactionPoolFactory,
 	sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair},
+	sp_consensus_beefy::ecdsa_crypto::AuthorityId as BeefyId,
 	*,
 };
 use std::{sync::Arc, time::Duration};
@@ -45,6 +48,18 @@ pub type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
+/// Block import: BEEFY (checks BEEFY justifications carried by blocks) around GRANDPA.
+type BlockImport = sc_consensus_beefy::import::BeefyBlockImport<
+	Block,
+	FullBackend,
+	FullClient,
+	GrandpaBlockImport,
+	BeefyId,
+>;
+
+/// BEEFY votes on at least every this many blocks beyond the mandatory first block of each
+/// session (a power of two at most this far from the last BEEFY-finalized block).
+const BEEFY_MIN_BLOCK_DELTA: u32 = 4;
 
 /// GRANDPA produces and imports a justification at least every this many blocks (and at every
 /// authority-set change), so that light clients and syncing nodes can prove finality.
@@ -58,8 +73,10 @@ pub type Service = sc_service::PartialComponents<
 	sc_consensus::DefaultImportQueue<Block>,
 	sc_transaction_pool::TransactionPoolHandle<Block, FullClient>,
 	(
-		GrandpaBlockImport,
+		BlockImport,
 		sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
+		BeefyVoterLinks<Block, BeefyId>,
+		BeefyRPCLinks<Block, BeefyId>,
 		Option<Telemetry>,
 	),
 >;
@@ -113,10 +130,18 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		telemetry.as_ref().map(|x| x.handle()),
 	)?;
 
+	let (block_import, beefy_voter_links, beefy_rpc_links) =
+		sc_consensus_beefy::beefy_block_import_and_links(
+			grandpa_block_import.clone(),
+			backend.clone(),
+			client.clone(),
+			config.prometheus_registry().cloned(),
+		);
+
 	let cidp_client = client.clone();
 	let import_queue =
 		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
+			block_import: block_import.clone(),
 			justification_import: Some(Box::new(grandpa_block_import.clone())),
 			client: client.clone(),
 			create_inherent_data_providers: move |parent_hash, _| {
@@ -151,7 +176,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa_block_import, grandpa_link, telemetry),
+		other: (block_import, grandpa_link, beefy_voter_links, beefy_rpc_links, telemetry),
 	})
 }
 
@@ -171,7 +196,7 @@ pub fn new_full<
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, mut telemetry),
+		other: (block_import, grandpa_link, beefy_voter_links, beefy_rpc_links, mut telemetry),
 	} = new_partial(&config)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -196,6 +221,24 @@ pub fn new_full<
 			peer_store_handle,
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
+
+	let beefy_gossip_protocol_name =
+		sc_consensus_beefy::gossip_protocol_name(genesis_hash, config.chain_spec.fork_id());
+	let (beefy_protocol_config, beefy_notification_service) =
+		sc_consensus_beefy::communication::beefy_peers_set_config::<_, N>(
+			beefy_gossip_protocol_name.clone(),
+			metrics.clone(),
+			net_config.peer_store_handle(),
+		);
+	net_config.add_notification_protocol(beefy_protocol_config);
+	let (beefy_justifications_handler, beefy_request_config) =
+		sc_consensus_beefy::communication::request_response::BeefyJustifsRequestHandler::new::<_, N>(
+			genesis_hash,
+			config.chain_spec.fork_id(),
+			client.clone(),
+			config.prometheus_registry().cloned(),
+		);
+	net_config.add_request_response_protocol(beefy_request_config);
 
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -263,9 +306,19 @@ pub fn new_full<
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let offchain = backend.offchain_storage();
 
-		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+		Box::new(move |executor| {
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				offchain: offchain.clone(),
+				beefy: crate::rpc::BeefyDeps {
+					finality_proofs: beefy_rpc_links.from_voter_justif_stream.clone(),
+					best_blocks: beefy_rpc_links.from_voter_best_beefy_stream.clone(),
+					executor,
+				},
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -277,7 +330,7 @@ pub fn new_full<
 		task_manager: &mut task_manager,
 		transaction_pool: transaction_pool.clone(),
 		rpc_builder: rpc_extensions_builder,
-		backend,
+		backend: backend.clone(),
 		system_rpc_tx,
 		tx_handler_controller,
 		sync_service: sync_service.clone(),
@@ -285,6 +338,48 @@ pub fn new_full<
 		telemetry: telemetry.as_mut(),
 		tracing_execute_block: None,
 	})?;
+
+	// The MMR gadget keeps the offchain database's MMR nodes in step with finality (canonical
+	// nodes stay, stale forks are pruned), so `mmr_generateProof` works for finalized blocks.
+	task_manager.spawn_essential_handle().spawn_blocking(
+		"mmr-gadget",
+		None,
+		mmr_gadget::MmrGadget::start(
+			client.clone(),
+			backend.clone(),
+			sp_mmr_primitives::INDEXING_PREFIX.to_vec(),
+		),
+	);
+
+	// The BEEFY voter: validators sign the MMR root of GRANDPA-finalized blocks with their
+	// ECDSA keys; every node follows the signed commitments (for the `beefy_*` RPC).
+	{
+		let network_params = sc_consensus_beefy::BeefyNetworkParams {
+			network: Arc::new(network.clone()),
+			sync: sync_service.clone(),
+			gossip_protocol_name: beefy_gossip_protocol_name,
+			justifications_protocol_name: beefy_justifications_handler.protocol_name(),
+			notification_service: beefy_notification_service,
+			_phantom: core::marker::PhantomData::<Block>,
+		};
+		let beefy_params = sc_consensus_beefy::BeefyParams {
+			client: client.clone(),
+			backend: backend.clone(),
+			payload_provider: sp_consensus_beefy::mmr::MmrRootProvider::new(client.clone()),
+			runtime: client.clone(),
+			key_store: role.is_authority().then(|| keystore_container.keystore()),
+			network_params,
+			min_block_delta: BEEFY_MIN_BLOCK_DELTA,
+			prometheus_registry: prometheus_registry.clone(),
+			links: beefy_voter_links,
+			on_demand_justifications_handler: beefy_justifications_handler,
+			is_authority: role.is_authority(),
+		};
+		let gadget =
+			sc_consensus_beefy::start_beefy_gadget::<_, _, _, _, _, _, _, BeefyId>(beefy_params);
+		// Essential: a validator that stops signing must not keep running unnoticed.
+		task_manager.spawn_essential_handle().spawn_blocking("beefy-gadget", None, gadget);
+	}
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

@@ -24,8 +24,9 @@
 //! * [`groth16`] verifies batch proofs from the prover's bytes, generic over the pairing so the
 //!   runtime can run it on BLS12-381 host calls; the pallet sees it as
 //!   [`groth16::BatchVerifier`].
+//! * [`settlement`] fixes the rollup digest every MMR leaf carries for Ethereum.
 //! * The crate is `no_std` (with `alloc`) so the runtime can use it in wasm; arkworks 0.6 is
-//!   the only cryptographic dependency besides Blake2.
+//!   the only cryptographic dependency besides Blake2 and Keccak (the Ethereum digest).
 //! * [`testing`] builds correctly signed entries for tests of every crate.
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
@@ -40,6 +41,7 @@ pub mod ops;
 pub mod poseidon;
 pub mod rules;
 pub mod schnorr;
+pub mod settlement;
 pub mod state;
 pub mod stored;
 pub mod testing;

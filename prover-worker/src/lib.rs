@@ -30,9 +30,12 @@
 //! * [`worker`] is the prover worker: it follows finalized blocks through a [`worker::Chain`],
 //!   replays and proves every sealed batch in order and submits the proofs; `emr-node --prover`
 //!   and `emr-prover run` (package `emr-prover-cli`) both drive it.
+//! * [`beefy`] checks BEEFY commitments, validator-set roots and MMR proofs the way the
+//!   Ethereum contracts do (keccak, `ecrecover`), for the relayer and the tests.
 //! * The `emr-prover` binary (package `emr-prover-cli`) exposes `setup`, `prove`, `verify`,
 //!   `example-batch`, `constraints`, `profile`, `run` and `status`.
 
+pub mod beefy;
 pub mod circuit;
 pub mod files;
 pub mod groth16;

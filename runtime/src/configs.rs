@@ -5,10 +5,10 @@
 //! governance motion removes its key.
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Council, CouncilInstance, Hash, Nonce,
-	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, System, BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT,
-	SLOT_DURATION, VERSION,
+	opaque::SessionKeys, AccountId, Aura, Balance, Balances, Block, BlockNumber, Council,
+	CouncilInstance, Hash, Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Validators,
+	BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, VERSION,
 };
 use frame_support::{
 	derive_impl, parameter_types,
@@ -22,7 +22,11 @@ use frame_system::{limits::BlockLength, EnsureRoot};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use polkadot_sdk::*;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_consensus_beefy::{ecdsa_crypto::AuthorityId as BeefyId, mmr::MmrLeafVersion};
+use sp_runtime::{
+	traits::{ConvertInto, Keccak256, One, OpaqueKeys},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 /// We allow `Normal` extrinsics to fill up the block up to 75%, the rest can be used by
@@ -75,11 +79,101 @@ impl frame_system::Config for Runtime {
 	type MaxConsumers = ConstU32<16>;
 }
 
+/// Most validators (hospitals) a session can have; the authority pallets share the bound.
+pub const MAX_VALIDATORS: u32 = 32;
+
+impl pallet_emr_validators::Config for Runtime {
+	type GovernanceOrigin = RootOrCouncilMajority;
+	type MaxValidators = ConstU32<MAX_VALIDATORS>;
+	/// The council can remove hospitals down to one validator.
+	type MinValidators = ConstU32<1>;
+	type WeightInfo = ();
+}
+
+/// Sessions start at block 0 and last `Validators::SessionLength` blocks.
+type Sessions =
+	pallet_session::PeriodicSessions<pallet_emr_validators::SessionPeriod<Runtime>, ConstU32<0>>;
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// A validator is identified by its hospital's account.
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = Sessions;
+	type NextSessionRotation = Sessions;
+	/// The council's set (`pallet-emr-validators`).
+	type SessionManager = Validators;
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	/// No slashing in a consortium: misbehaviour is handled by the council.
+	type DisablingStrategy = ();
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	/// Setting keys costs the transaction fee only: only chosen hospitals' keys ever matter.
+	type KeyDeposit = ();
+}
+
+impl pallet_beefy::Config for Runtime {
+	type BeefyId = BeefyId;
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type OnNewValidatorSet = pallet_beefy_mmr::Pallet<Runtime>;
+	type AncestryHelper = pallet_beefy_mmr::Pallet<Runtime>;
+	type WeightInfo = ();
+	/// Equivocations are not reported on chain (no staking to slash); see GRANDPA.
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_mmr::Config for Runtime {
+	const INDEXING_PREFIX: &'static [u8] = sp_mmr_primitives::INDEXING_PREFIX;
+	/// Keccak-256, what Ethereum hashes with.
+	type Hashing = Keccak256;
+	type LeafData = pallet_beefy_mmr::Pallet<Runtime>;
+	type OnNewRoot = pallet_beefy_mmr::DepositBeefyDigest<Runtime>;
+	type BlockHashProvider = pallet_mmr::DefaultBlockHashProvider<Runtime>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+parameter_types! {
+	/// Version 0.0 of the MMR leaf (`sp_consensus_beefy::mmr::MmrLeaf`).
+	pub LeafVersion: MmrLeafVersion = MmrLeafVersion::new(0, 0);
+}
+
+/// The MMR leaf's extra data: the rollup digest of the last proven batch
+/// (`emr_primitives::settlement`).
+pub struct RollupDigest;
+
+impl sp_consensus_beefy::mmr::BeefyDataProvider<sp_core::H256> for RollupDigest {
+	fn extra_data() -> sp_core::H256 {
+		sp_core::H256(pallet_rollup::Pallet::<Runtime>::settlement_digest())
+	}
+}
+
+impl pallet_beefy_mmr::Config for Runtime {
+	type LeafVersion = LeafVersion;
+	/// Validators appear in the leaf as Ethereum addresses (keccak of the uncompressed key).
+	type BeefyAuthorityToMerkleLeaf = pallet_beefy_mmr::BeefyEcdsaToEthereum;
+	type LeafExtra = sp_core::H256;
+	type BeefyDataProvider = RollupDigest;
+	type WeightInfo = ();
+}
+
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	type DisabledValidators = ();
 	/// One validator per hospital; 32 leaves ample room for a growing consortium.
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
 }
@@ -87,7 +181,7 @@ impl pallet_aura::Config for Runtime {
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type WeightInfo = ();
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
 	type MaxNominators = ConstU32<0>;
 	type MaxSetIdSessionEntries = ConstU64<0>;
 	type KeyOwnerProof = sp_core::Void;

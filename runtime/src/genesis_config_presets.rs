@@ -9,8 +9,8 @@
 //! its own chain spec.
 
 use crate::{
-	AccountId, BalancesConfig, CouncilMembershipConfig, RollupConfig, RuntimeGenesisConfig,
-	SudoConfig, UNIT,
+	opaque::SessionKeys, AccountId, BalancesConfig, BlockNumber, CouncilMembershipConfig,
+	RollupConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig, ValidatorsConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use emr_primitives::{ops::Role, testing};
@@ -18,6 +18,7 @@ use frame_support::build_struct_json_patch;
 use polkadot_sdk::*;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_beefy::ecdsa_crypto::AuthorityId as BeefyId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
@@ -56,6 +57,39 @@ pub const DEV_BATCH_PARAMS: pallet_rollup::BatchParams = pallet_rollup::BatchPar
 	max_queued_per_actor: 16,
 };
 
+/// Blocks per session on the development chains: one minute, so that a validator the council
+/// adds signs within about two minutes of setting its keys. A production network's chain spec
+/// sets an hour or more.
+pub const DEV_SESSION_LENGTH: BlockNumber = 10;
+
+/// The compressed secp256k1 public keys of `//Alice`, `//Bob`, `//Charlie`, `//Dave`, `//Eve`
+/// and `//Ferdie` (`emr-node key inspect --scheme ecdsa //Alice`): sp-keyring has no ECDSA
+/// keyring, and presets are built inside the wasm runtime, which cannot derive keys. A runtime
+/// test checks them against the derivation.
+pub const DEV_BEEFY_KEYS: [(&str, &str); 6] = [
+	("Alice", "020a1091341fe5664bfa1782d5e04779689068c916b04cb365ec3153755684d9a1"),
+	("Bob", "0390084fdbf27d2b79d26a4f13f0ccd982cb755a661969143c37cbc49ef5b91f27"),
+	("Charlie", "0389411795514af1627765eceffcbd002719f031604fadd7d188e2dc585b4e1afb"),
+	("Dave", "03bc9d0ca094bd5b8b3225d7651eac5d18c1c04bf8ae8f8b263eebca4e1410ed0c"),
+	("Eve", "031d10105e323c4afce225208f71a6441ee327a65b9e646e772500c74d31f669aa"),
+	("Ferdie", "0291f1217d5a04cb83312ee3d88a6e6b33284e053e6ccfc3a90339a0299d12967c"),
+];
+
+/// The BEEFY key of the development identity `name` (one of [`DEV_BEEFY_KEYS`]).
+pub fn dev_beefy_key(name: &str) -> Option<BeefyId> {
+	let (_, hex) = DEV_BEEFY_KEYS.iter().find(|(n, _)| *n == name)?;
+	let digit = |c: u8| match c {
+		b'0'..=b'9' => Some(c - b'0'),
+		b'a'..=b'f' => Some(c - b'a' + 10),
+		_ => None,
+	};
+	let mut bytes = [0u8; 33];
+	for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+		*bytes.get_mut(i)? = digit(pair[0])? << 4 | digit(*pair.get(1)?)?;
+	}
+	Some(sp_core::ecdsa::Public::from_raw(bytes).into())
+}
+
 /// Every account the presets fund, with this balance each.
 const ENDOWMENT: u128 = 1_000_000 * UNIT;
 
@@ -65,17 +99,28 @@ struct Hospital {
 	account: AccountId,
 	aura: AuraId,
 	grandpa: GrandpaId,
+	beefy: BeefyId,
 }
 
 impl Hospital {
 	/// The hospital of a well-known development identity: sr25519 for its account and Aura,
-	/// ed25519 (same derivation path) for GRANDPA.
+	/// ed25519 (same derivation path) for GRANDPA, ecdsa for BEEFY.
 	fn from_keyring((sr, ed): (Sr25519Keyring, Ed25519Keyring)) -> Self {
+		let name = keyring_name(sr);
 		Hospital {
-			name: keyring_name(sr),
+			name,
 			account: sr.to_account_id(),
 			aura: sr.public().into(),
 			grandpa: ed.public().into(),
+			beefy: dev_beefy_key(name).expect("every development identity has a BEEFY key; qed"),
+		}
+	}
+
+	fn session_keys(&self) -> SessionKeys {
+		SessionKeys {
+			aura: self.aura.clone(),
+			grandpa: self.grandpa.clone(),
+			beefy: self.beefy.clone(),
 		}
 	}
 }
@@ -90,8 +135,8 @@ fn dev_member(role: Role, name: &str) -> (u8, [u8; 32], [u8; 32]) {
 	)
 }
 
-/// Builds the genesis patch shared by all presets: every hospital is a validator, a council
-/// member, a prover and an admitted rollup member; `others` are further admitted organisations;
+/// Builds the genesis patch shared by all presets: every hospital is a validator (its
+/// session keys set), a council member, a prover and an admitted rollup member; `others` are further admitted organisations;
 /// `extra_provers` are prover accounts beside the hospitals'.
 fn genesis(
 	hospitals: Vec<Hospital>,
@@ -109,11 +154,16 @@ fn genesis(
 		balances: BalancesConfig {
 			balances: endowed.into_iter().map(|account| (account, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: hospitals.iter().map(|h| h.aura.clone()).collect::<Vec<_>>(),
+		// Aura, GRANDPA and BEEFY take their first sets from the session keys.
+		session: SessionConfig {
+			keys: hospitals
+				.iter()
+				.map(|h| (h.account.clone(), h.account.clone(), h.session_keys()))
+				.collect::<Vec<_>>(),
 		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: hospitals.iter().map(|h| (h.grandpa.clone(), 1)).collect::<Vec<_>>(),
+		validators: ValidatorsConfig {
+			validators: hospitals.iter().map(|h| h.account.clone()).collect::<Vec<_>>(),
+			session_length: DEV_SESSION_LENGTH,
 		},
 		sudo: SudoConfig { key: Some(root) },
 		council_membership: CouncilMembershipConfig {

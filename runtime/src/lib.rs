@@ -19,6 +19,15 @@
 //! | 6 | `Sudo` | bootstrap only, until the council takes over governance |
 //! | 7 | `Council` | the consortium council of hospitals (`pallet-collective`) |
 //! | 8 | `CouncilMembership` | who sits on the council (`pallet-membership`) |
+//! | 9 | `Validators` | the validator set the council chooses; session manager |
+//! | 10 | `Registry` | rollup participants and index heads |
+//! | 11 | `Consent` | grants and the access log |
+//! | 12 | `Rollup` | L2 operations, batches, proofs |
+//! | 13 | `Session` | session keys and rotation (Aura, GRANDPA and BEEFY sets follow it) |
+//! | 14 | `Beefy` | BEEFY authorities: ECDSA signatures over the MMR root, for Ethereum |
+//! | 15 | `Mmr` | Merkle mountain range (keccak) of all blocks |
+//! | 16 | `BeefyMmrLeaf` | the MMR leaf: parent, next BEEFY set, the rollup digest |
+//! | 17 | `Utility` | batches of calls (one council motion admits a hospital everywhere) |
 //!
 //! The council decides by majority: a motion passes when more than half of the hospitals vote
 //! aye. Membership changes need the same majority (or root during bootstrap).
@@ -75,12 +84,15 @@ pub mod opaque {
 	pub type BlockId = generic::BlockId<Block>;
 
 	impl_opaque_keys! {
-		/// The session keys of a validator: its Aura (block production) and GRANDPA (finality) keys.
+		/// The session keys of a validator: its Aura (block production), GRANDPA (finality) and
+		/// BEEFY (finality Ethereum can check) keys.
 		pub struct SessionKeys {
 			/// Aura key (sr25519).
 			pub aura: Aura,
 			/// GRANDPA key (ed25519).
 			pub grandpa: Grandpa,
+			/// BEEFY key (ecdsa, secp256k1).
+			pub beefy: Beefy,
 		}
 	}
 }
@@ -91,7 +103,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("emr-chain"),
 	impl_name: alloc::borrow::Cow::Borrowed("emr-chain"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -208,6 +220,13 @@ mod runtime {
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
 
+	#[runtime::pallet_index(9)]
+	pub type Validators = pallet_emr_validators;
+
+	// Session rotates before the authority pallets read their sets.
+	#[runtime::pallet_index(13)]
+	pub type Session = pallet_session;
+
 	#[runtime::pallet_index(2)]
 	pub type Aura = pallet_aura;
 
@@ -237,6 +256,18 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Rollup = pallet_rollup;
+
+	#[runtime::pallet_index(14)]
+	pub type Beefy = pallet_beefy;
+
+	#[runtime::pallet_index(15)]
+	pub type Mmr = pallet_mmr;
+
+	#[runtime::pallet_index(16)]
+	pub type BeefyMmrLeaf = pallet_beefy_mmr;
+
+	#[runtime::pallet_index(17)]
+	pub type Utility = pallet_utility;
 }
 
 /// The pallet instance of the consortium council (used by its origins, genesis and tests).

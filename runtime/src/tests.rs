@@ -163,3 +163,29 @@ fn only_council_members_can_propose() {
 		);
 	});
 }
+
+#[test]
+fn dev_beefy_keys_are_the_derived_ones() {
+	use crate::genesis_config_presets::{dev_beefy_key, DEV_BEEFY_KEYS};
+	use sp_core::{ecdsa, Pair};
+	for (name, _) in DEV_BEEFY_KEYS {
+		let derived = ecdsa::Pair::from_string(&format!("//{name}"), None).expect("derives");
+		let key = dev_beefy_key(name).expect("listed");
+		assert_eq!(AsRef::<[u8]>::as_ref(&key), AsRef::<[u8]>::as_ref(&derived.public()), "{name}");
+	}
+	assert!(dev_beefy_key("Mallory").is_none());
+}
+
+#[test]
+fn genesis_sessions_give_every_hospital_all_three_authority_keys() {
+	genesis_ext(CONSORTIUM_LOCAL).execute_with(|| {
+		let hospitals = [Alice, Bob, Charlie, Dave].map(account).to_vec();
+		assert_eq!(pallet_session::Validators::<Runtime>::get(), hospitals);
+		assert_eq!(pallet_emr_validators::Validators::<Runtime>::get().into_inner(), hospitals);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
+		let beefy = crate::Beefy::validator_set().expect("BEEFY has a genesis set");
+		assert_eq!(beefy.len(), 4);
+		assert_eq!(pallet_beefy::GenesisBlock::<Runtime>::get(), Some(1));
+	});
+}

@@ -7,6 +7,8 @@
 //! The binary is found next to the test executable (`<target>/release/emr-node` when the
 //! tests run with `cargo test --release`), or at `$EMR_NODE_BIN`.
 
+pub mod devnet;
+
 use serde_json::{json, Value};
 use std::{
 	fmt,

@@ -50,9 +50,15 @@ fn committed_chain_specs_are_fresh() -> Result<()> {
 fn consortium_spec_has_four_hospitals() -> Result<()> {
 	let spec = committed("consortium-local.json")?;
 	let patch = &spec["genesis"]["runtimeGenesis"]["patch"];
-	let aura = patch["aura"]["authorities"].as_array().map(Vec::len);
-	let grandpa = patch["grandpa"]["authorities"].as_array().map(Vec::len);
+	// Aura, GRANDPA and BEEFY take their sets from the session keys of the validators.
+	let keys = patch["session"]["keys"].as_array().map(Vec::len);
+	let validators = patch["validators"]["validators"].as_array().map(Vec::len);
 	let council = patch["councilMembership"]["members"].as_array().map(Vec::len);
-	assert_eq!((aura, grandpa, council), (Some(4), Some(4), Some(4)), "{patch}");
+	assert_eq!((keys, validators, council), (Some(4), Some(4), Some(4)), "{patch}");
+	for entry in patch["session"]["keys"].as_array().into_iter().flatten() {
+		for key in ["aura", "grandpa", "beefy"] {
+			assert!(entry[2][key].is_string(), "every hospital has a {key} key: {entry}");
+		}
+	}
 	Ok(())
 }

@@ -3,66 +3,18 @@
 //! than two thirds: 3 of 4); restarted on its old database, the fourth catches up.
 //!
 //! Validator keys are put into each node's keystore with `emr-node key insert`, as an operator
-//! would; libp2p identities are fixed node keys, so the bootnode addresses are known up front.
+//! would; libp2p identities are fixed node keys, so the bootnode addresses are known up front
+//! (`emr_tests::devnet`).
 
 use emr_primitives::{
 	ops::{permission, purpose, scope, Operation},
 	testing::Actor,
 };
-use emr_tests::{
-	dev_actor, repo_root, run_node_command, submit_op, Error, Node, NodeConfig, Result, TempDir,
-};
+use emr_tests::{dev_actor, devnet, submit_op, Error, Node, Result, TempDir};
 use serde_json::json;
 use std::time::Duration;
 
-/// Dev identities of the four hospitals, in the order of the `consortium_local` preset.
-const HOSPITALS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
 const STEP: Duration = Duration::from_secs(150);
-
-fn node_key(index: usize) -> String {
-	format!("{:064x}", index + 1)
-}
-
-fn peer_id(dir: &std::path::Path, key: &str) -> Result<String> {
-	let file = dir.join(format!("node-key-{key}"));
-	std::fs::write(&file, key).map_err(|e| Error(format!("cannot write node key: {e}")))?;
-	let file = file.display().to_string();
-	let out = run_node_command(&["key", "inspect-node-key", "--file", &file])?;
-	if !out.status.success() {
-		return Err(Error(format!(
-			"key inspect-node-key failed: {}",
-			String::from_utf8_lossy(&out.stderr)
-		)));
-	}
-	Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn insert_keys(spec: &str, base_path: &str, who: &str) -> Result<()> {
-	for (key_type, scheme) in [("aura", "sr25519"), ("gran", "ed25519")] {
-		let suri = format!("//{who}");
-		let out = run_node_command(&[
-			"key",
-			"insert",
-			"--chain",
-			spec,
-			"--base-path",
-			base_path,
-			"--scheme",
-			scheme,
-			"--suri",
-			&suri,
-			"--key-type",
-			key_type,
-		])?;
-		if !out.status.success() {
-			return Err(Error(format!(
-				"key insert {key_type} for {who} failed: {}",
-				String::from_utf8_lossy(&out.stderr)
-			)));
-		}
-	}
-	Ok(())
-}
 
 /// Asserts that all `nodes` have the same block hash at `number`.
 fn assert_same_hash(nodes: &[&Node], number: u64) -> Result<String> {
@@ -82,38 +34,12 @@ fn assert_same_hash(nodes: &[&Node], number: u64) -> Result<String> {
 #[test]
 fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	let dir = TempDir::new("consortium")?;
-	let spec = repo_root().join("chain-specs/consortium-local-raw.json").display().to_string();
-
-	let mut configs = Vec::new();
-	for (i, who) in HOSPITALS.iter().enumerate() {
-		let base = dir.path().join(format!("hospital-{}", i + 1));
-		let mut config = NodeConfig::new(&format!("hospital-{}-{}", i + 1, who), &base)?;
-		config.chain = Some(spec.clone());
-		config.validator = true;
-		config.node_key = Some(node_key(i));
-		insert_keys(&spec, &base.display().to_string(), who)?;
-		configs.push(config);
-	}
-	let addresses = configs
+	let configs = devnet::HOSPITALS
 		.iter()
 		.enumerate()
-		.map(|(i, c)| {
-			Ok(format!(
-				"/ip4/127.0.0.1/tcp/{}/p2p/{}",
-				c.p2p_port,
-				peer_id(dir.path(), &node_key(i))?
-			))
-		})
+		.map(|(i, who)| devnet::hospital(dir.path(), i, who))
 		.collect::<Result<Vec<_>>>()?;
-	for (i, config) in configs.iter_mut().enumerate() {
-		config.bootnodes =
-			addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.clone()).collect();
-	}
-
-	let mut nodes = configs.into_iter().map(Node::start).collect::<Result<Vec<_>>>()?;
-	for node in nodes.iter_mut() {
-		node.wait_rpc_ready(Duration::from_secs(60))?;
-	}
+	let mut nodes = devnet::start(dir.path(), configs)?;
 
 	// All four finalize, and agree on what they finalized.
 	for node in nodes.iter_mut() {

@@ -957,6 +957,18 @@ pub mod pallet {
 			Self::deposit_event(Event::BatchSealed { batch, entries, commitment });
 		}
 
+		/// The rollup digest of the last proven batch (`emr_primitives::settlement::digest`),
+		/// or `settlement::NOTHING_PROVEN` before the first proof: the extra data of every MMR
+		/// leaf, so that a BEEFY-signed MMR root commits to what the chain proved.
+		pub fn settlement_digest() -> [u8; 32] {
+			let Some(batch) = LastProven::<T>::get() else {
+				return emr_primitives::settlement::NOTHING_PROVEN;
+			};
+			let info = Batches::<T>::get(batch);
+			let commitment = info.as_ref().map(|i| i.commitment).unwrap_or_default();
+			emr_primitives::settlement::digest(batch, &ProvenRoot::<T>::get(), &commitment)
+		}
+
 		/// The batch `batch` if it is the next to prove and sealed.
 		pub fn provable(batch: u64) -> Result<BatchInfo<T::AccountId>, DispatchError> {
 			let next = LastProven::<T>::get().map(|b| b.saturating_add(1)).unwrap_or(0);

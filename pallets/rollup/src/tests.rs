@@ -332,8 +332,19 @@ fn real_proofs_are_accepted_in_order_and_bad_ones_refused() {
 			Error::<Test>::RootNotCanonical
 		);
 		check();
+		assert_eq!(
+			Rollup::settlement_digest(),
+			emr_primitives::settlement::NOTHING_PROVEN,
+			"nothing proven, nothing to settle"
+		);
 
 		assert_ok!(Rollup::submit_proof(prover.clone(), 0, root0, proof0.clone()));
+		let commitment0 = Batches::<Test>::get(0).expect("batch 0 exists").commitment;
+		assert_eq!(
+			Rollup::settlement_digest(),
+			emr_primitives::settlement::digest(0, &root0, &commitment0),
+			"the digest of the MMR leaves follows the last proven batch"
+		);
 		System::assert_last_event(
 			Event::BatchProven { batch: 0, new_root: root0, prover: PROVER }.into(),
 		);
@@ -342,6 +353,11 @@ fn real_proofs_are_accepted_in_order_and_bad_ones_refused() {
 			Error::<Test>::BatchAlreadyProven
 		);
 		assert_ok!(Rollup::submit_proof(prover, 1, root1, proof1));
+		let commitment1 = Batches::<Test>::get(1).expect("batch 1 exists").commitment;
+		assert_eq!(
+			Rollup::settlement_digest(),
+			emr_primitives::settlement::digest(1, &root1, &commitment1)
+		);
 		assert_eq!(LastProven::<Test>::get(), Some(1));
 		assert_eq!(ProvenRoot::<Test>::get(), root1);
 		check();

@@ -1,0 +1,292 @@
+//! A local consortium on the committed `consortium-local` chain spec, and signed calls of its
+//! hospitals: what the multi-node tests share.
+//!
+//! Each hospital's node has its own data directory, a fixed libp2p key (so its peer id, and
+//! with it every bootnode address, is known before it starts) and its session keys (Aura,
+//! GRANDPA, BEEFY) put in its keystore with `emr-node key insert`, as an operator would.
+
+use crate::{repo_root, run_node_command, Error, Node, NodeConfig, Result};
+use codec::{Decode, Encode};
+use emr_prover_cli::extrinsic::{self, ChainInfo};
+use emr_runtime::RuntimeCall;
+use polkadot_sdk::{
+	sp_core::{crypto::Pair as _, ecdsa, ed25519, sr25519, H256},
+	sp_keyring::Sr25519Keyring,
+};
+use serde_json::{json, Value};
+use std::{path::Path, time::Duration};
+
+/// Dev identities of the four hospitals, in the order of the `consortium_local` preset.
+pub const HOSPITALS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
+
+/// The raw `consortium-local` chain spec.
+pub fn spec() -> String {
+	repo_root().join("chain-specs/consortium-local-raw.json").display().to_string()
+}
+
+/// The libp2p secret of hospital `index` (0-based): the number `index + 1`.
+pub fn node_key(index: usize) -> String {
+	format!("{:064x}", index + 1)
+}
+
+/// The peer id of the libp2p secret `key` (written to a file under `dir` for the node CLI).
+pub fn peer_id(dir: &Path, key: &str) -> Result<String> {
+	let file = dir.join(format!("node-key-{key}"));
+	std::fs::write(&file, key).map_err(|e| Error(format!("cannot write node key: {e}")))?;
+	let file = file.display().to_string();
+	let out = run_node_command(&["key", "inspect-node-key", "--file", &file])?;
+	if !out.status.success() {
+		return Err(Error(format!(
+			"key inspect-node-key failed: {}",
+			String::from_utf8_lossy(&out.stderr)
+		)));
+	}
+	Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Puts the `scheme` key of `suri` with `key_type` into the keystore under `base_path`.
+pub fn insert_key(
+	spec: &str,
+	base_path: &str,
+	key_type: &str,
+	scheme: &str,
+	suri: &str,
+) -> Result<()> {
+	let out = run_node_command(&[
+		"key",
+		"insert",
+		"--chain",
+		spec,
+		"--base-path",
+		base_path,
+		"--scheme",
+		scheme,
+		"--suri",
+		suri,
+		"--key-type",
+		key_type,
+	])?;
+	if !out.status.success() {
+		return Err(Error(format!(
+			"key insert {key_type} for {suri} failed: {}",
+			String::from_utf8_lossy(&out.stderr)
+		)));
+	}
+	Ok(())
+}
+
+/// Puts `//who`'s Aura (sr25519), GRANDPA (ed25519) and BEEFY (ecdsa) keys into the keystore
+/// under `base_path`.
+pub fn insert_keys(spec: &str, base_path: &str, who: &str) -> Result<()> {
+	for (key_type, scheme) in [("aura", "sr25519"), ("gran", "ed25519"), ("beef", "ecdsa")] {
+		insert_key(spec, base_path, key_type, scheme, &format!("//{who}"))?;
+	}
+	Ok(())
+}
+
+/// The configuration of hospital `index` run by `//who` under `dir`, its keys inserted.
+pub fn hospital(dir: &Path, index: usize, who: &str) -> Result<NodeConfig> {
+	let base = dir.join(format!("hospital-{}", index + 1));
+	let mut config = NodeConfig::new(&format!("hospital-{}-{}", index + 1, who), &base)?;
+	config.chain = Some(spec());
+	config.validator = true;
+	config.node_key = Some(node_key(index));
+	insert_keys(&spec(), &base.display().to_string(), who)?;
+	Ok(config)
+}
+
+/// The multiaddress other nodes dial to reach `config` (its node key must be set).
+pub fn address(dir: &Path, config: &NodeConfig) -> Result<String> {
+	let key = config.node_key.as_ref().ok_or_else(|| Error("the node has no fixed key".into()))?;
+	Ok(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", config.p2p_port, peer_id(dir, key)?))
+}
+
+/// Starts `configs` as one network (each one's bootnodes are the others) and waits until
+/// every node answers RPC.
+pub fn start(dir: &Path, mut configs: Vec<NodeConfig>) -> Result<Vec<Node>> {
+	let addresses = configs.iter().map(|c| address(dir, c)).collect::<Result<Vec<_>>>()?;
+	for (i, config) in configs.iter_mut().enumerate() {
+		config.bootnodes =
+			addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.clone()).collect();
+	}
+	let mut nodes = configs.into_iter().map(Node::start).collect::<Result<Vec<_>>>()?;
+	for node in nodes.iter_mut() {
+		node.wait_rpc_ready(Duration::from_secs(60))?;
+	}
+	Ok(nodes)
+}
+
+/// The session keys of `//who` as `session.set_keys` takes them, with the proof that the
+/// holder of each key signed `owner` (the SCALE-encoded account that sets them).
+pub fn session_keys_with_proof(
+	who: &str,
+	owner: &emr_runtime::AccountId,
+) -> (emr_runtime::opaque::SessionKeys, Vec<u8>) {
+	use polkadot_sdk::sp_core::proof_of_possession::ProofOfPossessionGenerator;
+	let suri = format!("//{who}");
+	let derive = "well-known development paths always derive";
+	let mut aura = sr25519::Pair::from_string(&suri, None).expect(derive);
+	let mut grandpa = ed25519::Pair::from_string(&suri, None).expect(derive);
+	let mut beefy = ecdsa::Pair::from_string(&suri, None).expect(derive);
+	let owner = owner.encode();
+	let proof = (
+		aura.generate_proof_of_possession(&owner),
+		grandpa.generate_proof_of_possession(&owner),
+		beefy.generate_proof_of_possession(&owner),
+	)
+		.encode();
+	let keys = emr_runtime::opaque::SessionKeys {
+		aura: aura.public().into(),
+		grandpa: grandpa.public().into(),
+		beefy: beefy.public().into(),
+	};
+	(keys, proof)
+}
+
+/// The session keys of `//who`.
+pub fn session_keys(who: &str) -> emr_runtime::opaque::SessionKeys {
+	session_keys_with_proof(who, &Sr25519Keyring::Alice.to_account_id()).0
+}
+
+fn hex_bytes(value: &Value) -> Result<Vec<u8>> {
+	let s = value.as_str().ok_or_else(|| Error(format!("expected hex, got {value}")))?;
+	hex::decode(s.trim_start_matches("0x")).map_err(|e| Error(format!("bad hex {s}: {e}")))
+}
+
+fn hash_of(value: &Value) -> Result<H256> {
+	let bytes = hex_bytes(value)?;
+	if bytes.len() != 32 {
+		return Err(Error(format!("expected a 32-byte hash, got {value}")));
+	}
+	Ok(H256::from_slice(&bytes))
+}
+
+/// Signs `call` as `who` (a development account) and submits it to `node`; returns the
+/// nonce it used. The transaction is mortal from the node's best block.
+pub fn submit_signed(node: &Node, who: Sr25519Keyring, call: RuntimeCall) -> Result<u32> {
+	let account = who.to_account_id();
+	let genesis = hash_of(&node.rpc("chain_getBlockHash", json!([0]))?)?;
+	let version = node.rpc("state_getRuntimeVersion", json!([]))?;
+	let info = ChainInfo {
+		genesis,
+		spec_version: version["specVersion"].as_u64().unwrap_or_default() as u32,
+		transaction_version: version["transactionVersion"].as_u64().unwrap_or_default() as u32,
+	};
+	let best = node.best_number()? as u32;
+	let best_hash = hash_of(&node.rpc("chain_getBlockHash", json!([best]))?)?;
+	let nonce = node.rpc("system_accountNextIndex", json!([account.to_string()]))?;
+	let nonce = nonce.as_u64().ok_or_else(|| Error(format!("nonce: {nonce}")))? as u32;
+	let pair = who.pair();
+	let (xt, _) = extrinsic::signed(call, &info, (best, best_hash), nonce, account, |payload| {
+		Some(pair.sign(payload).into())
+	})
+	.map_err(Error)?;
+	node.rpc("author_submitExtrinsic", json!([format!("0x{}", hex::encode(xt.encode()))]))?;
+	Ok(nonce)
+}
+
+/// Waits until `who`'s transaction with `nonce` is in a block of `node` (its next nonce on
+/// chain passed `nonce`).
+pub fn wait_included(
+	node: &mut Node,
+	who: Sr25519Keyring,
+	nonce: u32,
+	timeout: Duration,
+) -> Result<()> {
+	let account = who.to_account_id().to_string();
+	let key = system_account_key(&who.to_account_id());
+	node.wait_for(&format!("{who:?}'s transaction {nonce} in a block"), timeout, |n| {
+		let stored = n.rpc("state_getStorage", json!([key])).ok()?;
+		let bytes = hex_bytes(&stored).ok()?;
+		// frame_system::AccountInfo starts with the account's nonce (u32).
+		let on_chain = u32::decode(&mut &bytes[..]).ok()?;
+		(on_chain > nonce).then_some(())
+	})
+	.map_err(|e| Error(format!("{e} (account {account})")))
+}
+
+/// The storage key of `System.Account(who)`.
+fn system_account_key(who: &emr_runtime::AccountId) -> String {
+	use polkadot_sdk::sp_io::hashing::{blake2_128, twox_128};
+	let encoded = who.encode();
+	let mut key = twox_128(b"System").to_vec();
+	key.extend(twox_128(b"Account"));
+	key.extend(blake2_128(&encoded));
+	key.extend(encoded);
+	format!("0x{}", hex::encode(key))
+}
+
+/// Runs `call` through the council: `ayes[0]` proposes it with the majority threshold, each
+/// of `ayes` votes aye, and `ayes[0]` closes the motion. Waits for each step's inclusion.
+pub fn council_motion(
+	node: &mut Node,
+	call: RuntimeCall,
+	ayes: &[Sr25519Keyring],
+	timeout: Duration,
+) -> Result<()> {
+	use polkadot_sdk::{
+		frame_support::dispatch::GetDispatchInfo,
+		pallet_collective,
+		sp_runtime::traits::{BlakeTwo256, Hash},
+	};
+	let length = call.encoded_size() as u32;
+	let weight = call.get_dispatch_info().call_weight;
+	let hash = BlakeTwo256::hash_of(&call);
+	let proposer = ayes[0];
+	let index = proposal_count(node)?;
+	let propose = RuntimeCall::Council(pallet_collective::Call::propose {
+		threshold: ayes.len() as u32,
+		proposal: Box::new(call),
+		length_bound: length,
+	});
+	let nonce = submit_signed(node, proposer, propose)?;
+	wait_included(node, proposer, nonce, timeout)?;
+	for voter in ayes {
+		let vote = RuntimeCall::Council(pallet_collective::Call::vote {
+			proposal: hash,
+			index,
+			approve: true,
+		});
+		let nonce = submit_signed(node, *voter, vote)?;
+		wait_included(node, *voter, nonce, timeout)?;
+	}
+	let close = RuntimeCall::Council(pallet_collective::Call::close {
+		proposal_hash: hash,
+		index,
+		proposal_weight_bound: weight,
+		length_bound: length,
+	});
+	let nonce = submit_signed(node, proposer, close)?;
+	wait_included(node, proposer, nonce, timeout)
+}
+
+fn proposal_count(node: &Node) -> Result<u32> {
+	use polkadot_sdk::sp_io::hashing::twox_128;
+	let mut key = twox_128(b"Council").to_vec();
+	key.extend(twox_128(b"ProposalCount"));
+	let stored = node.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key))]))?;
+	if stored.is_null() {
+		return Ok(0);
+	}
+	u32::decode(&mut &hex_bytes(&stored)?[..]).map_err(|e| Error(format!("ProposalCount: {e}")))
+}
+
+/// Calls the runtime API function `method` with SCALE-encoded `args` at block `at` (or best).
+pub fn state_call(node: &Node, method: &str, args: &[u8], at: Option<&str>) -> Result<Vec<u8>> {
+	let args = format!("0x{}", hex::encode(args));
+	let params = match at {
+		Some(hash) => json!([method, args, hash]),
+		None => json!([method, args]),
+	};
+	hex_bytes(&node.rpc("state_call", params)?)
+}
+
+/// Decodes `T` from `bytes`, naming `what` on failure.
+pub fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T> {
+	T::decode(&mut &bytes[..]).map_err(|e| Error(format!("cannot decode {what}: {e}")))
+}
+
+/// `0x`-hex of a JSON value as bytes.
+pub fn bytes_of(value: &Value) -> Result<Vec<u8>> {
+	hex_bytes(value)
+}
