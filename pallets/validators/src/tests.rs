@@ -83,7 +83,9 @@ fn keys(who: u64) -> Keys {
 
 /// Validators 1, 2, 3 with keys; 4 and 5 are funded accounts without keys.
 fn new_test_ext() -> sp_io::TestExternalities {
-	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis builds");
+	let mut t = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.expect("system genesis builds");
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=6).map(|a| (a, 1_000)).collect(),
 		..Default::default()
