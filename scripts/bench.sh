@@ -21,7 +21,11 @@
 #                            16) go: `emr-prover profile` (key loading, matrices, witness,
 #                            synthesis, FFTs, each MSM; the ark-groth16 reference path beside
 #                            the cached-matrix prover)
-#   scripts/bench.sh         all four (not weights, not profile)
+#   scripts/bench.sh beefy   BEEFY on the four-hospital devnet (the finality test, its figures
+#                            printed): time from a batch's proof to a BEEFY-signed MMR root that
+#                            covers it, and the size of a justification + MMR leaf + proof for
+#                            4, 5 and 16 validators (what a relayer sends Ethereum)
+#   scripts/bench.sh         all four (not weights, not profile, not beefy)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/setup.sh"
@@ -183,8 +187,16 @@ bench_weights() {
 	build_node >/dev/null
 }
 
+bench_beefy() {
+	build_node
+	echo "==> BEEFY figures (tests/tests/finality.rs, printed)"
+	cargo test --release --locked --workspace --test finality -- --nocapture --test-threads=1 2>&1 |
+		grep -E '^(BEEFY|proven|settlement|5 validators|16 validators|test result)'
+}
+
 case "$what" in
 weights) bench_weights ;;
+beefy) bench_beefy ;;
 l2) bench_l2 ;;
 worker) bench_worker ;;
 node) bench_node ;;
