@@ -120,6 +120,19 @@ done
 	sed -E 's/^.*(batch [0-9]+:)/    worker   \1/; s/(transaction 0x[0-9a-f]{16})[0-9a-f]*/\1…/'
 echo "    worker metrics (emr-prover status):"
 "$BIN/emr-prover" status --metrics "http://127.0.0.1:$PROM_PORT/metrics" | sed 's/^/      /'
+
+echo
+echo "==> 1c. finality Ethereum can check: the validators' BEEFY signatures cover batch $proven"
+echo "    (emr-prover beefy checks them as the L1 contracts will: ecrecover, keccak MMR proof)"
+deadline=$((SECONDS + 120))
+until out=$("$BIN/emr-prover" beefy --rpc "http://127.0.0.1:$RPC_PORT" --batch "$proven" 2>&1); do
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		echo "==> FAILED: $out" >&2
+		exit 1
+	fi
+	sleep 3
+done
+fold -s -w 96 <<<"$out" | sed 's/^/    /'
 cleanup
 NODE_PID=""
 

@@ -84,14 +84,20 @@ pub fn insert_keys(spec: &str, base_path: &str, who: &str) -> Result<()> {
 	Ok(())
 }
 
-/// The configuration of hospital `index` run by `//who` under `dir`, its keys inserted.
-pub fn hospital(dir: &Path, index: usize, who: &str) -> Result<NodeConfig> {
+/// The configuration of hospital `index` named `name` under `dir`, without keys.
+pub fn hospital_config(dir: &Path, index: usize, name: &str) -> Result<NodeConfig> {
 	let base = dir.join(format!("hospital-{}", index + 1));
-	let mut config = NodeConfig::new(&format!("hospital-{}-{}", index + 1, who), &base)?;
+	let mut config = NodeConfig::new(&format!("hospital-{}-{}", index + 1, name), &base)?;
 	config.chain = Some(spec());
 	config.validator = true;
 	config.node_key = Some(node_key(index));
-	insert_keys(&spec(), &base.display().to_string(), who)?;
+	Ok(config)
+}
+
+/// The configuration of hospital `index` run by `//who` under `dir`, its keys inserted.
+pub fn hospital(dir: &Path, index: usize, who: &str) -> Result<NodeConfig> {
+	let config = hospital_config(dir, index, who)?;
+	insert_keys(&spec(), &config.base_path.display().to_string(), who)?;
 	Ok(config)
 }
 
@@ -116,36 +122,15 @@ pub fn start(dir: &Path, mut configs: Vec<NodeConfig>) -> Result<Vec<Node>> {
 	Ok(nodes)
 }
 
-/// The session keys of `//who` as `session.set_keys` takes them, with the proof that the
-/// holder of each key signed `owner` (the SCALE-encoded account that sets them).
-pub fn session_keys_with_proof(
-	who: &str,
-	owner: &emr_runtime::AccountId,
-) -> (emr_runtime::opaque::SessionKeys, Vec<u8>) {
-	use polkadot_sdk::sp_core::proof_of_possession::ProofOfPossessionGenerator;
+/// The session keys of `//who` (as `emr-node key insert --suri //who` puts them in a keystore).
+pub fn session_keys(who: &str) -> emr_runtime::opaque::SessionKeys {
 	let suri = format!("//{who}");
 	let derive = "well-known development paths always derive";
-	let mut aura = sr25519::Pair::from_string(&suri, None).expect(derive);
-	let mut grandpa = ed25519::Pair::from_string(&suri, None).expect(derive);
-	let mut beefy = ecdsa::Pair::from_string(&suri, None).expect(derive);
-	let owner = owner.encode();
-	let proof = (
-		aura.generate_proof_of_possession(&owner),
-		grandpa.generate_proof_of_possession(&owner),
-		beefy.generate_proof_of_possession(&owner),
-	)
-		.encode();
-	let keys = emr_runtime::opaque::SessionKeys {
-		aura: aura.public().into(),
-		grandpa: grandpa.public().into(),
-		beefy: beefy.public().into(),
-	};
-	(keys, proof)
-}
-
-/// The session keys of `//who`.
-pub fn session_keys(who: &str) -> emr_runtime::opaque::SessionKeys {
-	session_keys_with_proof(who, &Sr25519Keyring::Alice.to_account_id()).0
+	emr_runtime::opaque::SessionKeys {
+		aura: sr25519::Pair::from_string(&suri, None).expect(derive).public().into(),
+		grandpa: ed25519::Pair::from_string(&suri, None).expect(derive).public().into(),
+		beefy: ecdsa::Pair::from_string(&suri, None).expect(derive).public().into(),
+	}
 }
 
 fn hex_bytes(value: &Value) -> Result<Vec<u8>> {

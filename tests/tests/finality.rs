@@ -14,18 +14,19 @@
 
 use codec::Encode;
 use emr_primitives::{settlement, testing::Actor};
-use emr_prover::beefy::{self, Address, Commitment, LeafProof, MmrLeaf};
+use emr_prover::beefy::{self, Address, Commitment};
+use emr_prover_cli::beefy::{self as cli_beefy, Checked, Justification};
 use emr_runtime::RuntimeCall;
 use emr_tests::{
 	dev_actor, dev_prover_keys,
 	devnet::{self, bytes_of, decode, state_call},
-	submit_op, Error, Node, Result, TempDir,
+	prover_binary, submit_op, Error, Node, Result, TempDir,
 };
 use polkadot_sdk::{
 	pallet_membership, pallet_utility,
 	sp_consensus_beefy::{
 		ecdsa_crypto::{AuthorityId as BeefyId, Signature as BeefySignature},
-		ValidatorSet, VersionedFinalityProof, BEEFY_ENGINE_ID,
+		ValidatorSet, VersionedFinalityProof,
 	},
 	sp_keyring::Sr25519Keyring,
 };
@@ -36,115 +37,42 @@ const STEP: Duration = Duration::from_secs(150);
 /// Long enough for a council decision to take effect: two session rotations of 10 blocks.
 const SESSIONS: Duration = Duration::from_secs(300);
 
-/// A BEEFY justification as the chain stores it, converted to what a relayer sends Ethereum.
-struct Justification {
-	block_hash: String,
-	commitment: Commitment,
-	signatures: Vec<Option<[u8; 65]>>,
-	/// Its SCALE size as the node stores it (compact signatures).
-	encoded_len: usize,
-}
-
-fn hex_str(v: &Value) -> Result<String> {
-	v.as_str().map(String::from).ok_or_else(|| Error(format!("expected a string, got {v}")))
-}
-
-/// Bytes given as `0x` hex or as an array of numbers (how serde writes `Vec<u8>` and arrays).
-fn json_bytes(v: &Value) -> Result<Vec<u8>> {
-	if let Some(items) = v.as_array() {
-		return items
-			.iter()
-			.map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
-			.collect::<Option<Vec<u8>>>()
-			.ok_or_else(|| Error(format!("not a byte array: {v}")));
-	}
-	bytes_of(v)
-}
-
-/// The BEEFY justification stored with the best BEEFY-finalized block of `node`, if any.
-fn latest_justification(node: &Node) -> Result<Option<Justification>> {
-	let head = hex_str(&node.rpc("beefy_getFinalizedHead", json!([]))?)?;
-	let block = node.rpc("chain_getBlock", json!([head]))?;
-	let Some(list) = block["justifications"].as_array() else { return Ok(None) };
-	for entry in list {
-		let engine = json_bytes(&entry[0])?;
-		if engine != BEEFY_ENGINE_ID {
-			continue;
-		}
-		let bytes = json_bytes(&entry[1])?;
-		let VersionedFinalityProof::V1(signed) =
-			decode::<VersionedFinalityProof<u32, BeefySignature>>("a BEEFY justification", &bytes)?;
-		// The contract reads the same encoding: decode the commitment with our own type.
-		let commitment: Commitment = decode("a BEEFY commitment", &signed.commitment.encode())?;
-		let signatures = signed
-			.signatures
-			.iter()
-			.map(|s| {
-				s.as_ref().map(|s| {
-					let mut raw = [0u8; 65];
-					raw.copy_from_slice(s.as_ref());
-					raw
-				})
-			})
-			.collect();
-		return Ok(Some(Justification {
-			block_hash: head,
-			commitment,
-			signatures,
-			encoded_len: bytes.len(),
-		}));
-	}
-	Ok(None)
-}
-
-/// The BEEFY validator set active at block `at`.
-fn beefy_set(node: &Node, at: &str) -> Result<ValidatorSet<BeefyId>> {
-	let bytes = state_call(node, "BeefyApi_validator_set", &[], Some(at))?;
-	decode::<Option<ValidatorSet<BeefyId>>>("the BEEFY validator set", &bytes)?
-		.ok_or_else(|| Error("BEEFY has no validator set".into()))
-}
-
-fn addresses(set: &ValidatorSet<BeefyId>) -> Result<Vec<Address>> {
-	set.validators()
-		.iter()
-		.map(|k| beefy::eth_address(AsRef::<[u8]>::as_ref(k)).map_err(|e| Error(e.to_string())))
-		.collect()
+/// The node's JSON-RPC as the shared BEEFY checks take it.
+fn rpc_of(node: &Node) -> impl Fn(&str, Value) -> std::result::Result<Value, String> + '_ {
+	|method, params| node.rpc(method, params).map_err(|e| e.0)
 }
 
 fn beefy_key(who: &str) -> BeefyId {
 	devnet::session_keys(who).beefy
 }
 
-/// Waits for a BEEFY justification of a block after `after` that passes `accept`; checks it
-/// the way the light-client contract will, against the set active at its block, and also
-/// checks that the set's keyset commitment on chain is the Merkle root of its addresses.
+/// Waits for a BEEFY justification of a block after `after` that passes `accept` (given the
+/// set active at its block); checks it the way the light-client contract will
+/// (`emr_prover_cli::beefy::check_justification`).
 fn wait_checked_justification(
 	node: &mut Node,
 	after: u32,
 	what: &str,
 	timeout: Duration,
 	mut accept: impl FnMut(&Justification, &ValidatorSet<BeefyId>) -> bool,
-) -> Result<(Justification, ValidatorSet<BeefyId>)> {
-	let found = node.wait_for(what, timeout, |n| {
-		let j = latest_justification(n).ok()??;
+) -> Result<(Justification, Checked)> {
+	let j = node.wait_for(what, timeout, |n| {
+		let rpc = rpc_of(n);
+		let j = cli_beefy::latest_justification(&rpc).ok()??;
 		if j.commitment.block_number <= after {
 			return None;
 		}
-		let set = beefy_set(n, &j.block_hash).ok()?;
-		accept(&j, &set).then_some((j, set))
+		let set = cli_beefy::validator_set(&rpc, &j.block_hash).ok()?;
+		accept(&j, &set).then_some(j)
 	})?;
-	let (j, set) = found;
-	assert_eq!(j.commitment.validator_set_id, set.id(), "signed by the set active at its block");
-	let signed = beefy::verify_commitment(&j.commitment, &j.signatures, &addresses(&set)?)
-		.map_err(|e| {
-			Error(format!("the commitment of block {}: {e}", j.commitment.block_number))
-		})?;
-	assert!(signed * 3 > set.len() * 2, "more than two thirds signed ({signed} of {})", set.len());
-	let proof = state_call(node, "BeefyMmrApi_authority_set_proof", &[], Some(&j.block_hash))?;
-	let (id, len, root): (u64, u32, [u8; 32]) = decode("the BEEFY authority set", &proof)?;
-	assert_eq!((id, len as usize), (set.id(), set.len()));
-	assert_eq!(root, beefy::set_root(&addresses(&set)?), "keyset commitment = root of addresses");
-	Ok((j, set))
+	let checked = cli_beefy::check_justification(&rpc_of(node), &j).map_err(Error)?;
+	assert!(
+		checked.signed * 3 > checked.set.len() * 2,
+		"more than two thirds signed ({} of {})",
+		checked.signed,
+		checked.set.len()
+	);
+	Ok((j, checked))
 }
 
 fn finalized_number(node: &Node) -> Result<u64> {
@@ -167,9 +95,9 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	let mut nodes = devnet::start(dir.path(), configs)?;
 
 	// 1. BEEFY justifications of the four, checked as the contract will.
-	let (first, set) =
+	let (first, checked) =
 		wait_checked_justification(&mut nodes[1], 0, "a BEEFY justification", STEP, |_, _| true)?;
-	assert_eq!(set.len(), 4);
+	assert_eq!(checked.set.len(), 4);
 	println!(
 		"BEEFY: block {} signed by {} of 4; justification {} bytes",
 		first.commitment.block_number,
@@ -181,19 +109,10 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	let hospital = dev_actor("Alice");
 	let mut patient = Actor::new(700, &[hospital.id]);
 	submit_op(&nodes[0], &patient.register(0).op)?;
-	let proven = nodes[0].wait_for("batch 0 proven", Duration::from_secs(300), |n| {
-		let b = n.rpc("rollup_batch", json!([0])).ok()?;
-		b["provenAt"].as_u64().map(|at| (at as u32, b))
-	})?;
-	let (proven_at, batch) = proven;
+	let proven_at = nodes[0].wait_for("batch 0 proven", Duration::from_secs(300), |n| {
+		n.rpc("rollup_batch", json!([0])).ok()?["provenAt"].as_u64()
+	})? as u32;
 	let proven_seen = Instant::now();
-	let root: [u8; 32] = bytes_of(&batch["newRoot"])?
-		.try_into()
-		.map_err(|_| Error("newRoot is not 32 bytes".into()))?;
-	let inbox: [u8; 32] = bytes_of(&batch["commitment"])?
-		.try_into()
-		.map_err(|_| Error("commitment is not 32 bytes".into()))?;
-	let digest = settlement::digest(0, &root, &inbox);
 	// The leaf of block `proven_at` is appended in block `proven_at + 1`; a commitment at or
 	// after that block covers it.
 	let (j, _) = wait_checked_justification(
@@ -209,32 +128,45 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 		j.commitment.block_number,
 		proven_seen.elapsed().as_secs_f64()
 	);
+	let covered = cli_beefy::check_batch(&rpc_of(&nodes[0]), &j, 0).map_err(Error)?;
+	let batch = nodes[0].rpc("rollup_batch", json!([0]))?;
+	let root: [u8; 32] = bytes_of(&batch["newRoot"])?
+		.try_into()
+		.map_err(|_| Error("newRoot is not 32 bytes".into()))?;
+	let inbox: [u8; 32] = bytes_of(&batch["commitment"])?
+		.try_into()
+		.map_err(|_| Error("commitment is not 32 bytes".into()))?;
+	assert_eq!(covered.proven_at, proven_at);
+	assert_eq!(covered.leaf.extra, settlement::digest(0, &root, &inbox), "batch 0's digest");
 	let mmr_root =
 		j.commitment.mmr_root().ok_or_else(|| Error("the commitment has no MMR root".into()))?;
-	let generated = nodes[0].rpc(
-		"mmr_generateProof",
-		json!([[proven_at + 1], j.commitment.block_number, j.block_hash]),
-	)?;
-	let leaves: Vec<Vec<u8>> = decode("MMR leaves", &bytes_of(&generated["leaves"])?)?;
-	let proof: LeafProof = decode("an MMR proof", &bytes_of(&generated["proof"])?)?;
-	let [leaf] = &leaves[..] else { return Err(Error(format!("{} leaves", leaves.len()))) };
-	let leaf: MmrLeaf = decode("an MMR leaf", leaf)?;
-	assert_eq!(leaf.parent_number, proven_at, "the leaf stands for the proving block");
-	assert_eq!(leaf.extra, digest, "the leaf carries the digest of batch 0");
-	beefy::verify_leaf(&mmr_root, &leaf, &proof).map_err(|e| Error(e.to_string()))?;
-	let mut stale = leaf.clone();
+	let mut stale = covered.leaf.clone();
 	stale.extra = settlement::NOTHING_PROVEN;
-	assert!(beefy::verify_leaf(&mmr_root, &stale, &proof).is_err(), "another digest fails");
+	assert!(beefy::verify_leaf(&mmr_root, &stale, &covered.proof).is_err(), "another digest fails");
 	println!(
 		"settlement data for 4 validators: justification {} + leaf {} + proof {} bytes ({} items)",
 		j.encoded_len,
-		leaf.encode().len(),
-		proof.encode().len(),
-		proof.items.len()
+		covered.leaf.encode().len(),
+		covered.proof.encode().len(),
+		covered.proof.items.len()
 	);
 
-	// 3. A fifth hospital joins: node with keys, keys on chain, council motion.
-	let mut eve = devnet::hospital(dir.path(), 4, "Eve")?;
+	// What an auditor runs: `emr-prover beefy` checks the same from the command line.
+	let out = std::process::Command::new(prover_binary())
+		.args(["beefy", "--rpc", &nodes[0].rpc_url(), "--batch", "0"])
+		.output()
+		.map_err(|e| Error(format!("cannot run emr-prover beefy: {e}")))?;
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	assert!(
+		out.status.success(),
+		"emr-prover beefy failed: {stdout}{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	assert!(stdout.contains("batch 0, proven in block"), "{stdout}");
+
+	// 3. A fifth hospital joins as the README says: its node makes its session keys
+	// (`author_rotateKeysWithOwner`), its account sets them, the council admits it.
+	let mut eve = devnet::hospital_config(dir.path(), 4, "Eve")?;
 	eve.bootnodes =
 		nodes.iter().map(|n| devnet::address(dir.path(), &n.config)).collect::<Result<_>>()?;
 	let mut eve = Node::start(eve)?;
@@ -242,7 +174,14 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	let (_, best) = nodes[0].finalized()?;
 	eve.wait_finalized(best, STEP)?;
 	let eve_account = Sr25519Keyring::Eve.to_account_id();
-	let (keys, proof) = devnet::session_keys_with_proof("Eve", &eve_account);
+	let generated = eve.rpc(
+		"author_rotateKeysWithOwner",
+		json!([format!("0x{}", hex::encode(eve_account.encode()))]),
+	)?;
+	let keys: emr_runtime::opaque::SessionKeys =
+		decode("Eve's session keys", &bytes_of(&generated["keys"])?)?;
+	let proof = bytes_of(&generated["proof"])?;
+	let eve_key = keys.beefy.clone();
 	let set_keys =
 		RuntimeCall::Session(polkadot_sdk::pallet_session::Call::set_keys { keys, proof });
 	let nonce = devnet::submit_signed(&nodes[0], Sr25519Keyring::Eve, set_keys)?;
@@ -260,8 +199,7 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	let ayes = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie];
 	devnet::council_motion(&mut nodes[0], admit, &ayes, STEP)?;
 	let admitted_at = finalized_number(&nodes[0])? as u32;
-	let eve_key = beefy_key("Eve");
-	let (j, set) = wait_checked_justification(
+	let (j, checked) = wait_checked_justification(
 		&mut nodes[1],
 		admitted_at,
 		"a BEEFY commitment signed by the fifth hospital",
@@ -271,7 +209,7 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 			index.is_some_and(|i| j.signatures.get(i).is_some_and(Option::is_some))
 		},
 	)?;
-	assert_eq!(set.len(), 5, "Eve joined the four");
+	assert_eq!(checked.set.len(), 5, "Eve joined the four");
 	println!(
 		"5 validators: block {} signed by {}; justification {} bytes",
 		j.commitment.block_number,
@@ -286,15 +224,15 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	devnet::council_motion(&mut nodes[0], remove, &ayes, STEP)?;
 	let removed_at = finalized_number(&nodes[0])? as u32;
 	let dave_key = beefy_key("Dave");
-	let (j, set) = wait_checked_justification(
+	let (j, checked) = wait_checked_justification(
 		&mut eve,
 		removed_at,
 		"a BEEFY commitment of the set without hospital 4",
 		SESSIONS,
 		|_, set| !set.validators().contains(&dave_key),
 	)?;
-	assert_eq!(set.len(), 4);
-	assert!(set.validators().contains(&eve_key));
+	assert_eq!(checked.set.len(), 4);
+	assert!(checked.set.contains(&eve_key));
 	let grandpa = state_call(&eve, "GrandpaApi_grandpa_authorities", &[], Some(&j.block_hash))?;
 	let grandpa: Vec<([u8; 32], u64)> = decode("the GRANDPA authorities", &grandpa)?;
 	assert_eq!(grandpa.len(), 4, "GRANDPA follows the session too");

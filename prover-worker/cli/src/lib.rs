@@ -8,11 +8,14 @@
 //!   the node's JSON-RPC (`state_call` of the `EmrApi` runtime API at finalized and best blocks,
 //!   `author_submitExtrinsic`);
 //! * [`metrics`] serves the worker's Prometheus metrics and reads them back for
-//!   `emr-prover status`.
+//!   `emr-prover status`;
+//! * [`beefy`] reads BEEFY justifications, validator sets and MMR proofs from a node and checks
+//!   them the way the Ethereum contracts will (`emr-prover beefy`).
 //!
 //! The worker itself (ordering, persistence, proving) is [`emr_prover::worker`]; the node's
 //! `--prover` mode drives the same worker through its own client and pool.
 
+pub mod beefy;
 pub mod extrinsic;
 pub mod metrics;
 pub mod rpc;

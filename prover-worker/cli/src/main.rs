@@ -138,6 +138,18 @@ enum Command {
 		#[arg(long, default_value = "http://127.0.0.1:9616/metrics")]
 		metrics: String,
 	},
+	/// Checks, the way the Ethereum contracts will, the node's latest BEEFY justification
+	/// (signatures of more than two thirds of the validator set, the set's keyset commitment)
+	/// and that a proven batch's rollup digest is in the MMR root it signed. Exits non-zero,
+	/// with the reason, when anything disagrees.
+	Beefy {
+		/// The node's JSON-RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The batch to show under the signed root (default: the last proven batch).
+		#[arg(long)]
+		batch: Option<u64>,
+	},
 }
 
 type Res<T> = Result<T, String>;
@@ -261,6 +273,7 @@ fn run(cli: Cli) -> Res<()> {
 			print!("{}", emr_prover_cli::metrics::status(&metrics)?);
 			Ok(())
 		},
+		Command::Beefy { rpc, batch } => check_beefy(&rpc, batch),
 		Command::Constraints => {
 			use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 			let dir = tempdir()?;
@@ -729,6 +742,54 @@ fn run_worker(
 	config.poll = std::time::Duration::from_secs(poll.max(1));
 	let mut worker = Worker::new(chain, prover, config, metrics).map_err(|e| e.to_string())?;
 	worker.run().map_err(|e| e.to_string())
+}
+
+/// `emr-prover beefy`: the latest justification and, when a batch is proven, the batch under
+/// its root.
+fn check_beefy(url: &str, batch: Option<u64>) -> Res<()> {
+	use emr_prover_cli::beefy;
+	let addr = emr_prover::http::authority(url)?;
+	let rpc = |method: &str, params: serde_json::Value| {
+		emr_prover::http::rpc_call(&addr, method, params).map_err(|e| e.to_string())
+	};
+	let j = beefy::latest_justification(&rpc)?.ok_or(
+		"the node has no BEEFY justification yet (BEEFY starts after GRANDPA's first finality)",
+	)?;
+	let checked = beefy::check_justification(&rpc, &j)?;
+	let root = j.commitment.mmr_root().ok_or("the commitment has no MMR root")?;
+	println!(
+		"BEEFY commitment of block {} (validator set {}): {} of {} validators signed; every \
+		 signature recovers (ecrecover) to its validator's address; the set's keyset commitment \
+		 is the Merkle root of those addresses",
+		j.commitment.block_number,
+		checked.set_id,
+		checked.signed,
+		checked.set.len()
+	);
+	println!("  signed MMR root 0x{}; justification {} bytes", hex::encode(root), j.encoded_len);
+	let batch = match batch {
+		Some(b) => b,
+		None => {
+			let status = rpc("rollup_status", serde_json::json!([]))?;
+			match status["lastProven"].as_u64() {
+				Some(b) => b,
+				None => {
+					println!("  no batch is proven yet");
+					return Ok(());
+				},
+			}
+		},
+	};
+	let covered = beefy::check_batch(&rpc, &j, batch)?;
+	println!(
+		"batch {batch}, proven in block {}: its rollup digest 0x{} is the extra data of that \
+		 block's MMR leaf, and the leaf's proof ({} items, {} bytes) leads to the signed root",
+		covered.proven_at,
+		hex::encode(covered.digest),
+		covered.proof.items.len(),
+		covered.proof.encode().len()
+	);
+	Ok(())
 }
 
 fn main() -> ExitCode {
