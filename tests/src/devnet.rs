@@ -133,13 +133,14 @@ pub fn session_keys(who: &str) -> emr_runtime::opaque::SessionKeys {
 	}
 }
 
-fn hex_bytes(value: &Value) -> Result<Vec<u8>> {
+/// `0x`-hex of a JSON value as bytes.
+pub fn bytes_of(value: &Value) -> Result<Vec<u8>> {
 	let s = value.as_str().ok_or_else(|| Error(format!("expected hex, got {value}")))?;
 	hex::decode(s.trim_start_matches("0x")).map_err(|e| Error(format!("bad hex {s}: {e}")))
 }
 
 fn hash_of(value: &Value) -> Result<H256> {
-	let bytes = hex_bytes(value)?;
+	let bytes = bytes_of(value)?;
 	if bytes.len() != 32 {
 		return Err(Error(format!("expected a 32-byte hash, got {value}")));
 	}
@@ -182,7 +183,7 @@ pub fn wait_included(
 	let key = system_account_key(&who.to_account_id());
 	node.wait_for(&format!("{who:?}'s transaction {nonce} in a block"), timeout, |n| {
 		let stored = n.rpc("state_getStorage", json!([key])).ok()?;
-		let bytes = hex_bytes(&stored).ok()?;
+		let bytes = bytes_of(&stored).ok()?;
 		// frame_system::AccountInfo starts with the account's nonce (u32).
 		let on_chain = u32::decode(&mut &bytes[..]).ok()?;
 		(on_chain > nonce).then_some(())
@@ -253,7 +254,7 @@ fn proposal_count(node: &Node) -> Result<u32> {
 	if stored.is_null() {
 		return Ok(0);
 	}
-	u32::decode(&mut &hex_bytes(&stored)?[..]).map_err(|e| Error(format!("ProposalCount: {e}")))
+	u32::decode(&mut &bytes_of(&stored)?[..]).map_err(|e| Error(format!("ProposalCount: {e}")))
 }
 
 /// Calls the runtime API function `method` with SCALE-encoded `args` at block `at` (or best).
@@ -263,15 +264,10 @@ pub fn state_call(node: &Node, method: &str, args: &[u8], at: Option<&str>) -> R
 		Some(hash) => json!([method, args, hash]),
 		None => json!([method, args]),
 	};
-	hex_bytes(&node.rpc("state_call", params)?)
+	bytes_of(&node.rpc("state_call", params)?)
 }
 
 /// Decodes `T` from `bytes`, naming `what` on failure.
 pub fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T> {
 	T::decode(&mut &bytes[..]).map_err(|e| Error(format!("cannot decode {what}: {e}")))
-}
-
-/// `0x`-hex of a JSON value as bytes.
-pub fn bytes_of(value: &Value) -> Result<Vec<u8>> {
-	hex_bytes(value)
 }
