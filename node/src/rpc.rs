@@ -9,7 +9,8 @@
 //! * the auditors' and clients' `emr_*` methods (participants, index heads, grants, access logs,
 //!   claims) and `rollup_*` methods (status, batches, an operation's finality, submission of an
 //!   L2 operation with the rule that refused it named), backed by the runtime API
-//!   [`EmrApi`]. Every answer is JSON with named fields; binary values are `0x` hex. The README
+//!   [`EmrApi`], and the `bridge_*` methods (the contracts on Ethereum, the relayers, where each
+//!   batch settled), backed by [`EthBridgeApi`]. Every answer is JSON with named fields; binary values are `0x` hex. The README
 //!   documents each method with an example.
 
 use codec::{Decode, Encode};
@@ -24,6 +25,7 @@ use jsonrpsee::{
 	types::ErrorObjectOwned,
 	RpcModule,
 };
+use pallet_emr_eth_bridge::EthBridgeApi;
 use pallet_rollup::runtime_api::EmrApi;
 use polkadot_sdk::{
 	sc_consensus_beefy::communication::notification::{
@@ -76,6 +78,7 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: EmrApi<Block, AccountId>,
+	C::Api: EthBridgeApi<Block, AccountId, BlockNumber>,
 	C::Api: sp_mmr_primitives::MmrApi<Block, Hash, BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 	S: OffchainStorage + 'static,
@@ -133,9 +136,19 @@ pub trait EmrRpc {
 	#[method(name = "rollup_batch")]
 	fn batch(&self, batch: u64) -> RpcResult<Option<Value>>;
 
-	/// Where an operation stands: pending, included, finalized or proven.
+	/// Where an operation stands: unknown, included, finalized, proven or settled (its batch
+	/// settled on Ethereum), with the batch and, once settled, the L1 block and transaction.
 	#[method(name = "rollup_operationStatus")]
 	fn operation_status(&self, actor: u32, nonce: u32) -> RpcResult<Value>;
+
+	/// The settlement bridge: contracts on Ethereum, relayers, halt switch, the next batch to
+	/// settle, the last settled and the last proven batch.
+	#[method(name = "bridge_status")]
+	fn bridge_status(&self) -> RpcResult<Value>;
+
+	/// Where a batch settled on Ethereum (`null` while it has not).
+	#[method(name = "bridge_anchor")]
+	fn bridge_anchor(&self, batch: u64) -> RpcResult<Option<Value>>;
 
 	/// Submits a SCALE-encoded `SignedOp` (hex) as an unsigned extrinsic; a refusal names the
 	/// rule (e.g. `BadNonce`) or the pool's reason.
@@ -247,6 +260,14 @@ fn cid_string(bytes: &[u8]) -> String {
 	}
 }
 
+/// A settlement anchor as JSON.
+fn anchor_json(batch: u64, a: &pallet_emr_eth_bridge::Anchor<AccountId, BlockNumber>) -> Value {
+	json!({
+		"batch": batch, "l1Block": a.l1_block, "l1Tx": hex(&a.l1_tx),
+		"relayer": a.relayer.to_string(), "confirmedAt": a.confirmed_at,
+	})
+}
+
 /// What the pool or the rules said, in words.
 fn invalid_reason(i: &InvalidTransaction) -> (String, Option<Value>) {
 	match i {
@@ -279,7 +300,7 @@ fn invalid_reason(i: &InvalidTransaction) -> (String, Option<Value>) {
 impl<C, P> Emr<C, P>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: EmrApi<Block, AccountId>,
+	C::Api: EmrApi<Block, AccountId> + EthBridgeApi<Block, AccountId, BlockNumber>,
 {
 	fn api(&self) -> (sp_api::ApiRef<'_, C::Api>, <Block as sp_runtime::traits::Block>::Hash) {
 		(self.client.runtime_api(), self.client.info().best_hash)
@@ -290,7 +311,7 @@ where
 impl<C, P> EmrRpcServer for Emr<C, P>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: EmrApi<Block, AccountId>,
+	C::Api: EmrApi<Block, AccountId> + EthBridgeApi<Block, AccountId, BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	fn participant(&self, id: u32) -> RpcResult<Option<Value>> {
@@ -469,17 +490,43 @@ where
 		let proven =
 			api.rollup_status(at).map_err(runtime_error)?.last_proven.is_some_and(|p| r.batch <= p);
 		let finalized = r.block <= info.finalized_number;
-		let status = if proven && finalized {
-			"proven"
-		} else if finalized {
-			"finalized"
-		} else {
-			"included"
+		let anchor =
+			if proven { api.bridge_anchor(at, r.batch).map_err(runtime_error)? } else { None };
+		let status = match (finalized, proven, &anchor) {
+			(true, true, Some(_)) => "settled",
+			(true, true, None) => "proven",
+			(true, false, _) => "finalized",
+			_ => "included",
 		};
-		Ok(json!({
+		let mut answer = json!({
 			"actor": actor, "nonce": nonce, "status": status, "batch": r.batch,
 			"index": r.index, "block": r.block,
+		});
+		if let Some(a) = anchor.filter(|_| finalized) {
+			answer["settlement"] = anchor_json(r.batch, &a);
+		}
+		Ok(answer)
+	}
+
+	fn bridge_status(&self) -> RpcResult<Value> {
+		let (api, at) = self.api();
+		let s = api.bridge_status(at).map_err(runtime_error)?;
+		Ok(json!({
+			"contracts": s.contracts.map(|c| json!({
+				"chainId": c.chain_id, "lightClient": hex(&c.light_client),
+				"rollup": hex(&c.rollup), "firstBatch": c.first_batch,
+			})),
+			"relayers": s.relayers.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+			"halted": s.halted,
+			"nextToSettle": s.next_to_settle,
+			"lastSettled": s.last_settled,
+			"lastProven": s.last_proven,
 		}))
+	}
+
+	fn bridge_anchor(&self, batch: u64) -> RpcResult<Option<Value>> {
+		let (api, at) = self.api();
+		Ok(api.bridge_anchor(at, batch).map_err(runtime_error)?.map(|a| anchor_json(batch, &a)))
 	}
 
 	async fn submit(&self, op: String) -> RpcResult<Value> {

@@ -1,9 +1,9 @@
 //! Runtime APIs: the functions the node (and RPC clients, through the node) call into the runtime.
 
 use super::{
-	AccountId, Aura, Balance, Beefy, BeefyMmrLeaf, Block, BlockNumber, Consent, Executive, Grandpa,
-	Hash, InherentDataExt, Mmr, Nonce, Rollup, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
-	TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Beefy, BeefyMmrLeaf, Block, BlockNumber, Consent, EthBridge,
+	Executive, Grandpa, Hash, InherentDataExt, Mmr, Nonce, Rollup, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use crate::opaque::SessionKeys;
 #[cfg(feature = "runtime-benchmarks")]
@@ -254,6 +254,16 @@ impl_runtime_apis! {
 
 		fn next_authority_set_proof() -> sp_consensus_beefy::mmr::BeefyNextAuthoritySet<Hash> {
 			BeefyMmrLeaf::next_authority_set_proof()
+		}
+	}
+
+	impl pallet_emr_eth_bridge::EthBridgeApi<Block, AccountId, BlockNumber> for Runtime {
+		fn bridge_status() -> pallet_emr_eth_bridge::BridgeStatus<AccountId> {
+			EthBridge::status()
+		}
+
+		fn bridge_anchor(batch: u64) -> Option<pallet_emr_eth_bridge::Anchor<AccountId, BlockNumber>> {
+			EthBridge::anchor(batch)
 		}
 	}
 

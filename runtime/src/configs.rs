@@ -284,6 +284,22 @@ parameter_types! {
 	pub const L2OperationPriority: u64 = u64::MAX / 4;
 }
 
+/// The rollup's last proven batch, for the bridge.
+pub struct LastProvenBatch;
+
+impl frame_support::traits::Get<Option<u64>> for LastProvenBatch {
+	fn get() -> Option<u64> {
+		pallet_rollup::LastProven::<Runtime>::get()
+	}
+}
+
+impl pallet_emr_eth_bridge::Config for Runtime {
+	type GovernanceOrigin = RootOrCouncilMajority;
+	type LastProven = LastProvenBatch;
+	type MaxRelayers = ConstU32<16>;
+	type WeightInfo = ();
+}
+
 impl pallet_rollup::Config for Runtime {
 	type GovernanceOrigin = RootOrCouncilMajority;
 	/// Groth16 over BLS12-381 with the node's host functions for the pairing and the MSM.

@@ -10,7 +10,8 @@
 
 use crate::{
 	opaque::SessionKeys, AccountId, BalancesConfig, BlockNumber, CouncilMembershipConfig,
-	RollupConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig, ValidatorsConfig, UNIT,
+	EthBridgeConfig, RollupConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig,
+	ValidatorsConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use emr_primitives::{ops::Role, testing};
@@ -88,6 +89,11 @@ pub fn dev_beefy_key(name: &str) -> Option<BeefyId> {
 		*bytes.get_mut(i)? = digit(pair[0])? << 4 | digit(*pair.get(1)?)?;
 	}
 	Some(sp_core::ecdsa::Public::from_raw(bytes).into())
+}
+
+/// The relayer of the development chains: `//Ferdie`'s account.
+pub fn dev_relayer() -> AccountId {
+	Sr25519Keyring::Ferdie.to_account_id()
 }
 
 /// Every account the presets fund, with this balance each.
@@ -174,6 +180,10 @@ fn genesis(
 				.try_into()
 				.expect("a preset has fewer hospitals than the council's maximum; qed"),
 		},
+		// Ferdie's account relays to Ethereum (its own account, so that its `confirm`
+		// transactions never race a hospital's prover for a nonce); the council sets the
+		// contracts once they are deployed (`emr-prover l1 deploy`).
+		eth_bridge: EthBridgeConfig { relayers: vec![dev_relayer()] },
 		rollup: RollupConfig {
 			params: Some(DEV_BATCH_PARAMS),
 			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),

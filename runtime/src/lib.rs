@@ -28,6 +28,7 @@
 //! | 15 | `Mmr` | Merkle mountain range (keccak) of all blocks |
 //! | 16 | `BeefyMmrLeaf` | the MMR leaf: parent, next BEEFY set, the rollup digest |
 //! | 17 | `Utility` | batches of calls (one council motion admits a hospital everywhere) |
+//! | 18 | `EthBridge` | the contracts on Ethereum, the relayers, where each batch settled |
 //!
 //! The council decides by majority: a motion passes when more than half of the hospitals vote
 //! aye. Membership changes need the same majority (or root during bootstrap).
@@ -103,7 +104,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("emr-chain"),
 	impl_name: alloc::borrow::Cow::Borrowed("emr-chain"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -268,6 +269,9 @@ mod runtime {
 
 	#[runtime::pallet_index(17)]
 	pub type Utility = pallet_utility;
+
+	#[runtime::pallet_index(18)]
+	pub type EthBridge = pallet_emr_eth_bridge;
 }
 
 /// The pallet instance of the consortium council (used by its origins, genesis and tests).

@@ -83,8 +83,14 @@ fn state_call(rpc: Rpc, method: &str, at: &str) -> Result<Vec<u8>, String> {
 /// first one).
 pub fn latest_justification(rpc: Rpc) -> Result<Option<Justification>, String> {
 	let head = rpc("beefy_getFinalizedHead", json!([]))?;
-	let head = head.as_str().ok_or_else(|| format!("beefy_getFinalizedHead: {head}"))?.to_string();
-	let block = rpc("chain_getBlock", json!([head]))?;
+	let head = head.as_str().ok_or_else(|| format!("beefy_getFinalizedHead: {head}"))?;
+	justification_at(rpc, head)
+}
+
+/// The BEEFY justification stored with block `hash` (`0x` hex), if the node has one: every
+/// block BEEFY finalized on this node, and always the first block of each validator set.
+pub fn justification_at(rpc: Rpc, hash: &str) -> Result<Option<Justification>, String> {
+	let block = rpc("chain_getBlock", json!([hash]))?;
 	for entry in block["justifications"].as_array().into_iter().flatten() {
 		if bytes(&entry[0])? != BEEFY_ENGINE_ID {
 			continue;
@@ -107,13 +113,51 @@ pub fn latest_justification(rpc: Rpc) -> Result<Option<Justification>, String> {
 			})
 			.collect();
 		return Ok(Some(Justification {
-			block_hash: head,
+			block_hash: hash.to_string(),
 			commitment,
 			signatures,
 			encoded_len: encoded.len(),
 		}));
 	}
 	Ok(None)
+}
+
+/// The hash (`0x` hex) of block `number` of the node's best chain.
+pub fn block_hash(rpc: Rpc, number: u32) -> Result<String, String> {
+	let hash = rpc("chain_getBlockHash", json!([number]))?;
+	hash.as_str().map(String::from).ok_or_else(|| format!("the node has no block {number}"))
+}
+
+/// The first block of BEEFY validator set `set_id` (its mandatory block, which the set signs
+/// and whose MMR leaf announces the set after it), searched between blocks `from` and `to`
+/// (both finalized, `to` under set `set_id` or a later one).
+pub fn first_block_of_set(rpc: Rpc, set_id: u64, from: u32, to: u32) -> Result<u32, String> {
+	let (mut lo, mut hi) = (from, to);
+	if validator_set(rpc, &block_hash(rpc, hi)?)?.id() < set_id {
+		return Err(format!("block {to} is still before BEEFY set {set_id}"));
+	}
+	// Invariant: the set at `hi` is `set_id` or later; find the first such block.
+	while lo < hi {
+		let mid = lo + (hi - lo) / 2;
+		if validator_set(rpc, &block_hash(rpc, mid)?)?.id() >= set_id {
+			hi = mid;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	Ok(hi)
+}
+
+/// The MMR leaf that block `number` appended (it stands for block `number − 1`) with its proof
+/// against the MMR root of block `at` (number and hash).
+pub fn leaf_proof(rpc: Rpc, number: u32, at: (u32, &str)) -> Result<(MmrLeaf, LeafProof), String> {
+	let generated = rpc("mmr_generateProof", json!([[number], at.0, at.1]))?;
+	let leaves: Vec<Vec<u8>> = decode("MMR leaves", &bytes(&generated["leaves"])?)?;
+	let proof: LeafProof = decode("an MMR proof", &bytes(&generated["proof"])?)?;
+	let [leaf] = &leaves[..] else {
+		return Err(format!("mmr_generateProof returned {} leaves, not one", leaves.len()));
+	};
+	Ok((decode("an MMR leaf", leaf)?, proof))
 }
 
 /// The BEEFY validator set active at block `at`.
@@ -177,16 +221,7 @@ pub fn check_batch(rpc: Rpc, j: &Justification, batch: u64) -> Result<Covered, S
 			j.commitment.block_number
 		));
 	}
-	let generated = rpc(
-		"mmr_generateProof",
-		json!([[proven_at + 1], j.commitment.block_number, j.block_hash]),
-	)?;
-	let leaves: Vec<Vec<u8>> = decode("MMR leaves", &bytes(&generated["leaves"])?)?;
-	let proof: LeafProof = decode("an MMR proof", &bytes(&generated["proof"])?)?;
-	let [leaf] = &leaves[..] else {
-		return Err(format!("mmr_generateProof returned {} leaves, not one", leaves.len()));
-	};
-	let leaf: MmrLeaf = decode("an MMR leaf", leaf)?;
+	let (leaf, proof) = leaf_proof(rpc, proven_at + 1, (j.commitment.block_number, &j.block_hash))?;
 	if leaf.parent_number != proven_at {
 		return Err(format!("the MMR leaf is of block {}, not {proven_at}", leaf.parent_number));
 	}

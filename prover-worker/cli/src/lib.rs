@@ -10,7 +10,9 @@
 //! * [`metrics`] serves the worker's Prometheus metrics and reads them back for
 //!   `emr-prover status`;
 //! * [`beefy`] reads BEEFY justifications, validator sets and MMR proofs from a node and checks
-//!   them the way the Ethereum contracts will (`emr-prover beefy`).
+//!   them the way the Ethereum contracts will (`emr-prover beefy`);
+//! * [`relay`] settles proven batches on Ethereum and reports where each settled
+//!   (`emr-prover relay`).
 //!
 //! The worker itself (ordering, persistence, proving) is [`emr_prover::worker`]; the node's
 //! `--prover` mode drives the same worker through its own client and pool.
@@ -18,6 +20,7 @@
 pub mod beefy;
 pub mod extrinsic;
 pub mod metrics;
+pub mod relay;
 pub mod rpc;
 
 use emr_prover::worker::{ChainBatch, View};

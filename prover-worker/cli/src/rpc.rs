@@ -135,20 +135,36 @@ impl Chain for RpcChain {
 		new_root: [u8; 32],
 		proof: &[u8],
 	) -> Result<Submission, SubmitError> {
+		let call = extrinsic::submit_proof_call(batch, new_root, proof).ok_or_else(|| {
+			SubmitError::Refused("the proof is longer than the chain accepts".into())
+		})?;
+		self.submit_call(call)
+	}
+}
+
+impl RpcChain {
+	/// Signs `call` with the account's key and next nonce and hands it to the node's pool.
+	pub fn submit_call(&self, call: emr_runtime::RuntimeCall) -> Result<Submission, SubmitError> {
 		let info = self.chain_info()?;
-		let best = self.best().map_err(SubmitError::Unavailable)?;
+		let hash = hash_of(
+			&self.call("chain_getBlockHash", json!([])).map_err(SubmitError::Unavailable)?,
+			"best block",
+		)
+		.map_err(SubmitError::Unavailable)?;
+		let header = self
+			.call("chain_getHeader", json!([format!("0x{}", hex::encode(hash))]))
+			.map_err(SubmitError::Unavailable)?;
+		let number =
+			number_of(&header["number"], "chain_getHeader").map_err(SubmitError::Unavailable)?;
 		let nonce = self
 			.call("system_accountNextIndex", json!([self.account.to_ss58check()]))
 			.map_err(SubmitError::Unavailable)?
 			.as_u64()
 			.ok_or_else(|| SubmitError::Refused("system_accountNextIndex: not a number".into()))?;
-		let call = extrinsic::submit_proof_call(batch, new_root, proof).ok_or_else(|| {
-			SubmitError::Refused("the proof is longer than the chain accepts".into())
-		})?;
 		let (xt, valid_until) = extrinsic::signed(
 			call,
 			&info,
-			(best.number, H256(best.hash)),
+			(number, H256(hash)),
 			nonce as u32,
 			self.account.clone(),
 			|payload| Some(self.pair.sign(payload).into()),
@@ -171,6 +187,12 @@ impl Chain for RpcChain {
 			},
 			Err(e) => Err(SubmitError::Unavailable(chain_err(e))),
 		}
+	}
+
+	/// JSON-RPC calls to the node, errors in words (the [`crate::beefy::Rpc`] shape).
+	pub fn rpc_fn(&self) -> impl Fn(&str, Value) -> Result<Value, String> {
+		let addr = self.addr.clone();
+		move |method, params| http::rpc_call(&addr, method, params).map_err(|e| e.to_string())
 	}
 }
 
