@@ -894,10 +894,14 @@ fn decode_revert(data: &[u8]) -> (String, String) {
 			}
 		}
 	}
-	match alloy::sol_types::decode_revert_reason(data) {
-		Some(reason) => ("Error".into(), format!(": {reason}")),
-		None => ("unknown".into(), format!(" (revert data 0x{})", hex::encode(data))),
+	use alloy::sol_types::{Panic, Revert, SolError};
+	if let Ok(revert) = Revert::abi_decode(data) {
+		return ("Error".into(), format!(": {}", revert.reason));
 	}
+	if let Ok(panic) = Panic::abi_decode(data) {
+		return ("Panic".into(), format!("({})", panic.code));
+	}
+	("unknown".into(), format!(" (revert data 0x{})", hex::encode(data)))
 }
 
 fn show(value: &DynSolValue) -> String {
@@ -986,6 +990,8 @@ mod tests {
 		assert_eq!(err.to_string(), "the contract refused: UnexpectedBatch(3, 2)");
 		let unknown = refused(vec![1, 2, 3, 4, 5].into());
 		assert_eq!(unknown.refusal(), Some("unknown"));
+		let reason = refused(alloy::sol_types::Revert::from("no").abi_encode().into());
+		assert_eq!(reason.to_string(), "the contract refused: Error: no");
 		assert!(L1Error::Unreachable("down".into()).is_retryable());
 	}
 }
