@@ -17,5 +17,9 @@ cargo clippy --release --locked --workspace --all-targets -- -D warnings 2>&1 | 
 echo "==> js-ipfs for the client's daemon tests (scripts/ipfs.sh install; npm, once)"
 "$ROOT/scripts/ipfs.sh" install
 
+echo "==> solc and anvil for the settlement contracts (scripts/l1.sh install; npm, once); contracts/out up to date"
+"$ROOT/scripts/l1.sh" install
+"$ROOT/contracts/build.sh" --check
+
 echo "==> cargo test --release"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2

@@ -32,6 +32,9 @@
 //!   and `emr-prover run` (package `emr-prover-cli`) both drive it.
 //! * [`beefy`] checks BEEFY commitments, validator-set roots and MMR proofs the way the
 //!   Ethereum contracts do (keccak, `ecrecover`), for the relayer and the tests.
+//! * [`l1`] settles on Ethereum: it converts proofs and keys to the EIP-2537 encodings of the
+//!   `EmrRollup` contract and is the relayer's blocking client of the `BeefyClient`,
+//!   `EmrRollup` and `EmrL1Baseline` contracts (`contracts/`).
 //! * The `emr-prover` binary (package `emr-prover-cli`) exposes `setup`, `prove`, `verify`,
 //!   `example-batch`, `constraints`, `profile`, `run` and `status`.
 
@@ -40,6 +43,7 @@ pub mod circuit;
 pub mod files;
 pub mod groth16;
 pub mod http;
+pub mod l1;
 pub mod msm;
 pub mod store;
 pub mod witness;
