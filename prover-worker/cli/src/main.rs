@@ -150,6 +150,55 @@ enum Command {
 		#[arg(long)]
 		batch: Option<u64>,
 	},
+	/// Deploys the settlement contracts on Ethereum (a BEEFY light client trusting the chain's
+	/// current and next validator sets, and `EmrRollup` with the chain's verifying key,
+	/// continuing from its last proven batch), all read at the chain's finalized head; with
+	/// `--sudo`, also records them on the chain (`ethBridge.setContracts`, development chains).
+	/// Without it, prints the call for a council motion.
+	L1Deploy {
+		/// The node's JSON-RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The Ethereum node's JSON-RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:8545")]
+		l1: String,
+		/// A file with the deployer's Ethereum private key (hex).
+		#[arg(long)]
+		l1_key: PathBuf,
+		/// Who may replace the verifying key on Ethereum (default: the deployer).
+		#[arg(long)]
+		governor: Option<String>,
+		/// A file with the sudo key's secret URI (`//Alice` on the development chains).
+		#[arg(long)]
+		sudo: Option<PathBuf>,
+	},
+	/// The relayer: settles every proven batch on Ethereum in order and reports where each
+	/// settled (`ethBridge.confirm`). Reads the contracts' addresses from the chain; safe to
+	/// stop and restart at any point.
+	Relay {
+		/// The node's JSON-RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The Ethereum node's JSON-RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:8545")]
+		l1: String,
+		/// A file with the relayer's Ethereum private key (hex; it pays the gas).
+		#[arg(long)]
+		l1_key: PathBuf,
+		/// A file with the relayer account's secret URI on the chain (one of the relayers the
+		/// council chose; `//Ferdie` on the development chains).
+		#[arg(long)]
+		account_key: PathBuf,
+		/// L1 blocks on top of a settling transaction before it is reported.
+		#[arg(long, default_value_t = 2)]
+		confirmations: u64,
+		/// The L1 block the contracts were deployed in (where to look for past settlements).
+		#[arg(long, default_value_t = 0)]
+		from_block: u64,
+		/// Seconds between looks when there is nothing to do.
+		#[arg(long, default_value_t = 2)]
+		poll: u64,
+	},
 }
 
 type Res<T> = Result<T, String>;
@@ -274,6 +323,12 @@ fn run(cli: Cli) -> Res<()> {
 			Ok(())
 		},
 		Command::Beefy { rpc, batch } => check_beefy(&rpc, batch),
+		Command::L1Deploy { rpc, l1, l1_key, governor, sudo } => {
+			l1_deploy(&rpc, &l1, &l1_key, governor.as_deref(), sudo.as_deref())
+		},
+		Command::Relay { rpc, l1, l1_key, account_key, confirmations, from_block, poll } => {
+			relay(&rpc, &l1, &l1_key, &account_key, confirmations, from_block, poll)
+		},
 		Command::Constraints => {
 			use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 			let dir = tempdir()?;
@@ -746,6 +801,188 @@ fn run_worker(
 
 /// `emr-prover beefy`: the latest justification and, when a batch is proven, the batch under
 /// its root.
+fn read_suri(path: &Path) -> Res<String> {
+	Ok(std::fs::read_to_string(path)
+		.map_err(|e| format!("{}: {e}", path.display()))?
+		.trim()
+		.to_string())
+}
+
+fn l1_deploy(
+	rpc_url: &str,
+	l1_url: &str,
+	l1_key: &Path,
+	governor: Option<&str>,
+	sudo: Option<&Path>,
+) -> Res<()> {
+	use emr_prover::l1::{self, L1};
+	use emr_prover_cli::relay;
+	let addr = emr_prover::http::authority(rpc_url)?;
+	let rpc = |method: &str, params: serde_json::Value| {
+		emr_prover::http::rpc_call(&addr, method, params).map_err(|e| e.to_string())
+	};
+	let d = relay::deployment(&rpc).map_err(|e| e.to_string())?;
+	let eth = L1::connect(l1_url, l1_key).map_err(|e| e.to_string())?;
+	let chain_id = eth.chain_id().map_err(|e| e.to_string())?;
+	let governor = match governor {
+		Some(g) => g.parse::<l1::Address>().map_err(|e| format!("--governor: {e}"))?,
+		None => eth.sender(),
+	};
+	println!(
+		"chain at finalized block {}: BEEFY set {} ({} validators), next set {}; next batch to \
+		 settle {}",
+		d.at_block, d.current.id, d.current.len, d.next.id, d.first_batch
+	);
+	let set = |s: relay::SetInfo| l1::ValidatorSet { id: s.id, len: s.len, root: s.root };
+	let lc = eth.deploy_beefy_client(set(d.current), set(d.next)).map_err(|e| e.to_string())?;
+	println!("BeefyClient deployed at {} (L1 block {})", lc.address, lc.tx.block);
+	let rollup = eth
+		.deploy_rollup(&l1::RollupConfig {
+			light_client: lc.address,
+			vk: d.verifying_key.clone(),
+			governor,
+			first_batch: d.first_batch,
+			initial_root: d.initial_root,
+		})
+		.map_err(|e| e.to_string())?;
+	println!(
+		"EmrRollup deployed at {} (L1 block {}, {} gas), governor {governor}",
+		rollup.address, rollup.tx.block, rollup.tx.gas_used
+	);
+	let contracts = pallet_emr_eth_bridge::Contracts {
+		chain_id,
+		light_client: lc.address.into_array(),
+		rollup: rollup.address.into_array(),
+		first_batch: d.first_batch,
+	};
+	let call = emr_runtime::RuntimeCall::EthBridge(pallet_emr_eth_bridge::Call::set_contracts {
+		contracts,
+	});
+	let Some(sudo) = sudo else {
+		println!(
+			"the council records them with this call (a motion of a majority):\n0x{}",
+			hex::encode(call.encode())
+		);
+		return Ok(());
+	};
+	let chain = emr_prover_cli::rpc::RpcChain::new(rpc_url, &read_suri(sudo)?)?;
+	let sudo_call = emr_runtime::RuntimeCall::Sudo(polkadot_sdk::pallet_sudo::Call::sudo {
+		call: Box::new(call),
+	});
+	chain.submit_call(sudo_call).map_err(|e| e.to_string())?;
+	let deadline = Instant::now() + std::time::Duration::from_secs(120);
+	loop {
+		let status = relay::bridge_status(&rpc).map_err(|e| e.to_string())?;
+		if status.contracts == Some(contracts) {
+			println!("recorded on the chain (ethBridge.setContracts, by sudo)");
+			return Ok(());
+		}
+		if Instant::now() > deadline {
+			return Err("ethBridge.setContracts was not included within 2 minutes".into());
+		}
+		std::thread::sleep(std::time::Duration::from_secs(1));
+	}
+}
+
+fn relay(
+	rpc_url: &str,
+	l1_url: &str,
+	l1_key: &Path,
+	account_key: &Path,
+	confirmations: u64,
+	from_block: u64,
+	poll: u64,
+) -> Res<()> {
+	use emr_prover::l1::L1;
+	use emr_prover_cli::relay::{self, Contracts, Progress, RelayError, Relayer};
+	let chain = emr_prover_cli::rpc::RpcChain::new(rpc_url, &read_suri(account_key)?)?;
+	let call = chain.rpc_fn();
+	let account = chain.account().clone();
+	let mut backoff = 1u64;
+	// The contracts come from the chain; wait until the council has set them.
+	let contracts = loop {
+		match relay::bridge_status(&call) {
+			Ok(s) => match s.contracts {
+				Some(c) => break c,
+				None => eprintln!("relay: the council has not set the contracts yet; waiting"),
+			},
+			Err(e) => eprintln!("relay: {e}; retrying"),
+		}
+		std::thread::sleep(std::time::Duration::from_secs(poll.max(1)));
+	};
+	let eth = loop {
+		match L1::connect(l1_url, l1_key).and_then(|l1| l1.chain_id().map(|id| (l1, id))) {
+			Ok((l1, id)) if id == contracts.chain_id => break l1,
+			Ok((_, id)) => {
+				return Err(format!(
+					"{l1_url} is Ethereum chain {id}, but the contracts are on chain {}",
+					contracts.chain_id
+				))
+			},
+			Err(e) => {
+				eprintln!("relay: {e}; retrying in {backoff} s");
+				std::thread::sleep(std::time::Duration::from_secs(backoff));
+				backoff = (backoff * 2).min(60);
+			},
+		}
+	};
+	eprintln!(
+		"relay: relaying as {account} (chain) and {} (L1) to light client 0x{} and rollup 0x{}, \
+		 {confirmations} confirmations",
+		eth.sender(),
+		hex::encode(contracts.light_client),
+		hex::encode(contracts.rollup)
+	);
+	let eth =
+		Contracts::new(eth, contracts.light_client.into(), contracts.rollup.into(), from_block);
+	let mut relayer = Relayer::new(chain, eth, confirmations);
+	let mut last_idle = String::new();
+	backoff = 1;
+	loop {
+		match relayer.step() {
+			Ok(Progress::Idle(why)) => {
+				if why != last_idle {
+					eprintln!("relay: {why}");
+					last_idle = why;
+				}
+				backoff = 1;
+				std::thread::sleep(std::time::Duration::from_secs(poll.max(1)));
+			},
+			Ok(p) => {
+				last_idle.clear();
+				backoff = 1;
+				match p {
+					Progress::LightClient { block, set_id, tx } => eprintln!(
+						"relay: light client accepted the commitment of block {block} (set \
+						 {set_id}) in L1 block {} ({} gas)",
+						tx.block, tx.gas_used
+					),
+					Progress::Settled { batch, tx } => eprintln!(
+						"relay: batch {batch} settled in L1 block {} tx {} ({} gas); confirmed on \
+						 the chain",
+						tx.block, tx.tx_hash, tx.gas_used
+					),
+					Progress::Confirmed { batch, tx } => eprintln!(
+						"relay: batch {batch} had settled in L1 block {} tx {}; confirmed on the \
+						 chain",
+						tx.block, tx.tx_hash
+					),
+					Progress::Idle(_) => {},
+				}
+			},
+			Err(RelayError::Unreachable(e)) => {
+				eprintln!("relay: {e}; retrying in {backoff} s");
+				std::thread::sleep(std::time::Duration::from_secs(backoff));
+				backoff = (backoff * 2).min(30);
+			},
+			Err(e @ (RelayError::Refused(_) | RelayError::Stuck(_))) => {
+				eprintln!("relay: error: {e}");
+				std::thread::sleep(std::time::Duration::from_secs(poll.max(1) * 5));
+			},
+		}
+	}
+}
+
 fn check_beefy(url: &str, batch: Option<u64>) -> Res<()> {
 	use emr_prover_cli::beefy;
 	let addr = emr_prover::http::authority(url)?;

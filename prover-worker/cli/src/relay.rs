@@ -30,10 +30,14 @@ use crate::{
 };
 use codec::Decode;
 use emr_primitives::settlement;
-use emr_prover::beefy::{Address, LeafProof, MmrLeaf};
+use emr_prover::{
+	beefy::{Address, LeafProof, MmrLeaf},
+	l1::{self, L1Error, TxOutcome, L1},
+};
 use emr_runtime::{AccountId, BlockNumber, RuntimeCall};
 use pallet_emr_eth_bridge::{Anchor, BridgeStatus};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// A BEEFY validator set as the light client holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,15 +64,7 @@ pub struct LightClientState {
 }
 
 /// A transaction included on Ethereum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Included {
-	/// Its block.
-	pub block: u64,
-	/// Its hash.
-	pub tx: [u8; 32],
-	/// Gas it used.
-	pub gas_used: u64,
-}
+pub type Included = TxOutcome;
 
 /// A proven batch as the chain holds it (field elements little-endian, the proof compressed).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,17 +81,6 @@ pub struct ProvenBatch {
 	pub proof: Vec<u8>,
 	/// The block whose state first holds the proof.
 	pub proven_at: u32,
-}
-
-/// Why an Ethereum call failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum L1Error {
-	/// The Ethereum node did not answer (retry later).
-	#[error("the Ethereum node is unreachable: {0}")]
-	Unreachable(String),
-	/// The contract refused the transaction (a revert), with its reason.
-	#[error("the contract refused it: {0}")]
-	Refused(String),
 }
 
 /// What the relayer needs from Ethereum: the two contracts.
@@ -173,8 +158,12 @@ pub enum RelayError {
 impl From<L1Error> for RelayError {
 	fn from(e: L1Error) -> Self {
 		match e {
-			L1Error::Unreachable(m) => RelayError::Unreachable(format!("Ethereum: {m}")),
-			L1Error::Refused(m) => RelayError::Refused(m),
+			L1Error::Refused { .. } | L1Error::Reverted { .. } | L1Error::Invalid(_) => {
+				RelayError::Refused(e.to_string())
+			},
+			L1Error::Unreachable(_) | L1Error::Node(_) => {
+				RelayError::Unreachable(format!("Ethereum: {e}"))
+			},
 		}
 	}
 }
@@ -342,14 +331,14 @@ impl<E: Ethereum> Relayer<E> {
 		let call = RuntimeCall::EthBridge(pallet_emr_eth_bridge::Call::confirm {
 			batch,
 			l1_block: tx.block,
-			l1_tx: tx.tx,
+			l1_tx: tx.tx_hash.0,
 		});
 		let sent = self.chain.submit_call(call).map_err(|e| match e {
 			emr_prover::worker::SubmitError::Unavailable(e) => chain_err(e.to_string()),
 			other => RelayError::Refused(format!("the chain refused confirm({batch}): {other}")),
 		})?;
 		loop {
-			std::thread::sleep(std::time::Duration::from_secs(1));
+			std::thread::sleep(Duration::from_secs(1));
 			if bridge_anchor(rpc, batch)?.is_some() {
 				return Ok(());
 			}
@@ -451,7 +440,8 @@ impl<E: Ethereum> Relayer<E> {
 		})?;
 		let tx = match self.eth.submit_batch(batch, &leaf, &proof, lc.latest_root) {
 			Ok(tx) => tx,
-			Err(L1Error::Refused(reason)) => {
+			Err(e @ (L1Error::Refused { .. } | L1Error::Reverted { .. } | L1Error::Invalid(_))) => {
+				let reason = e.to_string();
 				self.refused = Some((batch.batch, reason.clone()));
 				return Err(RelayError::Refused(format!(
 					"the rollup contract refused batch {}: {reason}",
@@ -526,4 +516,86 @@ pub fn deployment(rpc: Rpc) -> Result<Deployment, RelayError> {
 		first_batch: status.last_proven.map_or(0, |p| p + 1),
 		initial_root: status.proven_root,
 	})
+}
+
+/// The consortium's contracts on an Ethereum node, as the relayer uses them.
+pub struct Contracts {
+	l1: L1,
+	light_client: l1::Address,
+	rollup: l1::Address,
+	/// Where to start looking for `BatchSettled` events.
+	deployed_at: u64,
+	/// How long to wait for confirmations.
+	timeout: Duration,
+}
+
+impl Contracts {
+	/// The contracts at `light_client` and `rollup` (deployed at or after L1 block
+	/// `deployed_at`), reached through `l1`.
+	pub fn new(l1: L1, light_client: l1::Address, rollup: l1::Address, deployed_at: u64) -> Self {
+		Contracts { l1, light_client, rollup, deployed_at, timeout: Duration::from_secs(600) }
+	}
+
+	/// The client.
+	pub fn l1(&self) -> &L1 {
+		&self.l1
+	}
+}
+
+impl Ethereum for Contracts {
+	fn light_client(&mut self) -> Result<LightClientState, L1Error> {
+		let lc = self.l1.light_client(self.light_client);
+		let set = |s: l1::ValidatorSet| SetInfo { id: s.id, len: s.len, root: s.root };
+		Ok(LightClientState {
+			current: set(lc.current_set()?),
+			next: set(lc.next_set()?),
+			latest_block: lc.latest_block()?,
+			latest_root: lc.latest_mmr_root()?,
+		})
+	}
+
+	fn next_batch(&mut self) -> Result<u64, L1Error> {
+		self.l1.rollup(self.rollup).next_batch()
+	}
+
+	fn submit_commitment(
+		&mut self,
+		j: &Justification,
+		validators: &[Address],
+		handoff: Option<&(MmrLeaf, LeafProof)>,
+	) -> Result<Included, L1Error> {
+		self.l1.light_client(self.light_client).submit_commitment(
+			&j.commitment,
+			&j.signatures,
+			validators,
+			handoff.map(|(leaf, proof)| (leaf, proof)),
+		)
+	}
+
+	fn submit_batch(
+		&mut self,
+		b: &ProvenBatch,
+		leaf: &MmrLeaf,
+		proof: &LeafProof,
+		mmr_root: [u8; 32],
+	) -> Result<Included, L1Error> {
+		let inputs = l1::BatchInputs {
+			batch: b.batch,
+			old_root: b.old_root,
+			new_root: b.new_root,
+			inbox_commitment: b.commitment,
+		};
+		self.l1.rollup(self.rollup).submit_batch(&inputs, &b.proof, leaf, proof, &mmr_root)
+	}
+
+	fn settled(&mut self, batch: u64) -> Result<Option<Included>, L1Error> {
+		let Some(s) = self.l1.rollup(self.rollup).find_settled(batch, self.deployed_at)? else {
+			return Ok(None);
+		};
+		Ok(Some(TxOutcome { block: s.block, tx_hash: s.tx_hash, gas_used: 0 }))
+	}
+
+	fn wait_confirmations(&mut self, tx: &Included, confirmations: u64) -> Result<(), L1Error> {
+		self.l1.wait_confirmations(tx, confirmations, self.timeout).map(|_| ())
+	}
 }
