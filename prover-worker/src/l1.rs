@@ -392,8 +392,17 @@ impl L1 {
 			.enable_all()
 			.build()
 			.map_err(|e| L1Error::Invalid(format!("tokio runtime: {e}")))?;
-		let provider =
-			ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
+		// The nonce is read from the node for every transaction: a cached nonce would be consumed
+		// by a call that the contract refuses at gas estimation, and the next transaction would
+		// then wait forever behind the gap.
+		let provider = ProviderBuilder::new()
+			.disable_recommended_fillers()
+			.with_gas_estimation()
+			.with_simple_nonce_management()
+			.fetch_chain_id()
+			.wallet(EthereumWallet::from(signer))
+			.connect_http(url)
+			.erased();
 		Ok(L1 { runtime, provider, sender })
 	}
 
