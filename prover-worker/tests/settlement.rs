@@ -455,6 +455,9 @@ fn a_valid_batch_settles_once() {
 	let confirmed =
 		s.l1.wait_confirmations(&outcome, 1, Duration::from_secs(10)).expect("in the head block");
 	assert_eq!(confirmed, outcome);
+	// anvil mines only on demand: a third confirmation does not come yet (retryable).
+	let early = s.l1.wait_confirmations(&outcome, 3, Duration::from_millis(300));
+	assert!(matches!(&early, Err(e) if e.is_retryable()), "{early:?}");
 
 	// Replayed: the same batch again is refused and changes nothing.
 	assert_refused(s.submit(&BatchInputs::from(&proven.p1), &proven.proof1), "UnexpectedBatch");
@@ -471,6 +474,14 @@ fn a_valid_batch_settles_once() {
 		.submit_batch(&BatchInputs::from(&proven.p2), &proven.proof2, &leaf2, &proof2, &root2)
 		.expect("batch 2 settles");
 	s.assert_state(3, proven.p2.to_bytes()[1]);
+	// Two blocks later, batch 1's settlement has three confirmations.
+	s.l1.wait_confirmations(&outcome, 3, Duration::from_secs(10)).expect("three confirmations");
+	assert!(rollup.find_settled(2, outcome.block + 1).expect("logs").is_some());
+	assert_eq!(
+		rollup.find_settled(1, outcome.block + 1).expect("logs"),
+		None,
+		"from a later block"
+	);
 }
 
 #[test]
