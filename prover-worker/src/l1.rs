@@ -392,8 +392,17 @@ impl L1 {
 			.enable_all()
 			.build()
 			.map_err(|e| L1Error::Invalid(format!("tokio runtime: {e}")))?;
-		let provider =
-			ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
+		// The nonce is read from the node for every transaction: a cached nonce would be consumed
+		// by a call that the contract refuses at gas estimation, and the next transaction would
+		// then wait forever behind the gap.
+		let provider = ProviderBuilder::new()
+			.disable_recommended_fillers()
+			.with_gas_estimation()
+			.with_simple_nonce_management()
+			.fetch_chain_id()
+			.wallet(EthereumWallet::from(signer))
+			.connect_http(url)
+			.erased();
 		Ok(L1 { runtime, provider, sender })
 	}
 
@@ -979,6 +988,42 @@ mod tests {
 		let mut flipped = bytes.clone();
 		flipped[5] ^= 1;
 		assert!(proof_to_eip2537(&flipped).is_err(), "an x with no point (or another) is refused");
+	}
+
+	/// The byte layouts `BeefyMmr.sol` rebuilds: a one-entry commitment is 48 bytes, a leaf 113.
+	#[test]
+	fn scale_layouts_are_the_ones_the_contract_rebuilds() {
+		let root = [0xaa; 32];
+		let c = Commitment {
+			payload: vec![(beefy::MMR_ROOT_ID, root.to_vec())],
+			block_number: 0x0102_0304,
+			validator_set_id: 0x0506_0708_090a_0b0c,
+		};
+		let mut want = vec![0x04, b'm', b'h', 0x80];
+		want.extend_from_slice(&root);
+		want.extend_from_slice(&[4, 3, 2, 1]);
+		want.extend_from_slice(&[0x0c, 0x0b, 0x0a, 9, 8, 7, 6, 5]);
+		assert_eq!(codec::Encode::encode(&c), want);
+		assert_eq!(c.hash(), emr_primitives::settlement::keccak256(&want));
+		let leaf = MmrLeaf {
+			version: 1,
+			parent_number: 0x0102_0304,
+			parent_hash: [2; 32],
+			next_set_id: 0x0506_0708_090a_0b0c,
+			next_set_len: 0x0d0e_0f10,
+			next_set_root: [3; 32],
+			extra: [4; 32],
+		};
+		let mut want = vec![1, 4, 3, 2, 1];
+		want.extend_from_slice(&[2; 32]);
+		want.extend_from_slice(&[0x0c, 0x0b, 0x0a, 9, 8, 7, 6, 5, 0x10, 0x0f, 0x0e, 0x0d]);
+		want.extend_from_slice(&[3; 32]);
+		want.extend_from_slice(&[4; 32]);
+		assert_eq!(want.len(), 113);
+		assert_eq!(codec::Encode::encode(&leaf), want);
+		// Only a one-entry payload can be sent.
+		let two = Commitment { payload: vec![c.payload[0].clone(), (*b"xx", vec![])], ..c };
+		assert!(matches!(commitment_of(&two), Err(L1Error::Invalid(_))));
 	}
 
 	#[test]

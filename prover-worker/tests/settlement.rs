@@ -2,6 +2,8 @@
 //! through `emr_prover::l1` with real Groth16 proofs of small batches and BEEFY commitments
 //! signed with secp256k1 keys.
 //!
+//! `EMR_ANVIL_LOG=1` prints anvil's log (with `--nocapture`).
+//!
 //! Needs anvil: `scripts/l1.sh install` puts it under `~/.cache/emr-chain/npm-l1`, or set
 //! `EMR_ANVIL` to a binary. Without it these tests fail (they do not skip). Each test starts
 //! its own anvil on a free port and deploys fresh contracts.
@@ -75,23 +77,34 @@ fn start_anvil() -> Anvil {
 		"anvil not found at {}: run `scripts/l1.sh install` (or set EMR_ANVIL)",
 		binary.display()
 	);
-	let port = std::net::TcpListener::bind("127.0.0.1:0")
-		.expect("a free port")
-		.local_addr()
-		.expect("an address")
-		.port();
-	let child = Command::new(&binary)
-		.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--hardfork", "prague"])
-		.args([
-			"--chain-id",
-			"31337",
-			"--mnemonic",
-			"test test test test test test test test test test test junk",
-		])
-		.stdout(Stdio::null())
+	// Port 0: anvil binds a free port itself and prints it (no race between parallel tests).
+	let mut child = Command::new(&binary)
+		.args(["--host", "127.0.0.1", "--port", "0", "--hardfork", "prague", "--chain-id", "31337"])
+		.args(["--mnemonic", "test test test test test test test test test test test junk"])
+		.stdout(Stdio::piped())
 		.stderr(Stdio::null())
 		.spawn()
 		.expect("anvil starts");
+	let stdout = child.stdout.take().expect("piped stdout");
+	let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+	let port = loop {
+		let line = lines
+			.next()
+			.expect("anvil printed its address before exiting")
+			.expect("anvil's output is text");
+		if let Some(address) = line.strip_prefix("Listening on ") {
+			break address.rsplit(':').next().expect("host:port").trim().to_string();
+		}
+	};
+	// Keep draining anvil's output so that it never blocks on a full pipe.
+	std::thread::spawn(move || {
+		let show = std::env::var_os("EMR_ANVIL_LOG").is_some();
+		for line in lines.map_while(Result::ok) {
+			if show {
+				eprintln!("anvil: {line}");
+			}
+		}
+	});
 	let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
 	let client = client(&anvil, DEPLOYER);
 	let start = Instant::now();
@@ -442,6 +455,9 @@ fn a_valid_batch_settles_once() {
 	let confirmed =
 		s.l1.wait_confirmations(&outcome, 1, Duration::from_secs(10)).expect("in the head block");
 	assert_eq!(confirmed, outcome);
+	// anvil mines only on demand: a third confirmation does not come yet (retryable).
+	let early = s.l1.wait_confirmations(&outcome, 3, Duration::from_millis(300));
+	assert!(matches!(&early, Err(e) if e.is_retryable()), "{early:?}");
 
 	// Replayed: the same batch again is refused and changes nothing.
 	assert_refused(s.submit(&BatchInputs::from(&proven.p1), &proven.proof1), "UnexpectedBatch");
@@ -458,6 +474,14 @@ fn a_valid_batch_settles_once() {
 		.submit_batch(&BatchInputs::from(&proven.p2), &proven.proof2, &leaf2, &proof2, &root2)
 		.expect("batch 2 settles");
 	s.assert_state(3, proven.p2.to_bytes()[1]);
+	// Two blocks later, batch 1's settlement has three confirmations.
+	s.l1.wait_confirmations(&outcome, 3, Duration::from_secs(10)).expect("three confirmations");
+	assert!(rollup.find_settled(2, outcome.block + 1).expect("logs").is_some());
+	assert_eq!(
+		rollup.find_settled(1, outcome.block + 1).expect("logs"),
+		None,
+		"from a later block"
+	);
 }
 
 #[test]
@@ -794,4 +818,22 @@ fn gas_report() {
 	] {
 		println!("{name:<48} {gas:>9}");
 	}
+}
+
+/// A call the contract refuses (at gas estimation) uses no nonce: the next transaction is
+/// mined (a cached nonce would leave a gap and it would wait forever).
+#[test]
+fn a_refused_call_does_not_block_the_next_transaction() {
+	let anvil = start_anvil();
+	let l1 = client(&anvil, DEPLOYER);
+	let current = Set::new(0, 1, 4);
+	let beefy = l1
+		.deploy_beefy_client(current.onchain(), Set::new(1, 11, 4).onchain())
+		.expect("deploy")
+		.address;
+	let c = l1.light_client(beefy);
+	let (cm, sigs) = current.sign([1; 32], 5, 2);
+	assert_refused(c.submit_commitment(&cm, &sigs, &current.addresses, None), "TooFewSignatures");
+	let (cm, sigs) = current.sign([1; 32], 5, 3);
+	c.submit_commitment(&cm, &sigs, &current.addresses, None).expect("accepted");
 }
