@@ -194,9 +194,17 @@ bench_beefy() {
 		grep -E '^(BEEFY|proven|settlement|5 validators|16 validators|test result)'
 }
 
+bench_settlement() {
+	echo "==> gas on anvil (prover-worker/tests/settlement.rs gas_report; EMR_GAS_SLOTS=${EMR_GAS_SLOTS:-4,16})"
+	"$ROOT/scripts/l1.sh" install >/dev/null
+	cargo test --release --locked -p emr-prover --test settlement -- --ignored --nocapture gas_report 2>&1 |
+		grep -E '^(operation|BeefyClient|EmrRollup|EmrL1Baseline|submit|baseline|test result)'
+}
+
 case "$what" in
 weights) bench_weights ;;
 beefy) bench_beefy ;;
+settlement) bench_settlement ;;
 l2) bench_l2 ;;
 worker) bench_worker ;;
 node) bench_node ;;
@@ -204,5 +212,5 @@ prover) bench_prover ;;
 profile) bench_profile ;;
 client) bench_client ;;
 all) bench_node; bench_prover; bench_client; bench_l2 ;;
-*) echo "usage: scripts/bench.sh [node|prover|profile|client|l2|worker|weights|all]" >&2; exit 2 ;;
+*) echo "usage: scripts/bench.sh [node|prover|profile|client|l2|worker|weights|beefy|settlement|all]" >&2; exit 2 ;;
 esac

@@ -8,7 +8,15 @@
 #   scripts/l1.sh start     starts anvil on 127.0.0.1:$EMR_L1_PORT (Prague, fixed mnemonic and
 #                           chain id, one block per transaction), waits until it answers
 #                           eth_chainId and prints the RPC URL
-#   scripts/l1.sh stop      stops the anvil started by `start`
+#   scripts/l1.sh deploy [NODE_RPC]
+#                           deploys the settlement contracts from the chain's finalized state
+#                           (emr-prover l1-deploy; default node http://127.0.0.1:9944) and, on a
+#                           development chain, records them with sudo (//Alice)
+#   scripts/l1.sh relay [NODE_RPC]
+#                           runs the relayer (emr-prover relay) as //Ferdie, the development
+#                           chains' relayer, paying gas with anvil's first account
+#   scripts/l1.sh stop      stops the anvil started by `start` (its state is kept in
+#                           $EMR_L1_DIR/state.json and loaded by the next `start`)
 #   scripts/l1.sh status    prints the RPC URL and exits 0 if anvil answers, exits 1 otherwise
 #
 # Environment:
@@ -80,13 +88,11 @@ start() {
 	fi
 	answers && die "something else answers on $URL (set EMR_L1_PORT)"
 	"$(anvil_path)" --host 127.0.0.1 --port "$PORT" --chain-id "$CHAIN_ID" \
-		--mnemonic "$MNEMONIC" --hardfork prague >"$STATE/anvil.log" 2>&1 &
+		--mnemonic "$MNEMONIC" --hardfork prague --block-time 1 \
+		--state "$STATE/state.json" --state-interval 5 >"$STATE/anvil.log" 2>&1 &
 	echo $! >"$STATE/anvil.pid"
 	for _ in $(seq 1 300); do
 		if answers; then
-			# Hook: deploy the contracts here, once the main developer's CLI exists:
-			#   emr-prover l1 deploy --rpc "$URL" --key <key file> ...
-			# (it writes the contract addresses for the relayer). Not called yet.
 			log "anvil (pid $(cat "$STATE/anvil.pid")) answers on $URL; log: $STATE/anvil.log"
 			echo "$URL"
 			return 0
@@ -112,7 +118,34 @@ stop() {
 	rm -f "$STATE/anvil.pid"
 }
 
+DEV_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+
+prover_bin() {
+	local bin="${EMR_PROVER_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/emr-chain/target}/release/emr-prover}"
+	[ -x "$bin" ] || die "$bin is missing: build it (cargo build --release -p emr-prover-cli)"
+	echo "$bin"
+}
+
+dev_keys() {
+	mkdir -p "$STATE"
+	umask 077
+	[ -f "$STATE/l1.key" ] || echo "$DEV_KEY" >"$STATE/l1.key"
+	[ -f "$STATE/sudo.key" ] || echo "//Alice" >"$STATE/sudo.key"
+	[ -f "$STATE/relayer.key" ] || echo "//Ferdie" >"$STATE/relayer.key"
+}
+
 case "${1:-}" in
+deploy)
+	dev_keys
+	answers || die "anvil does not answer on $URL (scripts/l1.sh start)"
+	"$(prover_bin)" l1-deploy --rpc "${2:-http://127.0.0.1:9944}" --l1 "$URL" \
+		--l1-key "$STATE/l1.key" --sudo "$STATE/sudo.key"
+	;;
+relay)
+	dev_keys
+	exec "$(prover_bin)" relay --rpc "${2:-http://127.0.0.1:9944}" --l1 "$URL" \
+		--l1-key "$STATE/l1.key" --account-key "$STATE/relayer.key"
+	;;
 install)
 	install
 	anvil_path
@@ -127,7 +160,7 @@ status)
 	fi
 	;;
 *)
-	echo "usage: $0 install|start|stop|status" >&2
+	echo "usage: $0 install|start|deploy [RPC]|relay [RPC]|stop|status" >&2
 	exit 2
 	;;
 esac

@@ -88,6 +88,20 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often receipts and the head are polled.
 const POLL: Duration = Duration::from_millis(100);
 
+/// Where `scripts/l1.sh install` puts the anvil binary of the pinned npm package
+/// `@foundry-rs/anvil` (`$EMR_NPM_DIR`, default `~/.cache/emr-chain/npm-l1`), or `$EMR_ANVIL`.
+pub fn anvil_binary() -> std::path::PathBuf {
+	use std::path::PathBuf;
+	if let Some(path) = std::env::var_os("EMR_ANVIL") {
+		return path.into();
+	}
+	let npm = std::env::var_os("EMR_NPM_DIR").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/emr-chain/npm-l1")
+	});
+	let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+	npm.join(format!("node_modules/@foundry-rs/anvil-{}-{arch}/bin/anvil", std::env::consts::OS))
+}
+
 /// Why an L1 operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {

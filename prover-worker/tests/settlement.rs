@@ -58,20 +58,8 @@ impl Drop for Anvil {
 	}
 }
 
-fn anvil_binary() -> PathBuf {
-	if let Some(path) = std::env::var_os("EMR_ANVIL") {
-		return path.into();
-	}
-	let npm = std::env::var_os("EMR_NPM_DIR").map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-			.join(".cache/emr-chain/npm-l1")
-	});
-	let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
-	npm.join(format!("node_modules/@foundry-rs/anvil-{}-{arch}/bin/anvil", std::env::consts::OS))
-}
-
 fn start_anvil() -> Anvil {
-	let binary = anvil_binary();
+	let binary = emr_prover::l1::anvil_binary();
 	assert!(
 		binary.exists(),
 		"anvil not found at {}: run `scripts/l1.sh install` (or set EMR_ANVIL)",
@@ -802,6 +790,39 @@ fn gas_report() {
 	let log1 = b.log_access(patient, 1, 1).expect("log");
 	let log2 = b.log_access(patient, 1, 1).expect("log");
 
+	// submitBatch at the slot counts of `EMR_GAS_SLOTS` (default 4,16): a circuit of that size,
+	// a real proof of batch 1, a fresh rollup with that key, a root signed by set 0.
+	let slot_counts = std::env::var("EMR_GAS_SLOTS").unwrap_or_else(|_| "4,16".into());
+	let mut by_size = Vec::new();
+	for (i, n) in slot_counts.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).enumerate()
+	{
+		let mut rng = rand_chacha::ChaCha20Rng::from_seed([n as u8; 32]);
+		let (pk, vk) = groth16::setup(n, &mut rng).expect("setup");
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let (b1, _) = batches();
+		let (w, p, _) = witness::build(&mut store, 1, &b1, n).expect("witness");
+		let proof = groth16::to_bytes(&groth16::prove(&pk, w, p, &mut rng).expect("prove"));
+		let rollup = l1
+			.deploy_rollup(&RollupConfig {
+				light_client: s.beefy,
+				vk: groth16::to_bytes(&vk),
+				governor: l1.sender(),
+				first_batch: 1,
+				initial_root: p.to_bytes()[0],
+			})
+			.expect("deploy rollup");
+		let leaf = leaf(digest_of(&p), &s.next);
+		let (root, leaf_proof) = mmr_with(&leaf, 3, 5, 0);
+		let (c, sigs) = s.current.sign(root, 100 + i as u32, 3);
+		client.submit_commitment(&c, &sigs, &s.current.addresses, None).expect("commitment");
+		let settled = l1
+			.rollup(rollup.address)
+			.submit_batch(&BatchInputs::from(&p), &proof, &leaf, &leaf_proof, &root)
+			.expect("batch");
+		by_size.push((n, settled.gas_used));
+	}
+
 	println!("operation                                   gas");
 	for (name, gas) in [
 		("BeefyClient deploy", beefy16.tx.gas_used),
@@ -817,6 +838,13 @@ fn gas_report() {
 		("baseline logAccess (next entry)", log2.gas_used),
 	] {
 		println!("{name:<48} {gas:>9}");
+	}
+	for (n, gas) in by_size {
+		println!(
+			"submitBatch, {n}-slot circuit{:<19} {gas:>9}   per operation (full batch, with one 4-validator commitment): {}",
+			"",
+			(gas + commit4.gas_used) / n as u64
+		);
 	}
 }
 

@@ -8,6 +8,7 @@
 //! tests run with `cargo test --release`), or at `$EMR_NODE_BIN`.
 
 pub mod devnet;
+pub mod l1;
 
 use serde_json::{json, Value};
 use std::{
@@ -36,7 +37,7 @@ impl std::error::Error for Error {}
 /// Result alias of the harness.
 pub type Result<T> = std::result::Result<T, Error>;
 
-fn err<T>(msg: impl Into<String>) -> Result<T> {
+pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T> {
 	Err(Error(msg.into()))
 }
 
@@ -192,7 +193,7 @@ impl NodeConfig {
 }
 
 /// Starts `program` with `args` and `env`, stdin closed, stdout and stderr appended to `log`.
-fn spawn_logged(
+pub(crate) fn spawn_logged(
 	program: &Path,
 	args: &[String],
 	env: &[(&str, &str)],
@@ -440,6 +441,14 @@ pub struct Worker {
 }
 
 impl Worker {
+	/// Starts `emr-prover` with `args` (another sub-command, e.g. `relay`), its output
+	/// appended to `log`.
+	pub fn command(args: Vec<String>, log: PathBuf) -> Result<Worker> {
+		let mut w = Worker { args, child: None, log_path: log, metrics_port: 0 };
+		w.spawn()?;
+		Ok(w)
+	}
+
 	/// Starts `emr-prover run` against `node` with the keys in `keys`, the state in `state`
 	/// and the prover account `suri`; its output is appended to `<state>.log`.
 	pub fn start(node: &Node, keys: &Path, state: &Path, suri: &str) -> Result<Worker> {
