@@ -6,6 +6,8 @@
 #      (*proven*);
 #   2. a doctor encrypts a record on the client, stores it (embedded IPFS-compatible block store)
 #      and shares it with the patient; the patient reads it, an outsider cannot;
+#   1d. the proven batches settle on Ethereum: anvil, the BEEFY light client and rollup
+#      contracts, the relayer (each batch's L1 transaction recorded on the chain: *settled*);
 #   3. the rollup by hand: a batch of L2 operations (admissions, a patient, consent, records, access,
 #      emergency access, a claim) is proven with Groth16 and verified; a tampered proof fails.
 #
@@ -23,6 +25,8 @@ BIN="$CARGO_TARGET_DIR/release"
 build_node
 
 cleanup() {
+	if [ -n "${RELAYER_PID:-}" ]; then kill "$RELAYER_PID" 2>/dev/null || true; RELAYER_PID=""; fi
+	if [ -n "${L1_STARTED:-}" ]; then "$ROOT/scripts/l1.sh" stop >/dev/null 2>&1 || true; L1_STARTED=""; fi
 	if [ -n "${NODE_PID:-}" ] && kill -0 "$NODE_PID" 2>/dev/null; then
 		kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
 		rm -rf "$RUN_DIR/data"
@@ -133,6 +137,30 @@ until out=$("$BIN/emr-prover" beefy --rpc "http://127.0.0.1:$RPC_PORT" --batch "
 	sleep 3
 done
 fold -s -w 96 <<<"$out" | sed 's/^/    /'
+
+echo
+echo "==> 1d. settlement on Ethereum: anvil (Prague, EIP-2537), the contracts, the relayer"
+export EMR_L1_DIR="$RUN_DIR/l1" EMR_L1_PORT="${EMR_DEMO_L1_PORT:-8545}"
+"$ROOT/scripts/l1.sh" start 2>&1 | sed 's/^/    /'
+L1_STARTED=1
+"$ROOT/scripts/l1.sh" deploy "http://127.0.0.1:$RPC_PORT" 2>&1 | sed 's/^/    /'
+"$ROOT/scripts/l1.sh" relay "http://127.0.0.1:$RPC_PORT" >"$RUN_DIR/relayer.log" 2>&1 &
+RELAYER_PID=$!
+first=$(rpc "$RPC_PORT" bridge_status | jq -r .result.contracts.firstBatch)
+last=$(rpc "$RPC_PORT" rollup_status | jq -r .result.lastProven)
+echo "    relayer started (log $RUN_DIR/relayer.log); waiting for batches $first..$last to settle"
+deadline=$((SECONDS + 300))
+until [ "$(rpc "$RPC_PORT" bridge_anchor "[$last]" | jq -r '.result != null')" = true ]; do
+	if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$RELAYER_PID" 2>/dev/null; then
+		echo "==> FAILED: batch $last did not settle; relayer log:" >&2
+		tail -20 "$RUN_DIR/relayer.log" >&2
+		exit 1
+	fi
+	sleep 2
+done
+sed -E 's/^relay: /    relayer  /; s/(tx 0x[0-9a-f]{16})[0-9a-f]*/\1…/' "$RUN_DIR/relayer.log" | grep -E "light client|settled" | tail -6
+rpc "$RPC_PORT" bridge_anchor "[$last]" | jq -r '.result | "    chain: batch \(.batch) settled in L1 block \(.l1Block), transaction \(.l1Tx[0:18])… (reported by \(.relayer[0:12])…)"'
+rpc "$RPC_PORT" bridge_status | jq -c '.result' | sed 's/^/    bridge_status: /'
 cleanup
 NODE_PID=""
 

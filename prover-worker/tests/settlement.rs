@@ -30,7 +30,6 @@ use emr_prover::{
 use k256::ecdsa::SigningKey;
 use rand_core::SeedableRng;
 use std::{
-	path::PathBuf,
 	process::{Child, Command, Stdio},
 	sync::OnceLock,
 	time::{Duration, Instant},
@@ -59,7 +58,7 @@ impl Drop for Anvil {
 }
 
 fn start_anvil() -> Anvil {
-	let binary = emr_prover::l1::anvil_binary();
+	let binary = l1::anvil_binary();
 	assert!(
 		binary.exists(),
 		"anvil not found at {}: run `scripts/l1.sh install` (or set EMR_ANVIL)",

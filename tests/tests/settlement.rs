@@ -100,14 +100,16 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	let rollup_address = status["contracts"]["rollup"].as_str().expect("contracts set").to_string();
 	assert_eq!(status["contracts"]["firstBatch"], json!(0), "{status}");
 	assert_eq!(status["contracts"]["chainId"], json!(31337), "{status}");
-	let reader = L1::with_key(&anvil.url(), &[1u8; 32]).map_err(|e| Error(e.to_string()))?;
+	// A fresh client for each look (a pooled connection would not survive anvil's restart).
+	let l1_url = anvil.url();
+	let reader = || L1::with_key(&l1_url, &[1u8; 32]).map_err(|e| Error(e.to_string()));
 	let rollup_addr: l1::Address = rollup_address.parse().map_err(|e| Error(format!("{e}")))?;
 
 	// Batch 0 (the genesis admissions) is proven by the node. The relayer settles it on L1 and
 	// waits 30 confirmations (30 s of one-second L1 blocks) before confirming: kill it there.
 	let mut relay = relayer(&node, &anvil, dir.path(), 30)?;
 	node.wait_for("batch 0 settled on L1", WAIT, |_| {
-		(reader.rollup(rollup_addr).next_batch().ok()? >= 1).then_some(())
+		(reader().ok()?.rollup(rollup_addr).next_batch().ok()? >= 1).then_some(())
 	})
 	.map_err(|e| Error(format!("{e}\n--- relayer ---\n{}", relay.log_tail(30))))?;
 	assert_eq!(
@@ -118,7 +120,7 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	relay.kill();
 
 	// Restarted, it finds the settlement on L1 instead of paying again, and confirms it.
-	let mut relay = relayer(&node, &anvil, dir.path(), 2)?;
+	let relay = relayer(&node, &anvil, dir.path(), 2)?;
 	let anchor = node
 		.wait_for("batch 0 confirmed on the chain", WAIT, |n| {
 			n.rpc("bridge_anchor", json!([0])).ok().filter(|a| !a.is_null())
@@ -129,11 +131,15 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	assert_eq!(anchor["l1Tx"], events[0]["transactionHash"], "{anchor}");
 	let batch0 = node.rpc("rollup_batch", json!([0]))?;
 	assert_eq!(
-		reader.rollup(rollup_addr).latest_root().map_err(|e| Error(e.to_string()))?,
+		reader()?.rollup(rollup_addr).latest_root().map_err(|e| Error(format!("latestRoot: {e}")))?,
 		le_hex(&batch0["newRoot"])?,
 		"the contract's root is not the chain's proven root of batch 0"
 	);
-	assert!(relay.log().contains("had settled in L1 block"), "{}", relay.log_tail(20));
+	// It says it found the settlement instead of sending the batch again.
+	node.wait_for("the relayer to report the earlier settlement", Duration::from_secs(30), |_| {
+		relay.log().contains("batch 0 had settled in L1 block").then_some(())
+	})
+	.map_err(|e| Error(format!("{e}\n--- relayer ---\n{}", relay.log_tail(20))))?;
 
 	// Batch 1: four patients register (a full batch). Ethereum goes down meanwhile.
 	anvil.stop();
@@ -166,7 +172,7 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	assert_eq!(settled_events(&anvil, &rollup_address, 1)?.len(), 1);
 	let batch1 = node.rpc("rollup_batch", json!([1]))?;
 	assert_eq!(
-		reader.rollup(rollup_addr).latest_root().map_err(|e| Error(e.to_string()))?,
+		reader()?.rollup(rollup_addr).latest_root().map_err(|e| Error(format!("latestRoot: {e}")))?,
 		le_hex(&batch1["newRoot"])?,
 		"the contract's root is not the chain's proven root of batch 1"
 	);
