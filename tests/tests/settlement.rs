@@ -131,7 +131,10 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	assert_eq!(anchor["l1Tx"], events[0]["transactionHash"], "{anchor}");
 	let batch0 = node.rpc("rollup_batch", json!([0]))?;
 	assert_eq!(
-		reader()?.rollup(rollup_addr).latest_root().map_err(|e| Error(format!("latestRoot: {e}")))?,
+		reader()?
+			.rollup(rollup_addr)
+			.latest_root()
+			.map_err(|e| Error(format!("latestRoot: {e}")))?,
 		le_hex(&batch0["newRoot"])?,
 		"the contract's root is not the chain's proven root of batch 0"
 	);
@@ -172,7 +175,10 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	assert_eq!(settled_events(&anvil, &rollup_address, 1)?.len(), 1);
 	let batch1 = node.rpc("rollup_batch", json!([1]))?;
 	assert_eq!(
-		reader()?.rollup(rollup_addr).latest_root().map_err(|e| Error(format!("latestRoot: {e}")))?,
+		reader()?
+			.rollup(rollup_addr)
+			.latest_root()
+			.map_err(|e| Error(format!("latestRoot: {e}")))?,
 		le_hex(&batch1["newRoot"])?,
 		"the contract's root is not the chain's proven root of batch 1"
 	);
