@@ -19,12 +19,13 @@
 //! | `f4` | encryption key digest (registration, credential) |
 //! | `f5` | role (admission) |
 //!
-//! Unused positions are zero. Byte strings (CIDs, record references, X25519 keys) enter the
+//! Every part a kind does not use is zero ([`layout::used`] is the table; [`canonical`] the
+//! check the rules and the circuit make), so two operations never share an encoding. Byte strings (CIDs, record references, X25519 keys) enter the
 //! field as [`digest_to_field`]: Blake2b-256 truncated to 248 bits.
 
 use crate::{poseidon, schnorr, F};
 use alloc::vec::Vec;
-use ark_ff::{AdditiveGroup, Field, PrimeField};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, Zero};
 use blake2::{digest::consts::U32, Blake2b, Digest};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -364,6 +365,106 @@ pub mod layout {
 	pub const CODE: (usize, usize) = (152, 16);
 	/// Total bits of `f1`.
 	pub const BITS: usize = 168;
+
+	/// The parts of the encoding, as bits of the mask [`used`] returns.
+	pub mod part {
+		/// `target` of `f1`.
+		pub const TARGET: u16 = 1 << 0;
+		/// `grant` of `f1`.
+		pub const GRANT: u16 = 1 << 1;
+		/// `version` of `f1`.
+		pub const VERSION: u16 = 1 << 2;
+		/// `permissions` of `f1`.
+		pub const PERMISSIONS: u16 = 1 << 3;
+		/// `purposes` of `f1`.
+		pub const PURPOSES: u16 = 1 << 4;
+		/// `scope` of `f1`.
+		pub const SCOPE: u16 = 1 << 5;
+		/// `expires_at` of `f1`.
+		pub const EXPIRES: u16 = 1 << 6;
+		/// `code` of `f1`.
+		pub const CODE: u16 = 1 << 7;
+		/// `f2`.
+		pub const F2: u16 = 1 << 8;
+		/// `f3`.
+		pub const F3: u16 = 1 << 9;
+		/// `f4`.
+		pub const F4: u16 = 1 << 10;
+		/// `f5`.
+		pub const F5: u16 = 1 << 11;
+	}
+
+	/// The sub-fields of `f1` with their [`part`] bit, in bit order.
+	pub const F1_PARTS: [(u16, (usize, usize)); 8] = [
+		(part::TARGET, TARGET),
+		(part::GRANT, GRANT),
+		(part::VERSION, VERSION),
+		(part::PERMISSIONS, PERMISSIONS),
+		(part::PURPOSES, PURPOSES),
+		(part::SCOPE, SCOPE),
+		(part::EXPIRES, EXPIRES),
+		(part::CODE, CODE),
+	];
+
+	/// `f2..f5` with their [`part`] bit.
+	pub const WIDE_PARTS: [(u16, usize); 4] =
+		[(part::F2, 2), (part::F3, 3), (part::F4, 4), (part::F5, 5)];
+
+	/// The parts of the encoding operations of kind `kind` may set (a mask of [`part`] bits);
+	/// every other part is zero. The one table the rules ([`super::canonical`]) and the
+	/// circuit read. `f0` (kind, actor, nonce) is used by every kind but padding.
+	pub const fn used(kind: u8) -> u16 {
+		use super::kind as k;
+		use part::*;
+		match kind {
+			k::ADMIT_MEMBER => F2 | F3 | F4 | F5,
+			k::REGISTER_PATIENT => F2 | F3 | F4,
+			k::CREDENTIAL_DOCTOR => TARGET | F2 | F3 | F4,
+			k::REVOKE_CREDENTIAL => TARGET,
+			k::APPEND_RECORD => TARGET | GRANT | VERSION | F2,
+			k::GRANT_CONSENT => TARGET | PERMISSIONS | PURPOSES | SCOPE | EXPIRES,
+			k::REVOKE_CONSENT => GRANT,
+			k::ACCESS_RECORD => TARGET | GRANT | PURPOSES | SCOPE,
+			k::EMERGENCY_ACCESS => TARGET | CODE,
+			k::SUBMIT_CLAIM => TARGET | GRANT | F2 | F3,
+			k::DECIDE_CLAIM => TARGET | GRANT | CODE | F3,
+			// Padding, removal and undefined kinds set nothing.
+			_ => 0,
+		}
+	}
+}
+
+/// `width` bits of `x` from bit `offset` (`width ≤ 64`).
+fn bits_of(x: &<F as PrimeField>::BigInt, offset: usize, width: usize) -> u64 {
+	(0..width).fold(0u64, |acc, i| acc | ((x.get_bit(offset + i) as u64) << i))
+}
+
+/// Whether six field elements are a canonical operation encoding: `f0` holds a defined kind
+/// and nothing above bit 63; `f1` nothing above [`layout::BITS`] and a grant slot below
+/// 2^[`GRANT_DEPTH`]; every part the kind does not use ([`layout::used`]) is zero; padding is all
+/// zero. [`SignedOp::fields`] always gives a canonical encoding; the circuit enforces the same
+/// (so no two operations share a message, and no field the rules ignore can carry data).
+pub fn canonical(fields: &[F; 6]) -> bool {
+	let f0 = fields[0].into_bigint();
+	let f1 = fields[1].into_bigint();
+	let kind = bits_of(&f0, 0, 8);
+	if f0.num_bits() > 64 || f1.num_bits() as usize > layout::BITS || kind >= kind::COUNT as u64 {
+		return false;
+	}
+	// Grant slots are below 2^GRANT_DEPTH although the sub-field is wider.
+	let (goff, gwidth) = layout::GRANT;
+	if bits_of(&f1, goff + GRANT_DEPTH, gwidth - GRANT_DEPTH) != 0 {
+		return false;
+	}
+	if kind == kind::NOOP as u64 {
+		return fields.iter().all(|f| f.is_zero());
+	}
+	let used = layout::used(kind as u8);
+	let f1_ok = layout::F1_PARTS
+		.iter()
+		.all(|(bit, (off, width))| used & bit != 0 || bits_of(&f1, *off, *width) == 0);
+	let wide_ok = layout::WIDE_PARTS.iter().all(|(bit, i)| used & bit != 0 || fields[*i].is_zero());
+	f1_ok && wide_ok
 }
 
 impl Packed {
@@ -488,6 +589,11 @@ fn key_coordinates(bytes: &[u8; 32]) -> (F, F) {
 	}
 }
 
+/// The message of an operation with these [`SignedOp::fields`]: `Poseidon(Operation, fields)`.
+pub fn message_of(fields: &[F; 6]) -> F {
+	poseidon::hash(poseidon::Domain::Operation, fields)
+}
+
 impl SignedOp {
 	/// The six field elements of the operation (module docs).
 	pub fn fields(&self) -> [F; 6] {
@@ -520,7 +626,7 @@ impl SignedOp {
 
 	/// The message the signature covers: `Poseidon(Operation, fields)`.
 	pub fn message(&self) -> F {
-		poseidon::hash(poseidon::Domain::Operation, &self.fields())
+		message_of(&self.fields())
 	}
 
 	/// Signs this operation with `key` (sets [`SignedOp::signature`]).

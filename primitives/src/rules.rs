@@ -29,7 +29,7 @@
 
 use crate::{
 	inbox::InboxEntry,
-	ops::digest_to_field,
+	ops::{digest_to_field, message_of},
 	ops::{
 		kind, permission, purpose, BlockNumber, GrantId, Operation, Origin, ParticipantId, Role,
 		SignedOp, EMERGENCY_WINDOW, GRANT_DEPTH, PARTICIPANT_DEPTH,
@@ -138,6 +138,10 @@ pub enum RuleError {
 	SettlementExceedsClaim,
 	/// The participant was already removed.
 	ParticipantInactive,
+	/// The operation's encoding sets a part its kind does not use ([`crate::ops::canonical`]).
+	MalformedEncoding,
+	/// The entry's block is earlier than the previous entry's in the batch.
+	BlockDecreased,
 }
 
 /// The logged outcome of an access attempt.
@@ -255,14 +259,25 @@ fn advance(n: u32) -> Result<u32, RuleError> {
 	n.checked_add(1).ok_or(RuleError::CounterOverflow)
 }
 
-/// Every id and slot number fits its width in the field encoding, so no two operations share a
-/// message.
-fn well_formed(op: &SignedOp) -> Result<(), RuleError> {
+/// Every id and slot number fits its width in the field encoding and the encoding is canonical
+/// ([`crate::ops::canonical`]), so no two operations share a message; returns the operation's
+/// [`SignedOp::fields`]. The prover's witness builder calls it before it opens any path.
+pub fn well_formed(op: &SignedOp) -> Result<[F; 6], RuleError> {
 	let ids = 1u32 << PARTICIPANT_DEPTH;
 	ensure(op.actor < ids, RuleError::IdOutOfRange)?;
 	let packed = op.op.packed();
 	ensure(packed.target < ids, RuleError::IdOutOfRange)?;
-	grant_in_range(packed.grant)
+	grant_in_range(packed.grant)?;
+	let fields = op.fields();
+	ensure(crate::ops::canonical(&fields), RuleError::MalformedEncoding)?;
+	Ok(fields)
+}
+
+/// Entries of a batch come in block order: `block` may not be earlier than the previous
+/// entry's (`previous`, 0 for the first). The runtime appends at the current block, so it never
+/// produces a decreasing batch; the prover checks it and the circuit enforces it.
+pub fn in_block_order(previous: BlockNumber, block: BlockNumber) -> Result<(), RuleError> {
+	ensure(block >= previous, RuleError::BlockDecreased)
 }
 
 /// The key that must sign `op` of an existing actor: the joint doctor + hospital key for
@@ -284,14 +299,14 @@ fn signing_key(actor: &Participant, op: &SignedOp) -> Result<PublicKey, RuleErro
 /// [`apply`] would use (the new key for registration). The transaction pool uses it for an
 /// operation queued behind earlier ones of the same actor, whose effects cannot be checked yet.
 pub fn authenticate<S: RollupState>(state: &S, op: &SignedOp) -> Result<(), RuleError> {
-	well_formed(op)?;
+	let message = message_of(&well_formed(op)?);
 	ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
 	if let Operation::RegisterPatient { public_key, .. } = &op.op {
-		return verify(&decode_key(public_key)?, op, op.message());
+		return verify(&decode_key(public_key)?, op, message);
 	}
 	let actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
 	ensure(actor.active, RuleError::ActorInactive)?;
-	verify(&signing_key(&actor, op)?, op, op.message())
+	verify(&signing_key(&actor, op)?, op, message)
 }
 
 /// Applies a user operation at block `now` (see the module docs).
@@ -335,7 +350,7 @@ fn apply_op<S: RollupState>(
 		outcome: None,
 		log: None,
 	};
-	well_formed(op)?;
+	let message = message_of(&well_formed(op)?);
 	match origin {
 		Origin::Governance => {
 			ensure(op.op.is_governance(), RuleError::NotAGovernanceOperation)?;
@@ -373,7 +388,7 @@ fn apply_op<S: RollupState>(
 				let key = decode_key(public_key)?;
 				let id = fresh_slot(state, &key, Some(op.actor))?;
 				ensure(op.nonce == 0, RuleError::BadNonce)?;
-				verify(&key, op, op.message())?;
+				verify(&key, op, message)?;
 				let mut p = Participant::new(Role::Patient, key, digest_to_field(encryption_key));
 				p.nonce = 1;
 				state.set_participant(id, p);
@@ -383,7 +398,6 @@ fn apply_op<S: RollupState>(
 			ensure(actor.active, RuleError::ActorInactive)?;
 			ensure(op.nonce == actor.nonce, RuleError::BadNonce)?;
 			let next_nonce = advance(actor.nonce)?;
-			let message = op.message();
 			verify(&signing_key(&actor, op)?, op, message)?;
 			user_op(state, op, &mut actor, next_nonce, message, base, now)
 		},

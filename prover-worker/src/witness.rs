@@ -12,7 +12,7 @@ use ark_ec::AffineRepr;
 use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
 use emr_primitives::{
 	inbox::{self, InboxEntry, PublicInputs},
-	ops::{kind, GrantId, Operation, Origin, ParticipantId, PARTICIPANT_DEPTH},
+	ops::{kind, GrantId, Operation, Origin, ParticipantId, GRANT_DEPTH},
 	rules::{self, AccessOutcome, Effects, RuleError},
 	schnorr::{PublicKey, Signature},
 	state::RollupState,
@@ -67,10 +67,7 @@ pub enum WitnessError {
 	},
 }
 
-const ID_MASK: u32 = (1 << PARTICIPANT_DEPTH) - 1;
-
 fn leaf_witness<S: ProvableState>(state: &S, id: ParticipantId) -> LeafWitness {
-	let id = id & ID_MASK;
 	let path = state.participant_siblings(id);
 	match state.participant(id) {
 		None => LeafWitness::empty(path),
@@ -136,18 +133,21 @@ fn actor_is_leaf1(k: u8) -> bool {
 }
 
 /// The witness of one entry against the current state (the state is left unchanged). The
-/// access outcome is taken from `granted`.
+/// access outcome is taken from `granted`. An entry whose encoding is not well formed
+/// ([`rules::well_formed`]: an id or grant slot out of range, a non-canonical encoding) or whose
+/// new grant would not fit the consent subtree has no witness: its error is returned.
 pub fn slot_witness<S: ProvableState>(
 	state: &mut S,
 	entry: &InboxEntry,
 	granted: bool,
-) -> SlotWitness {
+) -> Result<SlotWitness, RuleError> {
 	let op = &entry.op;
+	let fields = rules::well_formed(op)?;
 	let k = op.op.kind();
 	let packed = op.op.packed();
 	let user = entry.origin == Origin::User;
-	let actor = op.actor & ID_MASK;
-	let target = packed.target & ID_MASK;
+	let actor = op.actor;
+	let target = packed.target;
 	let i1 = if k == kind::GRANT_CONSENT { target } else { actor };
 	let i2 = if subject_is_target(k) { target } else { actor };
 	let bump = user && actor_is_leaf1(k);
@@ -180,13 +180,14 @@ pub fn slot_witness<S: ProvableState>(
 		leaf2.next_grant
 	} else {
 		packed.grant
-	} & ((1 << emr_primitives::ops::GRANT_DEPTH) - 1);
-	let grant = grant_witness(state, i2, g);
+	};
+	let grant = (g < 1 << GRANT_DEPTH).then(|| grant_witness(state, i2, g));
 	if bump {
 		if let Some(p) = saved {
 			state.set_participant(i1, p);
 		}
 	}
+	let grant = grant.ok_or(RuleError::TooManyGrants)?;
 
 	let actor_leaf = if k == kind::GRANT_CONSENT { i2 } else { i1 };
 	let joint_key = state
@@ -198,8 +199,8 @@ pub fn slot_witness<S: ProvableState>(
 		(true, Ok(sig)) => (sig.r, inbox::scalar_to_field(&sig.s)),
 		_ => (EdwardsAffine::generator(), F::from(0u64)),
 	};
-	SlotWitness {
-		fields: op.fields(),
+	Ok(SlotWitness {
+		fields,
 		r,
 		s,
 		block_field: entry.block_field(),
@@ -208,7 +209,7 @@ pub fn slot_witness<S: ProvableState>(
 		leaf2,
 		joint_key,
 		granted,
-	}
+	})
 }
 
 /// A padding slot against the current state.
@@ -233,10 +234,13 @@ pub fn build<S: ProvableState>(
 	let old_root = state.state_root();
 	let mut slots = Vec::with_capacity(batch_size);
 	let mut effects = Vec::with_capacity(entries.len());
+	let mut previous = 0;
 	for (index, entry) in entries.iter().enumerate() {
-		let mut slot = slot_witness(state, entry, false);
-		let fx = rules::apply_entry(state, entry)
-			.map_err(|error| WitnessError::Rejected { index, error })?;
+		let rejected = |error| WitnessError::Rejected { index, error };
+		rules::in_block_order(previous, entry.block).map_err(rejected)?;
+		previous = entry.block;
+		let mut slot = slot_witness(state, entry, false).map_err(rejected)?;
+		let fx = rules::apply_entry(state, entry).map_err(rejected)?;
 		slot.granted = fx.outcome == Some(AccessOutcome::Granted);
 		slots.push(slot);
 		effects.push(fx);

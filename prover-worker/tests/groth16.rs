@@ -105,9 +105,9 @@ fn proofs_verify_and_tampering_fails() {
 			let dir2 = tempfile::tempdir().expect("tempdir");
 			let mut s2 = Store::open(dir2.path().join("s.redb")).expect("open");
 			witness::build(&mut s2, 1, &b1, SLOTS).expect("replay");
-			let first = witness::slot_witness(&mut s2, &forged[0], false);
+			let first = witness::slot_witness(&mut s2, &forged[0], false).expect("well formed");
 			emr_primitives::rules::apply_entry(&mut s2, &forged[0]).expect("grant applies");
-			let second = witness::slot_witness(&mut s2, &forged[1], true);
+			let second = witness::slot_witness(&mut s2, &forged[1], true).expect("well formed");
 			vec![first, second]
 		},
 	};

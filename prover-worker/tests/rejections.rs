@@ -95,8 +95,14 @@ impl Fx {
 		assert_eq!(rules::apply_entry(&mut self.store, &entry), Err(expected), "{name}: native");
 		assert_eq!(self.store.root(), root, "{name}: a refused entry changed the state");
 		for granted in [false, true] {
-			let slot = witness::slot_witness(&mut self.store, &entry, granted);
-			assert!(!satisfied(slot, root), "{name}: the circuit accepts a refused operation");
+			match witness::slot_witness(&mut self.store, &entry, granted) {
+				Ok(slot) => assert!(
+					!satisfied(slot, root),
+					"{name}: the circuit accepts a refused operation"
+				),
+				// No witness can even be built (an id or slot beyond its tree): same reason.
+				Err(e) => assert_eq!(e, expected, "{name}: the witness builder's reason"),
+			}
 		}
 	}
 }
@@ -150,8 +156,8 @@ fn accepted_entries_satisfy_and_flipped_outcomes_do_not() {
 		("patient reads own", fx.patient.sign(access(p, 7, purpose::TREATMENT, 1), 3), true),
 	] {
 		let root = fx.store.root();
-		let right = witness::slot_witness(&mut fx.store, &entry, granted);
-		let wrong = witness::slot_witness(&mut fx.store, &entry, !granted);
+		let right = witness::slot_witness(&mut fx.store, &entry, granted).expect("well formed");
+		let wrong = witness::slot_witness(&mut fx.store, &entry, !granted).expect("well formed");
 		let fxs = rules::apply_entry(&mut fx.store, &entry).expect("access is never refused");
 		assert_eq!(
 			fxs.outcome == Some(rules::AccessOutcome::Granted),
@@ -164,8 +170,8 @@ fn accepted_entries_satisfy_and_flipped_outcomes_do_not() {
 	// An expired grant is DENIED.
 	let late = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 1000);
 	let root = fx.store.root();
-	let w = witness::slot_witness(&mut fx.store, &late, false);
-	let flipped = witness::slot_witness(&mut fx.store, &late, true);
+	let w = witness::slot_witness(&mut fx.store, &late, false).expect("well formed");
+	let flipped = witness::slot_witness(&mut fx.store, &late, true).expect("well formed");
 	assert_eq!(
 		rules::apply_entry(&mut fx.store, &late).expect("logged").outcome,
 		Some(rules::AccessOutcome::Denied)
@@ -510,10 +516,316 @@ fn a_non_canonical_s_below_2_pow_253_does_not_satisfy() {
 		})
 		.expect("about one signature in ten has s + r < 2^253");
 	let root = fx.store.root();
-	let honest = witness::slot_witness(&mut fx.store, &entry, true);
+	let honest = witness::slot_witness(&mut fx.store, &entry, true).expect("well formed");
 	assert!(satisfied(honest.clone(), root), "the honest witness must prove");
 	let mut tampered = honest;
 	tampered.s = F::from_le_bytes_mod_order(&wide.to_bytes_le());
 	assert_ne!(tampered.s, F::from_le_bytes_mod_order(&Fr::MODULUS.to_bytes_le()));
 	assert!(!satisfied(tampered, root), "s + r must not satisfy the circuit");
+}
+
+/// Who signs a re-encoded operation.
+enum Signer {
+	/// A governance entry: no signature.
+	Governance,
+	/// One key.
+	One(SecretKey),
+	/// The doctor + hospital joint key (two rounds).
+	Joint(SecretKey, SecretKey),
+}
+
+impl Signer {
+	fn sign(&self, message: F) -> Option<emr_primitives::schnorr::Signature> {
+		use emr_primitives::schnorr::cosign;
+		match self {
+			Signer::Governance => None,
+			Signer::One(k) => Some(k.sign(message)),
+			Signer::Joint(d, h) => {
+				let joint = d.public().joint(&h.public());
+				let (n1, p1) = cosign::commit(d, &[7; 32], message);
+				let (n2, p2) = cosign::commit(h, &[8; 32], message);
+				let session = cosign::Session::new(&joint, &[p1, p2], message).expect("session");
+				let shares = [cosign::respond(d, n1, &session), cosign::respond(h, n2, &session)];
+				Some(cosign::combine(&session, &shares))
+			},
+		}
+	}
+}
+
+/// A witness whose encoding is `fields`, signed afresh so that only the encoding is off.
+fn reencoded(
+	honest: &emr_prover::circuit::SlotWitness,
+	fields: [F; 6],
+	signer: &Signer,
+) -> emr_prover::circuit::SlotWitness {
+	let mut w = honest.clone();
+	w.fields = fields;
+	if let Some(sig) = signer.sign(emr_primitives::ops::message_of(&fields)) {
+		w.r = sig.r;
+		w.s = emr_primitives::inbox::scalar_to_field(&sig.s);
+	}
+	w
+}
+
+/// An accepted entry of every kind but claim decisions (which need an open claim: see
+/// [`decide_case`]), each with who signs it, against the fixture's state (nothing applied).
+fn every_kind(fx: &mut Fx) -> Vec<(&'static str, InboxEntry, Signer)> {
+	use emr_primitives::ops::Operation as Op;
+	let p = fx.patient.id;
+	let newcomer = Actor::new(41, &[]);
+	let mut patient2 = Actor::new(42, &[]);
+	let doctor2 = Actor::new(43, &[]);
+	let claim = Op::SubmitClaim { patient: p, grant: 1, record: [9; 32], amount: 500 };
+	let mut cases: Vec<(&str, InboxEntry, Signer)> = vec![
+		(
+			"admit",
+			governance(
+				newcomer.id,
+				Op::AdmitMember {
+					role: Role::Auditor,
+					public_key: newcomer.public(),
+					encryption_key: [3; 32],
+				},
+			),
+			Signer::Governance,
+		),
+		("remove", governance(fx.researcher.id, Op::RemoveMember), Signer::Governance),
+		("register", patient2.register(3), Signer::One(patient2.key.clone())),
+	];
+	let mut user = |name, actor: &mut Actor, op, key: Signer| {
+		let e = actor.sign(op, 3);
+		actor.nonce -= 1;
+		cases.push((name, e, key));
+	};
+	let (hk, dk, pk, ik) = (
+		fx.hospital.key.clone(),
+		fx.doctor.key.clone(),
+		fx.patient.key.clone(),
+		fx.insurer.key.clone(),
+	);
+	user(
+		"credential",
+		&mut fx.hospital,
+		Op::CredentialDoctor { doctor_key: doctor2.public(), encryption_key: [4; 32] },
+		Signer::One(hk.clone()),
+	);
+	user(
+		"revoke credential",
+		&mut fx.hospital,
+		Op::RevokeCredential { doctor: fx.doctor.id },
+		Signer::One(hk.clone()),
+	);
+	user("append", &mut fx.doctor, append(p, 0), Signer::One(dk.clone()));
+	user(
+		"grant",
+		&mut fx.patient,
+		grant(fx.insurer2.id, permission::READ, purpose::INSURANCE),
+		Signer::One(pk.clone()),
+	);
+	user("revoke consent", &mut fx.patient, Op::RevokeConsent { grant: 0 }, Signer::One(pk));
+	user("access", &mut fx.doctor, access(p, 0, purpose::TREATMENT, 1), Signer::One(dk.clone()));
+	user("submit claim", &mut fx.insurer, claim, Signer::One(ik));
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 4, 3);
+	fx.doctor.nonce -= 1;
+	cases.push(("emergency", e, Signer::Joint(dk, hk)));
+
+	cases
+}
+
+/// Opens a claim (applied) and returns a decision on it, signed by the insurer.
+fn decide_case(fx: &mut Fx) -> (&'static str, InboxEntry, Signer) {
+	use emr_primitives::ops::Operation as Op;
+	let p = fx.patient.id;
+	let claim = Op::SubmitClaim { patient: p, grant: 1, record: [9; 32], amount: 500 };
+	let submitted = fx.insurer.sign(claim, 3);
+	fx.accept(&submitted);
+	let decide = Op::DecideClaim { patient: p, grant: 1, approve: true, settled: 400 };
+	let e = fx.insurer.sign(decide, 3);
+	fx.insurer.nonce -= 1;
+	("decide claim", e, Signer::One(fx.insurer.key.clone()))
+}
+
+/// For an accepted entry of every kind: the honest witness proves, and so does the same
+/// witness re-signed (the check of the test itself); setting any one part of the encoding the
+/// kind does not use (`layout::used`), re-signed so that the signature still verifies, is not
+/// canonical natively and does not satisfy the circuit.
+#[test]
+fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
+	use ark_ff::Field;
+	use emr_primitives::ops::{canonical, kind, layout};
+	let mut fx = Fx::new();
+	let cases = every_kind(&mut fx);
+	let check = |fx: &mut Fx, name: &str, entry: &InboxEntry, signer: &Signer| {
+		let root = fx.store.root();
+		let granted = entry.op.op.kind() == kind::ACCESS_RECORD;
+		let honest = witness::slot_witness(&mut fx.store, entry, granted).expect("well formed");
+		assert!(canonical(&honest.fields), "{name}: the honest encoding is canonical");
+		assert!(satisfied(honest.clone(), root), "{name}: the honest witness must prove");
+		let resigned = reencoded(&honest, honest.fields, signer);
+		assert!(satisfied(resigned, root), "{name}: re-signing alone must still prove");
+		let used = layout::used(entry.op.op.kind());
+		let mut tried = 0;
+		for (bit, (off, _)) in layout::F1_PARTS {
+			if used & bit == 0 {
+				let mut fields = honest.fields;
+				fields[1] += F::from(2u64).pow([off as u64]);
+				assert!(!canonical(&fields), "{name}: f1 part {bit:#x} set is not canonical");
+				let w = reencoded(&honest, fields, signer);
+				assert!(!satisfied(w, root), "{name}: f1 part {bit:#x} set must not prove");
+				tried += 1;
+			}
+		}
+		for (bit, i) in layout::WIDE_PARTS {
+			if used & bit == 0 {
+				let mut fields = honest.fields;
+				fields[i] = F::from(1u64);
+				assert!(!canonical(&fields), "{name}: f{i} set is not canonical");
+				let w = reencoded(&honest, fields, signer);
+				assert!(!satisfied(w, root), "{name}: f{i} set must not prove");
+				tried += 1;
+			}
+		}
+		assert!(tried > 0, "{name}: every kind leaves some part unused");
+	};
+	let mut kinds = std::collections::BTreeSet::new();
+	for (name, entry, signer) in &cases {
+		check(&mut fx, name, entry, signer);
+		kinds.insert(entry.op.op.kind());
+	}
+	let (name, e, signer) = decide_case(&mut fx);
+	check(&mut fx, name, &e, &signer);
+	kinds.insert(e.op.op.kind());
+	assert_eq!(kinds.len(), kind::COUNT - 1, "every kind but padding is tried");
+}
+
+fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: F) -> bool {
+	let circuit = BatchCircuit::new(BatchWitness { batch: 1, old_root: root, slots }, None);
+	let cs = ConstraintSystem::<F>::new_ref();
+	circuit.generate_constraints(cs.clone()).expect("synthesis");
+	cs.is_satisfied().expect("check")
+}
+
+/// Two entries of one batch at blocks `(first, second)`, each a valid operation: the builder
+/// accepts the batch and its witness (plus a padding slot) proves exactly when the blocks do
+/// not decrease; when they do, the builder refuses the second entry with `BlockDecreased` and
+/// the hand-built witness does not satisfy the circuit.
+#[test]
+fn entries_out_of_block_order_are_refused() {
+	for (first, second, in_order) in [(4, 5, true), (5, 5, true), (5, 4, false), (9, 0, false)] {
+		let mut fx = Fx::new();
+		let p = fx.patient.id;
+		let a = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), first);
+		let b = fx.hospital.sign(access(p, 0, purpose::TREATMENT, 1), second);
+		let root = fx.store.root();
+		let mut slots = vec![];
+		for e in [&a, &b] {
+			slots.push(witness::slot_witness(&mut fx.store, e, true).expect("well formed"));
+			fx.accept(e);
+		}
+		slots.push(witness::padding_witness(&fx.store));
+		assert_eq!(
+			satisfied_batch(slots, root),
+			in_order,
+			"blocks ({first}, {second}): the circuit's verdict"
+		);
+		let mut replay = Fx::new();
+		let built = witness::build(&mut replay.store, 1, &[a, b], 3).map(|_| ());
+		let expected = if in_order {
+			Ok(())
+		} else {
+			Err(witness::WitnessError::Rejected { index: 1, error: RuleError::BlockDecreased })
+		};
+		assert_eq!(built, expected, "blocks ({first}, {second}): the builder's verdict");
+	}
+}
+
+/// For an accepted entry of every kind, the honest witness proves and no witness with one
+/// intermediate value changed does: a sibling of any of the three Merkle paths, and, where the
+/// slot holds something (an empty slot's fields are free by design), a counter, the log, the
+/// index head or the affiliation of either leaf, or the expiry, scope or grantee of the grant.
+#[test]
+fn a_tampered_intermediate_never_proves() {
+	use emr_prover::circuit::SlotWitness;
+	type Tamper = (&'static str, fn(&mut SlotWitness) -> bool);
+	let tampers: [Tamper; 14] = [
+		("leaf 1 path", |w| {
+			w.leaf1.path[0] += F::from(1u64);
+			true
+		}),
+		("leaf 2 path", |w| {
+			w.leaf2.path[3] += F::from(1u64);
+			true
+		}),
+		("grant path", |w| {
+			w.grant.path[0] += F::from(1u64);
+			true
+		}),
+		("leaf 1 nonce", |w| {
+			w.leaf1.nonce += 1;
+			w.leaf1.role != 0
+		}),
+		("leaf 1 log", |w| {
+			w.leaf1.log += F::from(1u64);
+			w.leaf1.role != 0
+		}),
+		("leaf 1 affiliation", |w| {
+			w.leaf1.affiliation ^= 1;
+			w.leaf1.role != 0
+		}),
+		("leaf 2 nonce", |w| {
+			w.leaf2.nonce += 1;
+			w.leaf2.role != 0
+		}),
+		("leaf 2 version", |w| {
+			w.leaf2.version += 1;
+			w.leaf2.role != 0
+		}),
+		("leaf 2 log", |w| {
+			w.leaf2.log += F::from(1u64);
+			w.leaf2.role != 0
+		}),
+		("leaf 2 head", |w| {
+			w.leaf2.head += F::from(1u64);
+			w.leaf2.role != 0
+		}),
+		("leaf 2 consent root", |w| {
+			w.leaf2.consent += F::from(1u64);
+			w.leaf2.role != 0
+		}),
+		("grant expiry", |w| {
+			w.grant.expires_at += 1;
+			w.grant.flags != 0
+		}),
+		("grant scope", |w| {
+			w.grant.scope ^= 1;
+			w.grant.flags != 0
+		}),
+		("grant grantee", |w| {
+			w.grant.grantee ^= 1;
+			w.grant.flags != 0
+		}),
+	];
+	let mut fx = Fx::new();
+	let mut cases = every_kind(&mut fx);
+	let mut tried = 0;
+	let mut check = |fx: &mut Fx, name: &str, entry: &InboxEntry| {
+		let root = fx.store.root();
+		let granted = entry.op.op.kind() == emr_primitives::ops::kind::ACCESS_RECORD;
+		let honest = witness::slot_witness(&mut fx.store, entry, granted).expect("well formed");
+		assert!(satisfied(honest.clone(), root), "{name}: the honest witness must prove");
+		for (what, tamper) in &tampers {
+			let mut w = honest.clone();
+			if tamper(&mut w) {
+				assert!(!satisfied(w, root), "{name}: {what} tampered must not prove");
+				tried += 1;
+			}
+		}
+	};
+	for (name, entry, _) in &cases {
+		check(&mut fx, name, entry);
+	}
+	cases.clear();
+	let (name, e, _) = decide_case(&mut fx);
+	check(&mut fx, name, &e);
+	assert!(tried >= 13 * 3 + 40, "tampers tried: {tried}");
 }

@@ -335,7 +335,8 @@ fn run(cli: Cli) -> Res<()> {
 			let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
 			for entry in example_entries() {
 				let root = store.root();
-				let slot = witness::slot_witness(&mut store, &entry, false);
+				let slot = witness::slot_witness(&mut store, &entry, false)
+					.map_err(|e| format!("example entry: {e:?}"))?;
 				let circuit = emr_prover::circuit::BatchCircuit::new(
 					emr_prover::circuit::BatchWitness {
 						batch: 1,

@@ -18,6 +18,10 @@
 //!  chain ──▶ Poseidon(InboxChain, [chain, entry hash])      (unchanged for padding)
 //! ```
 //!
+//! Each slot also carries the block of its entry to the next: a slot's block is never below the
+//! previous slot's (`rules::in_block_order`; padding keeps it), and every part of the operation's
+//! encoding its kind does not use is zero (`ops::canonical`).
+//!
 //! plus one Schnorr verification (actor key, new key for registration, or the pinned
 //! doctor + hospital joint key for emergency access) and the rule checks, each enforced only when
 //! the slot's operation kind needs it. Each [`emr_primitives::rules::RuleError`] corresponds to
@@ -93,11 +97,13 @@ impl ConstraintSynthesizer<F> for &BatchCircuit {
 		// allocate placeholders in a fixed order: new_root, commitment, batch.
 		let mut root = old_root.clone();
 		let mut chain = FpVar::zero();
+		let mut block = FpVar::zero();
 		let slot_results = (|| -> Result<(), SynthesisError> {
 			for s in &w.slots {
-				let (r, c) = slot::synthesize(cs.clone(), s, &root, &chain)?;
+				let (r, c, b) = slot::synthesize(cs.clone(), s, &root, &chain, &block)?;
 				root = r;
 				chain = c;
+				block = b;
 			}
 			Ok(())
 		})();

@@ -377,13 +377,15 @@ fn subset(wanted: &[Fv], have: &[B]) -> Result<B, SynthesisError> {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Synthesizes one slot; returns the new root and inbox chain.
+/// Synthesizes one slot after a slot that left `root_in`, `chain_in` and the block `block_in`
+/// of its entry (0 before the first); returns the new root, inbox chain and block.
 pub fn synthesize(
 	cs: ConstraintSystemRef<F>,
 	w: &SlotWitness,
 	root_in: &Fv,
 	chain_in: &Fv,
-) -> Result<(Fv, Fv), SynthesisError> {
+	block_in: &Fv,
+) -> Result<(Fv, Fv, Fv), SynthesisError> {
 	let f: Vec<Fv> = w
 		.fields
 		.iter()
@@ -422,6 +424,21 @@ pub fn synthesize(
 	kinds_sum.enforce_equal(&c(1))?; // the kind is defined
 	let k = |x: u8| &is[x as usize];
 	let noop = k(kind::NOOP);
+
+	// MalformedEncoding: every part of the encoding the kind does not use is zero (one table,
+	// `layout::used`). Kinds are exclusive, so "unused" is a sum of kind flags.
+	let f1_parts: Vec<(u16, Fv)> = layout::F1_PARTS
+		.iter()
+		.map(|(bit, part)| Ok((*bit, num(&p_bits[part.0..part.0 + part.1])?)))
+		.collect::<Result<_, SynthesisError>>()?;
+	let wide_parts = layout::WIDE_PARTS.iter().map(|(bit, i)| (*bit, f[*i].clone()));
+	for (bit, value) in f1_parts.into_iter().chain(wide_parts) {
+		let unused = (0..kind::COUNT)
+			.filter(|&x| layout::used(x as u8) & bit == 0)
+			.fold(Fv::zero(), |acc, x| acc + field(&is[x]));
+		value.mul_equals(&unused, &Fv::zero())?;
+	}
+
 	let admit = k(kind::ADMIT_MEMBER);
 	let remove = k(kind::REMOVE_MEMBER);
 	let register = k(kind::REGISTER_PATIENT);
@@ -443,6 +460,9 @@ pub fn synthesize(
 		x.conditional_enforce_equal(&Fv::zero(), noop)?;
 	}
 	block_field.conditional_enforce_equal(&Fv::zero(), noop)?;
+	// BlockDecreased: entries come in block order; padding keeps the last entry's block.
+	require(&!noop, &!less_than_32(&now, block_in)?)?;
+	let block_out = noop.select(block_in, &now)?;
 
 	let creating = any(&[admit, register, credential]);
 	let user_op = &user & &!noop;
@@ -749,5 +769,5 @@ pub fn synthesize(
 	let linked = poseidon::hash(Domain::InboxChain, &[chain_in.clone(), entry])?;
 	let chain_out = noop.select(chain_in, &linked)?;
 	let root_out = noop.select(root_in, &root2)?;
-	Ok((root_out, chain_out))
+	Ok((root_out, chain_out, block_out))
 }
