@@ -1,6 +1,7 @@
 //! Step 9a of the rules-v2 plan (`docs/plans/rules-v2.md` §2), measured before anything changes
 //! format: what one level of a binary tree (width-3 Poseidon, today), a 4-ary tree (width 5) and
-//! an 8-ary tree (width 9) costs in constraints, and what a slot built from them would cost.
+//! an 8-ary tree (width 9) costs in constraints, and what the Schnorr check's `c·A` costs with
+//! 2-bit windows instead of double-and-add.
 //!
 //! The wider permutations use the round numbers the Poseidon paper gives for 128-bit security
 //! with a ~255-bit prime and `α = 5` (`R_F = 8`; `R_P = 60` at width 5, `63` at width 9). A
@@ -281,4 +282,59 @@ fn tree_arity_costs() {
 	}
 	// The wider trees must be cheaper per participant path at 2^24, or there is no point.
 	assert!(b4 * 12 < b2 * 24 && b8 * 8 < b4 * 12, "{b2} {b4} {b8}");
+}
+
+/// `c·A` for the Schnorr check with 2-bit windows (precompute `A, 2A, 3A`; per window two
+/// doublings, one lookup of four variable points, one addition) against arkworks'
+/// double-and-add (`scalar_mul_le`), on the same 255 challenge bits: both equal the native
+/// product; the constraint counts are printed.
+#[test]
+fn windowed_challenge_multiplication_costs() {
+	use ark_ec::{AffineRepr, CurveGroup};
+	use ark_ed_on_bls12_381_bandersnatch::{EdwardsAffine, EdwardsProjective, Fr};
+	use ark_ff::PrimeField;
+	use ark_r1cs_std::{convert::ToBitsGadget, groups::CurveVar, select::CondSelectGadget};
+	use emr_prover::circuit::PointVar;
+	let a = (EdwardsAffine::generator() * Fr::from(0xabcdefu64)).into_affine();
+	let c = F::from(3u64).pow([170]) + F::from(12345u64);
+	// The native product: c as an integer (below the base field's modulus) times A.
+	let native = a.mul_bigint(c.into_bigint()).into_affine();
+	let run = |windowed: bool| -> (usize, EdwardsAffine) {
+		let cs = cs();
+		let a_var = PointVar::new_witness(cs.clone(), || Ok(a)).expect("A");
+		let c_var = Fv::new_witness(cs.clone(), || Ok(c)).expect("c");
+		let bits = c_var.to_bits_le().expect("bits");
+		let before = cs.num_constraints();
+		let product = if windowed {
+			let a2 = a_var.double().expect("2A");
+			let a3 = &a2 + &a_var;
+			let table = [PointVar::zero(), a_var.clone(), a2, a3];
+			let mut acc = PointVar::zero();
+			let mut padded = bits.clone();
+			if padded.len() % 2 == 1 {
+				padded.push(Boolean::FALSE);
+			}
+			for pair in padded.chunks(2).rev() {
+				acc = acc.double().expect("double").double().expect("double");
+				let pick = PointVar::conditionally_select_power_of_two_vector(
+					&[pair[1].clone(), pair[0].clone()],
+					&table,
+				)
+				.expect("lookup");
+				acc += pick;
+			}
+			acc
+		} else {
+			a_var.scalar_mul_le(bits.iter()).expect("mul")
+		};
+		let used = cs.num_constraints() - before;
+		assert!(cs.is_satisfied().expect("check"));
+		let value: EdwardsProjective = product.value().expect("value");
+		(used, value.into_affine())
+	};
+	let (plain, p1) = run(false);
+	let (windowed, p2) = run(true);
+	println!("c·A over 255 bits: double-and-add {plain}, 2-bit windows {windowed} constraints");
+	assert_eq!(p1, native, "double-and-add");
+	assert_eq!(p2, native, "windowed");
 }
