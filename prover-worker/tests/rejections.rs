@@ -89,22 +89,66 @@ impl Fx {
 	}
 
 	/// `entry` is refused natively with `expected`, changes nothing, and no witness satisfies
-	/// the circuit.
+	/// the circuit: neither the honest one with either access outcome, nor one that lies about
+	/// the state in the operation's favour ([`favourable`]).
 	fn refuse(&mut self, name: &str, entry: InboxEntry, expected: RuleError) {
 		let root = self.store.root();
 		assert_eq!(rules::apply_entry(&mut self.store, &entry), Err(expected), "{name}: native");
 		assert_eq!(self.store.root(), root, "{name}: a refused entry changed the state");
 		for granted in [false, true] {
 			match witness::slot_witness(&mut self.store, &entry, granted) {
-				Ok(slot) => assert!(
-					!satisfied(slot, root),
-					"{name}: the circuit accepts a refused operation"
-				),
+				Ok(slot) => {
+					if granted {
+						let lie = favourable(&slot, &entry);
+						assert!(!satisfied(lie, root), "{name}: a favourable lie about the state");
+					}
+					assert!(
+						!satisfied(slot, root),
+						"{name}: the circuit accepts a refused operation"
+					)
+				},
 				// No witness can even be built (an id or slot beyond its tree): same reason.
 				Err(e) => assert_eq!(e, expected, "{name}: the witness builder's reason"),
 			}
 		}
 	}
+}
+
+/// The witness a cheating prover would want for `entry`: the grant slot holds a grant to the
+/// actor with every permission, purpose and scope bit, never expiring (an open claim for a
+/// decision, an empty slot for an insertion), and the actor's leaf is active, has the role the
+/// kind needs and the nonce the operation carries. The Merkle paths are left as they are.
+fn favourable(
+	honest: &emr_prover::circuit::SlotWitness,
+	entry: &InboxEntry,
+) -> emr_prover::circuit::SlotWitness {
+	use emr_primitives::ops::kind;
+	let mut w = honest.clone();
+	let k = entry.op.op.kind();
+	let inserting = k == kind::GRANT_CONSENT || k == kind::EMERGENCY_ACCESS;
+	w.grant.grantee = entry.op.actor;
+	w.grant.permissions = permission::ALL;
+	w.grant.purposes = purpose::ALL;
+	w.grant.scope = scope::ALL;
+	w.grant.expires_at = u32::MAX;
+	w.grant.flags = if inserting { 0 } else { 1 };
+	w.grant.claim_status = if k == kind::DECIDE_CLAIM { 1 } else { 0 };
+	w.grant.claim_amount = if k == kind::DECIDE_CLAIM { u64::MAX >> 1 } else { 0 };
+	let role = match k {
+		kind::CREDENTIAL_DOCTOR | kind::REVOKE_CREDENTIAL => Some(3),
+		kind::GRANT_CONSENT | kind::REVOKE_CONSENT => Some(1),
+		kind::SUBMIT_CLAIM | kind::DECIDE_CLAIM => Some(4),
+		kind::EMERGENCY_ACCESS | kind::APPEND_RECORD | kind::ACCESS_RECORD => Some(2),
+		_ => None,
+	};
+	// The actor is leaf 2 for consent operations, leaf 1 otherwise.
+	let actor = if k == kind::GRANT_CONSENT { &mut w.leaf2 } else { &mut w.leaf1 };
+	if let Some(role) = role {
+		actor.role = role;
+	}
+	actor.active = true;
+	actor.nonce = entry.op.nonce;
+	w
 }
 
 fn satisfied(slot: emr_prover::circuit::SlotWitness, root: F) -> bool {

@@ -9,6 +9,9 @@
 //! operations each block included and the rate over the blocks' timestamps: what one node
 //! *includes* per second, not what its RPC accepts.
 //!
+//! `--skip N` skips the first `N` patients of the (deterministic) sequence, so that a second run
+//! against the same chain registers new ones.
+//!
 //! With `--until-proven 1` it then waits until every batch holding them is proven (a prover
 //! worker must be running) and prints the time from each operation's inclusion (its block's
 //! timestamp) to the inclusion of its batch's proof (first seen at the best block, polled every
@@ -40,11 +43,18 @@ struct Args {
 	ops_per_actor: usize,
 	threads: usize,
 	until_proven: bool,
+	skip: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
-	let mut args =
-		Args { port: 9944, actors: 200, ops_per_actor: 5, threads: 8, until_proven: false };
+	let mut args = Args {
+		port: 9944,
+		actors: 200,
+		ops_per_actor: 5,
+		threads: 8,
+		until_proven: false,
+		skip: 0,
+	};
 	let mut it = std::env::args().skip(1);
 	while let Some(flag) = it.next() {
 		let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -55,19 +65,21 @@ fn parse_args() -> Result<Args, String> {
 			"--ops-per-actor" => args.ops_per_actor = n.clamp(1, 17),
 			"--threads" => args.threads = n.max(1),
 			"--until-proven" => args.until_proven = n != 0,
+			"--skip" => args.skip = n,
 			other => return Err(format!("unknown flag {other}")),
 		}
 	}
 	Ok(args)
 }
 
-/// `count` patients with distinct, unused participant ids.
-fn patients(count: usize, taken: &[ParticipantId]) -> Vec<(SecretKey, ParticipantId)> {
+/// `count` patients with distinct, unused participant ids, after the first `skip` of the
+/// sequence.
+fn patients(count: usize, skip: usize, taken: &[ParticipantId]) -> Vec<(SecretKey, ParticipantId)> {
 	let mut seen: HashSet<ParticipantId> = taken.iter().copied().collect();
 	seen.insert(0);
-	let mut out = Vec::with_capacity(count);
+	let mut out = Vec::with_capacity(count + skip);
 	let mut seed = 1_000_000u64;
-	while out.len() < count {
+	while out.len() < count + skip {
 		seed += 1;
 		let mut bytes = [0u8; 32];
 		bytes[..8].copy_from_slice(&seed.to_le_bytes());
@@ -78,7 +90,7 @@ fn patients(count: usize, taken: &[ParticipantId]) -> Vec<(SecretKey, Participan
 			out.push((key, id));
 		}
 	}
-	out
+	out.split_off(skip)
 }
 
 fn sign(key: &SecretKey, actor: ParticipantId, nonce: u32, op: Operation) -> SignedOp {
@@ -122,7 +134,7 @@ fn run() -> Result<(), String> {
 	let a = parse_args()?;
 	let hospital = participant_id(&dev_rollup_key("Alice").public());
 	let t = Instant::now();
-	let actors = patients(a.actors, &[hospital]);
+	let actors = patients(a.actors, a.skip, &[hospital]);
 	let registrations: Vec<SignedOp> = actors
 		.iter()
 		.map(|(key, id)| {
