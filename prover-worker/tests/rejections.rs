@@ -152,11 +152,7 @@ fn favourable(
 }
 
 fn satisfied(slot: emr_prover::circuit::SlotWitness, root: F) -> bool {
-	let circuit =
-		BatchCircuit::new(BatchWitness { batch: 1, old_root: root, slots: vec![slot] }, None);
-	let cs = ConstraintSystem::<F>::new_ref();
-	circuit.generate_constraints(cs.clone()).expect("synthesis");
-	cs.is_satisfied().expect("check")
+	satisfied_batch(vec![slot], root)
 }
 
 fn grant(grantee: u32, permissions: u8, purposes: u8) -> Operation {
