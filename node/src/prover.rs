@@ -5,6 +5,7 @@
 
 use crate::service::FullClient;
 use codec::{Decode, Encode};
+use emr_primitives::ops::DeploymentId;
 use emr_prover::worker::{
 	self, Chain, ChainBatch, ChainError, Config, Metrics, Submission, SubmitError, View,
 };
@@ -81,6 +82,10 @@ impl Chain for NodeChain {
 
 	fn genesis(&mut self) -> Result<[u8; 32], ChainError> {
 		Ok(self.client.info().genesis_hash.0)
+	}
+
+	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
+		self.client.runtime_api().deployment(self.client.info().best_hash).map_err(chain_err)
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {

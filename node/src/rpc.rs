@@ -132,6 +132,11 @@ pub trait EmrRpc {
 	#[method(name = "rollup_status")]
 	fn status(&self) -> RpcResult<Value>;
 
+	/// This deployment's id (hex): what every operation's signature covers and every batch's
+	/// inbox commitment starts from. Clients sign with it.
+	#[method(name = "rollup_deploymentId")]
+	fn deployment_id(&self) -> RpcResult<String>;
+
 	/// A batch: entries, commitment, proof, the block of each stage.
 	#[method(name = "rollup_batch")]
 	fn batch(&self, batch: u64) -> RpcResult<Option<Value>>;
@@ -441,6 +446,11 @@ where
 			"bestBlock": self.client.info().best_number,
 			"finalizedBlock": self.client.info().finalized_number,
 		}))
+	}
+
+	fn deployment_id(&self) -> RpcResult<String> {
+		let (api, at) = self.api();
+		Ok(hex(&api.deployment(at).map_err(runtime_error)?.0))
 	}
 
 	fn batch(&self, batch: u64) -> RpcResult<Option<Value>> {

@@ -3,10 +3,11 @@
 //! The runtime appends every applied operation to the open batch as an [`InboxEntry`]: the
 //! operation, who put it there ([`Origin`]) and the block number at which it was applied (the
 //! "now" of every expiry check). A batch's **inbox commitment** is a Poseidon hash chain over
-//! its entries in inbox order, starting from zero:
+//! its entries in inbox order, starting from the deployment id `d`
+//! ([`crate::ops::DeploymentId::field`]):
 //!
 //! ```text
-//! c₀ = 0,   cᵢ = Poseidon(InboxChain, [cᵢ₋₁, entry_hash(eᵢ)])
+//! c₀ = d,   cᵢ = Poseidon(InboxChain, [cᵢ₋₁, entry_hash(eᵢ)])
 //! entry_hash(e) = Poseidon(InboxEntry, [message, R.x, R.y, s, block + 2^32·origin])
 //! ```
 //!
@@ -14,11 +15,16 @@
 //! entries; `s < r` is embedded as the integer it is). Padding slots of the circuit leave the
 //! chain unchanged.
 //!
+//! Starting from `d` binds the deployment into the public inputs without a fifth one: the circuit
+//! takes `d` as a private input, uses it as the chain's start and in every signature's challenge,
+//! and the verifier (the chain, the Ethereum contract) compares the result with a commitment
+//! computed from its own `d`. A batch proof of one deployment therefore verifies on no other.
+//!
 //! The **public inputs** of a batch proof, in this order ([`PublicInputs::to_vec`]): old state
 //! root, new state root, inbox commitment, batch number.
 
 use crate::{
-	ops::{BlockNumber, Origin, SignedOp},
+	ops::{BlockNumber, DeploymentId, Origin, SignedOp},
 	poseidon::{self, Domain},
 	schnorr::Signature,
 	F,
@@ -84,9 +90,14 @@ pub fn chain_hash(commitment: F, entry_hash: F) -> F {
 	poseidon::hash(Domain::InboxChain, &[commitment, entry_hash])
 }
 
-/// The commitment over a whole batch.
-pub fn commitment(entries: &[InboxEntry]) -> F {
-	entries.iter().fold(F::ZERO, chain)
+/// The commitment of a batch before its first entry: the deployment id `d`.
+pub fn start(deployment: &DeploymentId) -> F {
+	deployment.field()
+}
+
+/// The commitment over a whole batch of `deployment`.
+pub fn commitment(deployment: &DeploymentId, entries: &[InboxEntry]) -> F {
+	entries.iter().fold(start(deployment), chain)
 }
 
 /// The public inputs of a batch proof.

@@ -2,7 +2,7 @@
 //! the rules without Merkle trees.
 
 use crate::{
-	ops::{GrantId, ParticipantId},
+	ops::{DeploymentId, GrantId, ParticipantId},
 	state::{Grant, Participant, RollupState},
 };
 use alloc::collections::BTreeMap;
@@ -10,13 +10,26 @@ use alloc::collections::BTreeMap;
 /// Participants and grant slots in ordered maps.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryState {
+	/// The deployment (signatures are checked against it).
+	pub deployment: DeploymentId,
 	/// Participants by id.
 	pub participants: BTreeMap<ParticipantId, Participant>,
 	/// Grant slots by (patient, slot).
 	pub grants: BTreeMap<(ParticipantId, GrantId), Grant>,
 }
 
+impl MemoryState {
+	/// An empty state of `deployment`.
+	pub fn new(deployment: DeploymentId) -> Self {
+		Self { deployment, ..Default::default() }
+	}
+}
+
 impl RollupState for MemoryState {
+	fn deployment(&self) -> DeploymentId {
+		self.deployment
+	}
+
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {
 		self.participants.get(&id).cloned()
 	}

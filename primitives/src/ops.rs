@@ -2,7 +2,7 @@
 //!
 //! Every operation is carried in a [`SignedOp`]: the actor's participant id, the actor's next
 //! nonce, the [`Operation`] and a Schnorr signature (see [`crate::schnorr`]) over
-//! [`SignedOp::message`]. Governance operations ([`Operation::AdmitMember`],
+//! [`SignedOp::message`] within the [`DeploymentId`] ([`SignedOp::signed_message`]). Governance operations ([`Operation::AdmitMember`],
 //! [`Operation::RemoveMember`]) are not signed by a rollup key: the runtime appends them to the
 //! inbox with [`Origin::Governance`] after a council vote.
 //!
@@ -45,6 +45,51 @@ pub type ParticipantId = u32;
 pub type GrantId = u32;
 /// A block number of the app-chain.
 pub type BlockNumber = u32;
+
+/// The id of one deployment of the rollup (a chain and its contracts): every signature covers it
+/// ([`crate::schnorr::Message`]), and every batch's inbox commitment starts from it
+/// ([`crate::inbox`]), so an operation signed for one deployment is refused by every other and a
+/// batch proof of one deployment verifies on no other. It is chosen when the chain is specified
+/// (the rollup pallet's genesis), not derived from the genesis hash, which the genesis build
+/// cannot know. The all-zero id is no deployment's: the pallet refuses it at genesis.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct DeploymentId(pub [u8; 32]);
+
+impl DeploymentId {
+	/// The id named `name`: `Blake2b-256("emr-chain/deployment/v1" ‖ name)` (how the chain
+	/// specifications name theirs: `dev`, `consortium-local`, …).
+	pub fn named(name: &str) -> Self {
+		let mut h = Blake2b::<U32>::new();
+		h.update(b"emr-chain/deployment/v1");
+		h.update(name.as_bytes());
+		Self(h.finalize().into())
+	}
+
+	/// The id as the field element `d` that signatures and the inbox chain use
+	/// ([`digest_to_field`] of its bytes).
+	pub fn field(&self) -> F {
+		digest_to_field(&self.0)
+	}
+
+	/// Whether this is the all-zero id, which names no deployment.
+	pub fn is_zero(&self) -> bool {
+		self.0 == [0; 32]
+	}
+}
 
 /// Blake2b-256 of `bytes` truncated to 31 bytes, as a field element (always canonical).
 pub fn digest_to_field(bytes: &[u8]) -> F {
@@ -629,9 +674,14 @@ impl SignedOp {
 		message_of(&self.fields())
 	}
 
-	/// Signs this operation with `key` (sets [`SignedOp::signature`]).
-	pub fn sign(mut self, key: &schnorr::SecretKey) -> Self {
-		self.signature = key.sign(self.message()).to_bytes();
+	/// What the signature covers on `deployment`: [`SignedOp::message`] within the deployment id.
+	pub fn signed_message(&self, deployment: &DeploymentId) -> schnorr::Message {
+		schnorr::Message::new(deployment.field(), self.message())
+	}
+
+	/// Signs this operation with `key` for `deployment` (sets [`SignedOp::signature`]).
+	pub fn sign(mut self, key: &schnorr::SecretKey, deployment: &DeploymentId) -> Self {
+		self.signature = key.sign(self.signed_message(deployment)).to_bytes();
 		self
 	}
 }

@@ -18,7 +18,8 @@
 //!
 //! Common checks, in order: governance operations only from governance and user operations only
 //! from users; the actor exists, is active and signs with its next nonce (registration: the new
-//! key signs, nonce 0; emergency access: the doctor + hospital joint key pinned at credentialing).
+//! key signs, nonce 0; emergency access: the doctor + hospital joint key pinned at credentialing),
+//! each signature over the operation's message within the state's deployment id.
 //! Then the rules of DESIGN.md §4, one [`RuleError`] per reason.
 //!
 //! # Access log
@@ -35,7 +36,7 @@ use crate::{
 		SignedOp, EMERGENCY_WINDOW, GRANT_DEPTH, PARTICIPANT_DEPTH,
 	},
 	poseidon::{self, Domain},
-	schnorr::{PublicKey, Signature, SignatureError},
+	schnorr::{Message, PublicKey, Signature, SignatureError},
 	state::{ClaimStatus, Grant, Participant, RollupState},
 	F,
 };
@@ -218,9 +219,16 @@ fn decode_key(bytes: &[u8; 32]) -> Result<PublicKey, RuleError> {
 	PublicKey::from_bytes(bytes).map_err(|_| RuleError::InvalidKey)
 }
 
-fn verify(key: &PublicKey, op: &SignedOp, message: F) -> Result<(), RuleError> {
+/// Checks `op`'s signature by `key` on `message` within the state's deployment.
+fn verify<S: RollupState>(
+	state: &S,
+	key: &PublicKey,
+	op: &SignedOp,
+	message: F,
+) -> Result<(), RuleError> {
 	let sig = Signature::from_bytes(&op.signature).map_err(|_| RuleError::MalformedSignature)?;
-	key.verify(message, &sig).map_err(|e| match e {
+	let signed = Message::new(state.deployment().field(), message);
+	key.verify(signed, &sig).map_err(|e| match e {
 		SignatureError::Invalid => RuleError::BadSignature,
 		_ => RuleError::MalformedSignature,
 	})
@@ -302,11 +310,11 @@ pub fn authenticate<S: RollupState>(state: &S, op: &SignedOp) -> Result<(), Rule
 	let message = message_of(&well_formed(op)?);
 	ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
 	if let Operation::RegisterPatient { public_key, .. } = &op.op {
-		return verify(&decode_key(public_key)?, op, message);
+		return verify(state, &decode_key(public_key)?, op, message);
 	}
 	let actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
 	ensure(actor.active, RuleError::ActorInactive)?;
-	verify(&signing_key(&actor, op)?, op, message)
+	verify(state, &signing_key(&actor, op)?, op, message)
 }
 
 /// Applies a user operation at block `now` (see the module docs).
@@ -388,7 +396,7 @@ fn apply_op<S: RollupState>(
 				let key = decode_key(public_key)?;
 				let id = fresh_slot(state, &key, Some(op.actor))?;
 				ensure(op.nonce == 0, RuleError::BadNonce)?;
-				verify(&key, op, message)?;
+				verify(state, &key, op, message)?;
 				let mut p = Participant::new(Role::Patient, key, digest_to_field(encryption_key));
 				p.nonce = 1;
 				state.set_participant(id, p);
@@ -398,7 +406,7 @@ fn apply_op<S: RollupState>(
 			ensure(actor.active, RuleError::ActorInactive)?;
 			ensure(op.nonce == actor.nonce, RuleError::BadNonce)?;
 			let next_nonce = advance(actor.nonce)?;
-			verify(&signing_key(&actor, op)?, op, message)?;
+			verify(state, &signing_key(&actor, op)?, op, message)?;
 			user_op(state, op, &mut actor, next_nonce, message, base, now)
 		},
 	}

@@ -3,10 +3,13 @@
 //! * Keys: a secret scalar `a` of Bandersnatch's prime-order subgroup (order `r`, 253 bits) and
 //!   the public point `A = a·G` with arkworks' generator `G`. [`SecretKey::from_seed`] derives `a`
 //!   from 32 seed bytes as `Blake2b-512("emr-chain/rollup-key/v1" ‖ seed) mod r`.
-//! * Signing a message `m ∈ F` (an operation's Poseidon hash): deterministic nonce
-//!   `k = Blake2b-512("emr-chain/rollup-nonce/v1" ‖ a ‖ m) mod r`, `R = k·G`,
-//!   `c = Poseidon(Challenge, [R.x, R.y, A.x, A.y, m])`, `s = k + c·a mod r`; the signature is
-//!   `(R, s)`.
+//! * Signing a [`Message`]: a body `m ∈ F` (an operation's Poseidon hash) within a context
+//!   `d ∈ F` (the deployment id, [`crate::ops::DeploymentId::field`]): deterministic nonce
+//!   `k = Blake2b-512("emr-chain/rollup-nonce/v2" ‖ a ‖ m ‖ d) mod r`, `R = k·G`,
+//!   `c = Poseidon(Challenge, [R.x, R.y, A.x, A.y, m, d])`, `s = k + c·a mod r`; the signature
+//!   is `(R, s)`. A signature in one context verifies in no other, so an operation signed for
+//!   one deployment is refused by every other. (Six inputs cost the same three permutations as
+//!   five: the sponge absorbs two per permutation.)
 //! * Verification: `s·G = R + c·A`, where `c` (an element of the BLS12-381 scalar field, 255
 //!   bits) multiplies `A` as the integer it represents. `A` lies in the prime-order subgroup, so
 //!   this equals multiplication by `c mod r`; the circuit uses the same 255 bits.
@@ -29,6 +32,29 @@ use ark_ed_on_bls12_381_bandersnatch::{BandersnatchConfig, EdwardsAffine, Edward
 use ark_ff::{BigInteger, PrimeField, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use blake2::{Blake2b512, Digest};
+
+/// What a signature covers: the message `body` within a `context` (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+	/// The message itself (for operations: [`crate::ops::SignedOp::message`]).
+	pub body: F,
+	/// The context (for operations: the deployment id's field element).
+	pub context: F,
+}
+
+impl Message {
+	/// `body` within `context`.
+	pub fn new(context: F, body: F) -> Self {
+		Self { body, context }
+	}
+
+	fn bytes(&self) -> [u8; 64] {
+		let mut out = [0u8; 64];
+		out[..32].copy_from_slice(&self.body.into_bigint().to_bytes_le());
+		out[32..].copy_from_slice(&self.context.into_bigint().to_bytes_le());
+		out
+	}
+}
 
 /// Why a key or signature was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,8 +107,8 @@ fn point_bytes(p: &EdwardsAffine) -> [u8; 32] {
 }
 
 /// The challenge `c` as a field element (what the circuit decomposes into bits).
-pub fn challenge(r: &EdwardsAffine, a: &EdwardsAffine, msg: F) -> F {
-	poseidon::hash(Domain::Challenge, &[r.x, r.y, a.x, a.y, msg])
+pub fn challenge(r: &EdwardsAffine, a: &EdwardsAffine, msg: &Message) -> F {
+	poseidon::hash(Domain::Challenge, &[r.x, r.y, a.x, a.y, msg.body, msg.context])
 }
 
 /// Interprets a base-field element as a scalar (the integer it represents, reduced mod `r`).
@@ -109,19 +135,15 @@ impl SecretKey {
 	}
 
 	/// Signs `msg` (deterministic nonce).
-	pub fn sign(&self, msg: F) -> Signature {
-		let k = self.nonce(msg);
+	pub fn sign(&self, msg: Message) -> Signature {
+		let k = self.nonce(&msg);
 		let r = (EdwardsAffine::generator() * k).into_affine();
-		let c = field_to_scalar(challenge(&r, &self.public().0, msg));
+		let c = field_to_scalar(challenge(&r, &self.public().0, &msg));
 		Signature { r, s: k + c * self.0 }
 	}
 
-	fn nonce(&self, msg: F) -> Fr {
-		let k = wide_scalar(&[
-			b"emr-chain/rollup-nonce/v1",
-			&scalar_bytes(&self.0),
-			&msg.into_bigint().to_bytes_le(),
-		]);
+	fn nonce(&self, msg: &Message) -> Fr {
+		let k = wide_scalar(&[b"emr-chain/rollup-nonce/v2", &scalar_bytes(&self.0), &msg.bytes()]);
 		if k.is_zero() {
 			Fr::from(1u64)
 		} else {
@@ -157,8 +179,8 @@ impl PublicKey {
 
 	/// Verifies `sig` on `msg`: `s·G − c·A = R`, the two multiplications as one multi-scalar
 	/// multiplication (through the node's Bandersnatch host calls with the `host-calls` feature).
-	pub fn verify(&self, msg: F, sig: &Signature) -> Result<(), SignatureError> {
-		let c = field_to_scalar(challenge(&sig.r, &self.0, msg));
+	pub fn verify(&self, msg: Message, sig: &Signature) -> Result<(), SignatureError> {
+		let c = field_to_scalar(challenge(&sig.r, &self.0, &msg));
 		if curve::combination(&self.0, sig.s, c) == sig.r {
 			Ok(())
 		} else {
@@ -168,8 +190,8 @@ impl PublicKey {
 
 	/// [`Self::verify`] computed by arkworks in the caller's own code, never through host calls:
 	/// the reference the host-call path is compared with (tests, benchmarks).
-	pub fn verify_arkworks(&self, msg: F, sig: &Signature) -> Result<(), SignatureError> {
-		let c = field_to_scalar(challenge(&sig.r, &self.0, msg));
+	pub fn verify_arkworks(&self, msg: Message, sig: &Signature) -> Result<(), SignatureError> {
+		let c = field_to_scalar(challenge(&sig.r, &self.0, &msg));
 		if curve::arkworks::combination(&self.0, sig.s, c) == sig.r {
 			Ok(())
 		} else {
@@ -286,7 +308,7 @@ mod curve {
 ///
 /// Each signer commits to *two* nonce points per session. The session's nonce is
 /// `R = R₁ + b·R₂` with `R₁ = Σ R₁ᵢ`, `R₂ = Σ R₂ᵢ` and the binding factor
-/// `b = Blake2b("emr-chain/cosign-binding/v2" ‖ joint key ‖ R₁ ‖ R₂ ‖ m) mod r`; each signer
+/// `b = Blake2b("emr-chain/cosign-binding/v3" ‖ joint key ‖ R₁ ‖ R₂ ‖ m ‖ d) mod r`; each signer
 /// answers with `sᵢ = k₁ᵢ + b·k₂ᵢ + c·aᵢ` where `c` is the ordinary challenge of `(R, joint key,
 /// m)`. Because `R` depends through `b` on every commitment and on the message, a co-signer who
 /// runs many sessions at once cannot be steered into signing a combination of them (the ROS /
@@ -299,10 +321,11 @@ mod curve {
 /// nor `Copy`, so a session's nonces cannot be answered twice:
 ///
 /// ```compile_fail
-/// use emr_primitives::{schnorr::{cosign, SecretKey}, F};
+/// use emr_primitives::{schnorr::{cosign, Message, SecretKey}, F};
 /// let key = SecretKey::from_seed(&[1; 32]);
-/// let (secret, public) = cosign::commit(&key, &[9; 32], F::from(1u64));
-/// let session = cosign::Session::new(&key.public(), &[public], F::from(1u64)).unwrap();
+/// let msg = Message::new(F::from(7u64), F::from(1u64));
+/// let (secret, public) = cosign::commit(&key, &[9; 32], msg);
+/// let session = cosign::Session::new(&key.public(), &[public], msg).unwrap();
 /// let _ = cosign::respond(&key, secret, &session);
 /// let _ = cosign::respond(&key, secret, &session); // use of a moved value
 /// ```
@@ -367,10 +390,14 @@ pub mod cosign {
 
 	/// Round 1: this signer's nonces for signing `msg`, derived from 32 bytes of fresh
 	/// randomness (from the caller's CSPRNG; never reuse them), the secret key and the message.
-	pub fn commit(key: &SecretKey, random: &[u8; 32], msg: F) -> (SecretNonces, PublicNonces) {
-		let (sk, m) = (scalar_bytes(&key.0), msg.into_bigint().to_bytes_le());
-		let k1 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v2", &[1], random, &sk, &m]));
-		let k2 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v2", &[2], random, &sk, &m]));
+	pub fn commit(
+		key: &SecretKey,
+		random: &[u8; 32],
+		msg: Message,
+	) -> (SecretNonces, PublicNonces) {
+		let (sk, m) = (scalar_bytes(&key.0), msg.bytes());
+		let k1 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v3", &[1], random, &sk, &m]));
+		let k2 = nonzero(wide_scalar(&[b"emr-chain/cosign-nonce/v3", &[2], random, &sk, &m]));
 		let g = EdwardsAffine::generator();
 		let public = PublicNonces { r1: (g * k1).into_affine(), r2: (g * k2).into_affine() };
 		(SecretNonces { k1, k2 }, public)
@@ -391,7 +418,7 @@ pub mod cosign {
 		pub fn new(
 			joint_key: &PublicKey,
 			nonces: &[PublicNonces],
-			msg: F,
+			msg: Message,
 		) -> Result<Self, SignatureError> {
 			if nonces.is_empty() {
 				return Err(SignatureError::Invalid);
@@ -400,17 +427,17 @@ pub mod cosign {
 			let r2: EdwardsProjective = nonces.iter().map(|n| n.r2.into_group()).sum();
 			let (r1, r2) = (r1.into_affine(), r2.into_affine());
 			let b = wide_scalar(&[
-				b"emr-chain/cosign-binding/v2",
+				b"emr-chain/cosign-binding/v3",
 				&point_bytes(&joint_key.0),
 				&point_bytes(&r1),
 				&point_bytes(&r2),
-				&msg.into_bigint().to_bytes_le(),
+				&msg.bytes(),
 			]);
 			let r = (r1.into_group() + r2 * b).into_affine();
 			if r.is_zero() {
 				return Err(SignatureError::Invalid);
 			}
-			let c = field_to_scalar(challenge(&r, &joint_key.0, msg));
+			let c = field_to_scalar(challenge(&r, &joint_key.0, &msg));
 			Ok(Self { r, b, c })
 		}
 
@@ -447,11 +474,19 @@ mod tests {
 	#[test]
 	fn sign_verify_and_negative_twins() {
 		let (sk, other) = (key(1), key(2));
-		let msg = F::from(42u64);
+		let msg = Message::new(F::from(1u64), F::from(42u64));
 		let sig = sk.sign(msg);
 		assert_eq!(sk.public().verify(msg, &sig), Ok(()));
 		assert_eq!(other.public().verify(msg, &sig), Err(SignatureError::Invalid));
-		assert_eq!(sk.public().verify(F::from(43u64), &sig), Err(SignatureError::Invalid));
+		assert_eq!(
+			sk.public().verify(Message::new(F::from(1u64), F::from(43u64)), &sig),
+			Err(SignatureError::Invalid)
+		);
+		// The same body in another context (another deployment) does not verify.
+		assert_eq!(
+			sk.public().verify(Message::new(F::from(2u64), F::from(42u64)), &sig),
+			Err(SignatureError::Invalid)
+		);
 		let mut bad = sig;
 		bad.s += Fr::from(1u64);
 		assert_eq!(sk.public().verify(msg, &bad), Err(SignatureError::Invalid));
@@ -462,7 +497,7 @@ mod tests {
 		let sk = key(3);
 		let pk = sk.public();
 		assert_eq!(PublicKey::from_bytes(&pk.to_bytes()), Ok(pk));
-		let sig = sk.sign(F::from(5u64));
+		let sig = sk.sign(Message::new(F::from(1u64), F::from(5u64)));
 		assert_eq!(Signature::from_bytes(&sig.to_bytes()), Ok(sig));
 		// s + r (same value mod r) is refused as non-canonical.
 		let mut bytes = sig.to_bytes();
@@ -499,7 +534,7 @@ mod tests {
 	fn verification_agrees_with_the_arkworks_reference() {
 		for i in 1..=12u8 {
 			let (sk, other) = (key(i), key(i + 100));
-			let msg = F::from(u64::from(i) * 1_000_003);
+			let msg = Message::new(F::from(u64::from(i)), F::from(u64::from(i) * 1_000_003));
 			let sig = sk.sign(msg);
 			let mut bad = sig;
 			bad.s += Fr::from(1u64);
@@ -524,7 +559,7 @@ mod tests {
 	fn cosignature_verifies_under_joint_key_only() {
 		let (doctor, hospital) = (key(7), key(8));
 		let joint = doctor.public().joint(&hospital.public());
-		let msg = F::from(99u64);
+		let msg = Message::new(F::from(1u64), F::from(99u64));
 		let (n1, p1) = cosign::commit(&doctor, &[1; 32], msg);
 		let (n2, p2) = cosign::commit(&hospital, &[2; 32], msg);
 		let session = cosign::Session::new(&joint, &[p1, p2], msg).expect("session");
@@ -537,7 +572,10 @@ mod tests {
 		assert_eq!(joint.verify_arkworks(msg, &sig), Ok(()));
 		assert_eq!(doctor.public().verify(msg, &sig), Err(SignatureError::Invalid));
 		assert_eq!(hospital.public().verify(msg, &sig), Err(SignatureError::Invalid));
-		assert_eq!(joint.verify(msg + F::from(1u64), &sig), Err(SignatureError::Invalid));
+		let other = Message::new(msg.context, msg.body + F::from(1u64));
+		assert_eq!(joint.verify(other, &sig), Err(SignatureError::Invalid));
+		let elsewhere = Message::new(msg.context + F::from(1u64), msg.body);
+		assert_eq!(joint.verify(elsewhere, &sig), Err(SignatureError::Invalid));
 		// One signer's share alone is not a signature.
 		assert_eq!(
 			joint.verify(msg, &cosign::combine(&session, &[s1])),
@@ -549,17 +587,21 @@ mod tests {
 	fn cosigning_nonce_binds_every_commitment_and_the_message() {
 		let (doctor, hospital) = (key(7), key(8));
 		let joint = doctor.public().joint(&hospital.public());
-		let msg = F::from(5u64);
+		let msg = Message::new(F::from(1u64), F::from(5u64));
 		let (_, p1) = cosign::commit(&doctor, &[1; 32], msg);
 		let (_, p2) = cosign::commit(&hospital, &[2; 32], msg);
 		let (_, p2b) = cosign::commit(&hospital, &[3; 32], msg);
 		let a = cosign::Session::new(&joint, &[p1, p2], msg).expect("a");
 		let b = cosign::Session::new(&joint, &[p1, p2b], msg).expect("b");
-		let c = cosign::Session::new(&joint, &[p1, p2], msg + F::from(1u64)).expect("c");
+		let later = Message::new(msg.context, msg.body + F::from(1u64));
+		let c = cosign::Session::new(&joint, &[p1, p2], later).expect("c");
+		let elsewhere = Message::new(msg.context + F::from(1u64), msg.body);
+		let d = cosign::Session::new(&joint, &[p1, p2], elsewhere).expect("d");
 		// The other signer's nonces and the message change the binding factor, so R is not the
 		// sum of per-signer points an attacker could pick after seeing them.
 		assert_ne!(a.binding(), b.binding());
 		assert_ne!(a.binding(), c.binding());
+		assert_ne!(a.binding(), d.binding());
 		let naive = (p1.r1 + p1.r2 + p2b.r1 + p2b.r2).into_affine();
 		assert_ne!(b.nonce_point(), naive);
 		// A share answered in one session does not complete another session's signature.
@@ -579,7 +621,8 @@ mod tests {
 
 	#[test]
 	fn cosigning_nonces_round_trip_and_refuse_bad_points() {
-		let (_, p) = cosign::commit(&key(7), &[1; 32], F::from(1u64));
+		let one = Message::new(F::from(1u64), F::from(1u64));
+		let (_, p) = cosign::commit(&key(7), &[1; 32], one);
 		assert_eq!(cosign::PublicNonces::from_bytes(&p.to_bytes()), Ok(p));
 		// An on-curve point outside the prime-order subgroup: a key point plus a point of order
 		// two (0, −1).
@@ -592,9 +635,6 @@ mod tests {
 		let mut bytes = p.to_bytes();
 		bytes[..32].copy_from_slice(&[0xff; 32]);
 		assert!(cosign::PublicNonces::from_bytes(&bytes).is_err());
-		assert_eq!(
-			cosign::Session::new(&key(7).public(), &[], F::from(1u64)),
-			Err(SignatureError::Invalid)
-		);
+		assert_eq!(cosign::Session::new(&key(7).public(), &[], one), Err(SignatureError::Invalid));
 	}
 }

@@ -17,7 +17,7 @@
 //! can be shared between a leaf's old and new hash.
 
 use crate::{
-	ops::{BlockNumber, GrantId, ParticipantId, Role, GRANT_DEPTH},
+	ops::{BlockNumber, DeploymentId, GrantId, ParticipantId, Role, GRANT_DEPTH},
 	poseidon::{self, Domain},
 	schnorr::PublicKey,
 	F,
@@ -256,6 +256,8 @@ pub fn empty_consent_root() -> F {
 
 /// The state the rules work on. Reads return `None` for empty slots.
 pub trait RollupState {
+	/// The deployment this state belongs to: every signature the rules check covers it.
+	fn deployment(&self) -> DeploymentId;
 	/// The participant in slot `id`.
 	fn participant(&self, id: ParticipantId) -> Option<Participant>;
 	/// Writes slot `id`.

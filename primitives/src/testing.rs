@@ -3,10 +3,16 @@
 
 use crate::{
 	inbox::InboxEntry,
-	ops::{BlockNumber, Operation, Origin, ParticipantId, Role, SignedOp},
+	ops::{BlockNumber, DeploymentId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::participant_id,
-	schnorr::{cosign, SecretKey},
+	schnorr::{cosign, Message, SecretKey, Signature},
 };
+
+/// The deployment of tests: `DeploymentId::named("test")` (the pallets' mock runtimes and every
+/// test state use it; a test of another deployment changes [`Actor::deployment`]).
+pub fn deployment() -> DeploymentId {
+	DeploymentId::named("test")
+}
 
 /// A participant of a test: its key, id and next nonce.
 #[derive(Clone, Debug)]
@@ -19,6 +25,8 @@ pub struct Actor {
 	pub nonce: u32,
 	/// X25519 key bytes (any 32 bytes in tests).
 	pub enc: [u8; 32],
+	/// The deployment it signs for ([`deployment`] unless a test changes it).
+	pub deployment: DeploymentId,
 }
 
 impl Actor {
@@ -31,7 +39,13 @@ impl Actor {
 			let key = SecretKey::from_seed(&bytes);
 			let id = participant_id(&key.public());
 			if id != 0 && !taken.contains(&id) {
-				return Actor { key, id, nonce: 0, enc: [seed as u8; 32] };
+				return Actor {
+					key,
+					id,
+					nonce: 0,
+					enc: [seed as u8; 32],
+					deployment: deployment(),
+				};
 			}
 			s += 1_000_000;
 		}
@@ -44,8 +58,8 @@ impl Actor {
 
 	/// A signed user entry of this actor with its next nonce (which then advances).
 	pub fn sign(&mut self, op: Operation, block: BlockNumber) -> InboxEntry {
-		let signed =
-			SignedOp { actor: self.id, nonce: self.nonce, op, signature: [0; 64] }.sign(&self.key);
+		let signed = SignedOp { actor: self.id, nonce: self.nonce, op, signature: [0; 64] }
+			.sign(&self.key, &self.deployment);
 		self.nonce += 1;
 		InboxEntry { op: signed, origin: Origin::User, block }
 	}
@@ -89,19 +103,25 @@ pub fn emergency(
 		op: Operation::EmergencyAccess { patient, reason },
 		signature: [0; 64],
 	};
-	let msg = op.message();
-	let joint = doctor.key.public().joint(&hospital.key.public());
-	let (n1, p1) = cosign::commit(&doctor.key, &[1; 32], msg);
-	let (n2, p2) = cosign::commit(&hospital.key, &[2; 32], msg);
-	let session = cosign::Session::new(&joint, &[p1, p2], msg).expect("two fresh nonce pairs");
-	let s1 = cosign::respond(&doctor.key, n1, &session);
-	let s2 = cosign::respond(&hospital.key, n2, &session);
+	let signature = cosign_with(&doctor.key, &hospital.key, op.signed_message(&doctor.deployment));
 	doctor.nonce += 1;
 	InboxEntry {
-		op: SignedOp { signature: cosign::combine(&session, &[s1, s2]).to_bytes(), ..op },
+		op: SignedOp { signature: signature.to_bytes(), ..op },
 		origin: Origin::User,
 		block,
 	}
+}
+
+/// A signature on `msg` under the joint key of `first` and `second`, made in the two rounds of
+/// [`cosign`] (fixed test randomness: never do this outside tests).
+pub fn cosign_with(first: &SecretKey, second: &SecretKey, msg: Message) -> Signature {
+	let joint = first.public().joint(&second.public());
+	let (n1, p1) = cosign::commit(first, &[1; 32], msg);
+	let (n2, p2) = cosign::commit(second, &[2; 32], msg);
+	let session = cosign::Session::new(&joint, &[p1, p2], msg).expect("two fresh nonce pairs");
+	let s1 = cosign::respond(first, n1, &session);
+	let s2 = cosign::respond(second, n2, &session);
+	cosign::combine(&session, &[s1, s2])
 }
 
 /// Blake2b-256 of `parts` concatenated.

@@ -50,16 +50,19 @@ fn native(c: &mut Criterion) {
 	});
 	let sk = SecretKey::from_seed(&[3; 32]);
 	let pk = sk.public();
-	let sig = sk.sign(F::from(5u64));
+	let msg = emr_primitives::schnorr::Message::new(F::from(1u64), F::from(5u64));
+	let sig = sk.sign(msg);
 	c.bench_function("schnorr verify (native)", |bench| {
-		bench.iter(|| pk.verify(F::from(5u64), &sig).unwrap())
+		bench.iter(|| pk.verify(msg, &sig).unwrap())
 	});
 	let all = entries();
 	c.bench_function("apply 4 operations to the Merkle store + witness", |bench| {
 		bench.iter_batched(
 			|| {
 				let dir = tempfile::tempdir().unwrap();
-				let store = Store::open(dir.path().join("s.redb")).unwrap();
+				let store =
+					Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+						.unwrap();
 				(dir, store)
 			},
 			|(_dir, mut store)| witness::build(&mut store, 1, &all, 4).unwrap(),
@@ -73,7 +76,8 @@ fn groth(c: &mut Criterion) {
 	let (pk, vk) = groth16::setup(4, &mut rng).unwrap();
 	let pvk = groth16::prepare(&vk);
 	let dir = tempfile::tempdir().unwrap();
-	let mut store = Store::open(dir.path().join("s.redb")).unwrap();
+	let mut store =
+		Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment()).unwrap();
 	let (w, public, _) = witness::build(&mut store, 1, &entries(), 4).unwrap();
 	let proof = groth16::prove(&pk, w.clone(), public, &mut rng).unwrap();
 	let mut group = c.benchmark_group("groth16");

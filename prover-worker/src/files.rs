@@ -1,22 +1,29 @@
 //! The files the `emr-prover` binary reads and writes (SCALE-encoded, versioned).
 //!
-//! * **Batch file**: [`BatchFile`] — a batch number and its inbox entries in order.
+//! * **Batch file**: [`BatchFile`] — the deployment, a batch number and its inbox entries in
+//!   order.
 //! * **Proof file**: [`ProofFile`] — the public inputs (4 × 32 bytes little-endian) and the
 //!   compressed Groth16 proof (192 bytes).
 //! * **Key directory**: `proving.key` (uncompressed) and `verifying.key` (compressed), canonical
 //!   arkworks encodings, and `manifest.txt` (`batch_size`, constraint count and Blake2b-256 fingerprints).
 
 use codec::{Decode, Encode};
-use emr_primitives::{inbox::InboxEntry, inbox::PublicInputs, F};
+use emr_primitives::{
+	inbox::{InboxEntry, PublicInputs},
+	ops::DeploymentId,
+	F,
+};
 
-/// Format version of both files.
-pub const VERSION: u8 = 1;
+/// Format version of both files (2: batch files name their deployment).
+pub const VERSION: u8 = 2;
 
 /// A batch to prove.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct BatchFile {
 	/// Format version ([`VERSION`]).
 	pub version: u8,
+	/// The deployment the entries were signed for (and the inbox commitment starts from).
+	pub deployment: DeploymentId,
 	/// Batch number.
 	pub number: u64,
 	/// Entries in inbox order.

@@ -90,7 +90,7 @@
 use ark_ff::AdditiveGroup;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use emr_primitives::{
-	ops::{GrantId, ParticipantId, Role, GRANT_DEPTH, PARTICIPANT_DEPTH},
+	ops::{DeploymentId, GrantId, ParticipantId, Role, GRANT_DEPTH, PARTICIPANT_DEPTH},
 	poseidon::hash_node,
 	schnorr::PublicKey,
 	state::{empty_consent_root, empty_roots, ClaimStatus, Grant, Participant, RollupState},
@@ -117,6 +117,7 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const META_FORMAT: &str = "format";
 const META_BATCH: &str = "batch";
 const META_ROOT: &str = "root";
+const META_DEPLOYMENT: &str = "deployment";
 
 /// Tree tag of the participant tree in node keys.
 const TREE_PARTICIPANTS: u8 = 0;
@@ -147,6 +148,18 @@ pub enum StoreError {
 		value: u32,
 		/// Depth of the tree.
 		depth: usize,
+	},
+	/// The store holds the state of another deployment.
+	#[error(
+		"the store holds the state of deployment {}, not of {}",
+		hex::encode(found.0),
+		hex::encode(expected.0)
+	)]
+	Deployment {
+		/// The deployment recorded in the store.
+		found: DeploymentId,
+		/// The deployment it was opened for.
+		expected: DeploymentId,
 	},
 	/// Batch numbers must increase.
 	#[error("batch {got} does not follow the last committed batch {last}")]
@@ -246,6 +259,7 @@ struct Snapshot {
 /// The persistent rollup state (module docs).
 pub struct Store {
 	db: Database,
+	deployment: DeploymentId,
 	/// `empty_roots(PARTICIPANT_DEPTH)`; its prefix serves the consent subtrees.
 	empty: Vec<F>,
 	overlay: Overlay,
@@ -268,8 +282,9 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-	/// Opens (or creates) the store in the file `path`, at its last committed batch.
-	pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+	/// Opens (or creates) the store of `deployment` in the file `path`, at its last committed
+	/// batch; refuses a store created for another deployment.
+	pub fn open(path: impl AsRef<Path>, deployment: DeploymentId) -> Result<Store, StoreError> {
 		let db = Database::create(path)?;
 		let txn = db.begin_write()?;
 		{
@@ -286,6 +301,21 @@ impl Store {
 				Some(found) => return Err(StoreError::Format { found }),
 				None => {
 					meta.insert(META_FORMAT, &FORMAT_VERSION.to_le_bytes()[..])?;
+				},
+			}
+			let recorded = match meta.get(META_DEPLOYMENT)? {
+				Some(v) => Some(DeploymentId(v.value().try_into().map_err(|_| {
+					StoreError::Corrupt("the deployment entry is not 32 bytes".into())
+				})?)),
+				None => None,
+			};
+			match recorded {
+				Some(found) if found != deployment => {
+					return Err(StoreError::Deployment { found, expected: deployment })
+				},
+				Some(_) => {},
+				None => {
+					meta.insert(META_DEPLOYMENT, &deployment.0[..])?;
 				},
 			}
 		}
@@ -320,6 +350,7 @@ impl Store {
 		drop((nodes, meta, read));
 		Ok(Store {
 			db,
+			deployment,
 			empty,
 			overlay: Overlay::default(),
 			root,
@@ -646,6 +677,10 @@ impl Store {
 }
 
 impl RollupState for Store {
+	fn deployment(&self) -> DeploymentId {
+		self.deployment
+	}
+
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {
 		if !in_range(id, PARTICIPANT_DEPTH) {
 			return None;
@@ -919,6 +954,7 @@ mod tests {
 		ops::{permission, purpose, scope, Operation, SignedOp},
 		rules::{self, participant_id},
 		schnorr::SecretKey,
+		testing::deployment,
 	};
 	use proptest::prelude::*;
 	use redb::ReadableTableMetadata;
@@ -1015,7 +1051,7 @@ mod tests {
 	}
 
 	fn open(dir: &tempfile::TempDir) -> Store {
-		Store::open(dir.path().join("state.redb")).expect("open store")
+		Store::open(dir.path().join("state.redb"), deployment()).expect("open store")
 	}
 
 	const IDS: [ParticipantId; 5] = [1, 2, 3, 0x80_0001, (1 << 24) - 1];
@@ -1054,7 +1090,7 @@ mod tests {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let store = open(&dir);
 		assert_eq!(store.root(), empty_roots(PARTICIPANT_DEPTH)[PARTICIPANT_DEPTH]);
-		assert_eq!(store.root(), naive_root(&MemoryState::default()));
+		assert_eq!(store.root(), naive_root(&MemoryState::new(deployment())));
 		assert_eq!(store.committed_batch(), None);
 		assert_eq!(store.consent_root(5), empty_consent_root());
 		let path = store.participant_path(5);
@@ -1067,7 +1103,7 @@ mod tests {
 	fn root_matches_the_naive_reference() {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let mut store = open(&dir);
-		let mut mem = MemoryState::default();
+		let mut mem = MemoryState::new(deployment());
 		// A grant before its patient exists: leaf stays 0 until the participant arrives.
 		store.set_grant(2, 7, Some(grant(1)));
 		mem.set_grant(2, 7, Some(grant(1)));
@@ -1164,7 +1200,7 @@ mod tests {
 	#[test]
 	fn commit_survives_reopen() {
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut mem = MemoryState::default();
+		let mut mem = MemoryState::new(deployment());
 		let root = {
 			let mut store = open(&dir);
 			for id in [1, 2, 0x12_3456] {
@@ -1190,7 +1226,7 @@ mod tests {
 	#[test]
 	fn crash_before_commit_leaves_the_last_batch() {
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut mem = MemoryState::default();
+		let mut mem = MemoryState::new(deployment());
 		let batch2 = |s: &mut dyn RollupState| {
 			s.set_participant(2, participant(2, 5));
 			s.set_grant(1, 0, None);
@@ -1312,7 +1348,7 @@ mod tests {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let path = dir.path().join("state.redb");
 		{
-			let mut store = Store::open(&path).expect("open");
+			let mut store = Store::open(&path, deployment()).expect("open");
 			store.set_participant(1, participant(0, 0));
 			store.set_grant(1, 0, Some(grant(0)));
 			store.commit(1).expect("commit");
@@ -1325,7 +1361,7 @@ mod tests {
 			}
 			txn.commit().expect("commit");
 		}
-		let mut store = Store::open(&path).expect("reopen");
+		let mut store = Store::open(&path, deployment()).expect("reopen");
 		let root = store.root();
 		assert_eq!(store.participant(1), None);
 		assert!(
@@ -1353,16 +1389,38 @@ mod tests {
 			txn.commit().expect("commit");
 		};
 		{
-			let mut store = Store::open(&path).expect("open");
+			let mut store = Store::open(&path, deployment()).expect("open");
 			store.set_participant(1, participant(0, 0));
 			store.commit(1).expect("commit");
 		}
 		set_meta(META_ROOT, &f_bytes(&F::from(5u64)));
-		assert!(matches!(Store::open(&path), Err(StoreError::Corrupt(_))));
+		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
 		set_meta(META_ROOT, &[0xFF; 32]);
-		assert!(matches!(Store::open(&path), Err(StoreError::Corrupt(_))));
+		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
 		set_meta(META_FORMAT, &2u32.to_le_bytes());
-		assert!(matches!(Store::open(&path), Err(StoreError::Format { found: 2 })));
+		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 2 })));
+	}
+
+	#[test]
+	fn a_store_of_another_deployment_is_refused() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let path = dir.path().join("state.redb");
+		{
+			let mut store = Store::open(&path, deployment()).expect("open");
+			assert_eq!(store.deployment(), deployment());
+			store.set_participant(1, participant(0, 0));
+			store.commit(1).expect("commit");
+		}
+		let other = DeploymentId::named("elsewhere");
+		match Store::open(&path, other) {
+			Err(StoreError::Deployment { found, expected }) => {
+				assert_eq!((found, expected), (deployment(), other))
+			},
+			r => panic!("expected a deployment mismatch, got {r:?}"),
+		}
+		// Refusing changed nothing: the store still opens for its own deployment, at batch 1.
+		let store = Store::open(&path, deployment()).expect("reopen");
+		assert_eq!(store.committed_batch(), Some(1));
 	}
 
 	#[test]
@@ -1412,7 +1470,7 @@ mod tests {
 	fn the_rules_run_on_the_store() {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let mut store = open(&dir);
-		let mut mem = MemoryState::default();
+		let mut mem = MemoryState::new(deployment());
 		let register = |seed: u8| {
 			let sk = SecretKey::from_seed(&[seed; 32]);
 			let pk = sk.public();
@@ -1425,7 +1483,7 @@ mod tests {
 				},
 				signature: [0; 64],
 			}
-			.sign(&sk);
+			.sign(&sk, &deployment());
 			(sk, op)
 		};
 		let (sk1, reg1) = register(1);
@@ -1443,14 +1501,14 @@ mod tests {
 			},
 			signature: [0; 64],
 		}
-		.sign(&sk1);
+		.sign(&sk1, &deployment());
 		let revoke_op = SignedOp {
 			actor: id1,
 			nonce: 2,
 			op: Operation::RevokeConsent { grant: 0 },
 			signature: [0; 64],
 		}
-		.sign(&sk1);
+		.sign(&sk1, &deployment());
 
 		let step = |store: &mut Store, mem: &mut MemoryState, op: &SignedOp, now| {
 			let ours = rules::apply(store, op, now);
@@ -1521,8 +1579,8 @@ mod tests {
 		fn store_follows_memory_state(steps in proptest::collection::vec(step(), 1..30)) {
 			let dir = tempfile::tempdir().expect("tempdir");
 			let mut store = open(&dir);
-			let mut mem = MemoryState::default();
-			let mut committed = MemoryState::default();
+			let mut mem = MemoryState::new(deployment());
+			let mut committed = MemoryState::new(deployment());
 			let mut batch = 0u64;
 			for s in steps {
 				match s {

@@ -232,6 +232,7 @@ pub fn build<S: ProvableState>(
 		return Err(WitnessError::TooManyEntries { entries: entries.len(), slots: batch_size });
 	}
 	let old_root = state.state_root();
+	let deployment = state.deployment();
 	let mut slots = Vec::with_capacity(batch_size);
 	let mut effects = Vec::with_capacity(entries.len());
 	let mut previous = 0;
@@ -251,8 +252,8 @@ pub fn build<S: ProvableState>(
 	let public = PublicInputs {
 		old_root,
 		new_root: state.state_root(),
-		inbox_commitment: inbox::commitment(entries),
+		inbox_commitment: inbox::commitment(&deployment, entries),
 		batch,
 	};
-	Ok((BatchWitness { batch, old_root, slots }, public, effects))
+	Ok((BatchWitness { batch, old_root, deployment: deployment.field(), slots }, public, effects))
 }

@@ -37,6 +37,7 @@ use crate::{
 };
 use emr_primitives::{
 	inbox::{InboxEntry, PublicInputs},
+	ops::DeploymentId,
 	rules,
 	stored::field_bytes,
 	F,
@@ -144,6 +145,8 @@ pub trait Chain {
 	fn describe(&self) -> String;
 	/// The genesis hash (a state directory belongs to one chain).
 	fn genesis(&mut self) -> Result<[u8; 32], ChainError>;
+	/// The rollup's deployment id (signatures and inbox commitments cover it).
+	fn deployment(&mut self) -> Result<DeploymentId, ChainError>;
 	/// The rollup at the last finalized block.
 	fn finalized(&mut self) -> Result<View, ChainError>;
 	/// The rollup at the best block.
@@ -360,18 +363,56 @@ fn io(path: &Path, e: impl std::fmt::Display) -> WorkerError {
 	WorkerError::Io(format!("{}: {e}", path.display()))
 }
 
+/// Calls `f` on `chain` until it answers, waiting longer after each failure (up to
+/// `max_backoff`) and logging and counting each.
+fn retry_on<C: Chain, T>(
+	chain: &mut C,
+	metrics: &Metrics,
+	max_backoff: Duration,
+	mut f: impl FnMut(&mut C) -> Result<T, ChainError>,
+) -> T {
+	let mut wait = Duration::from_secs(1);
+	let mut failed = false;
+	loop {
+		match f(chain) {
+			Ok(v) => {
+				if failed {
+					log::info!(target: LOG_TARGET, "{} reachable again", chain.describe());
+				}
+				return v;
+			},
+			Err(e) => {
+				metrics.failures.inc();
+				log::warn!(
+					target: LOG_TARGET,
+					"{} unreachable ({e}); retrying in {} s",
+					chain.describe(),
+					wait.as_secs()
+				);
+				failed = true;
+				std::thread::sleep(wait);
+				wait = (wait * 2).min(max_backoff);
+			},
+		}
+	}
+}
+
 impl<C: Chain> Worker<C> {
-	/// A worker over `chain` with the proving key loaded in `prover`; opens (or creates) the
-	/// state directory. Nothing is checked against the chain until [`Worker::run`].
+	/// A worker over `chain` with the proving key loaded in `prover`; reads the chain's
+	/// deployment id (waiting for the chain if it does not answer) and opens (or creates) the
+	/// state directory of that deployment. Everything else is checked against the chain in
+	/// [`Worker::run`].
 	pub fn new(
-		chain: C,
+		mut chain: C,
 		prover: BatchProver,
 		config: Config,
 		metrics: Metrics,
 	) -> Result<Self, WorkerError> {
 		std::fs::create_dir_all(config.dir.join("proofs"))
 			.map_err(|e| io(&config.dir.join("proofs"), e))?;
-		let store = Store::open(config.dir.join("state.redb"))?;
+		let deployment =
+			retry_on(&mut chain, &metrics, config.max_backoff, |c: &mut C| c.deployment());
+		let store = Store::open(config.dir.join("state.redb"), deployment)?;
 		Ok(Worker {
 			chain,
 			store,
@@ -388,31 +429,8 @@ impl<C: Chain> Worker<C> {
 
 	/// Calls `f` until the chain answers, waiting longer after each failure (up to
 	/// [`Config::max_backoff`]) and logging each.
-	fn retry<T>(&mut self, mut f: impl FnMut(&mut C) -> Result<T, ChainError>) -> T {
-		let mut wait = Duration::from_secs(1);
-		let mut failed = false;
-		loop {
-			match f(&mut self.chain) {
-				Ok(v) => {
-					if failed {
-						log::info!(target: LOG_TARGET, "{} reachable again", self.chain.describe());
-					}
-					return v;
-				},
-				Err(e) => {
-					self.metrics.failures.inc();
-					log::warn!(
-						target: LOG_TARGET,
-						"{} unreachable ({e}); retrying in {} s",
-						self.chain.describe(),
-						wait.as_secs()
-					);
-					failed = true;
-					std::thread::sleep(wait);
-					wait = (wait * 2).min(self.config.max_backoff);
-				},
-			}
-		}
+	fn retry<T>(&mut self, f: impl FnMut(&mut C) -> Result<T, ChainError>) -> T {
+		retry_on(&mut self.chain, &self.metrics, self.config.max_backoff, f)
 	}
 
 	fn next_committed(&self) -> u64 {

@@ -40,7 +40,8 @@ fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
 	let (pk, vk) = groth16::setup(SLOTS, &mut rng()).expect("setup");
 	let prover = BatchProver::new(pk.clone(), SLOTS).expect("prover");
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let mut store = Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+		.expect("open");
 	let (w, public, _) = witness::build(&mut store, 1, &entries(), SLOTS).expect("witness");
 	assert_eq!(w.slots.len(), SLOTS);
 
@@ -77,7 +78,8 @@ fn cached_prover_refuses_an_unsatisfied_witness_and_a_foreign_key() {
 	let (pk, _) = groth16::setup(SLOTS, &mut rng()).expect("setup");
 	let prover = BatchProver::new(pk.clone(), SLOTS).expect("prover");
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let mut store = Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+		.expect("open");
 	let (w, public, _) = witness::build(&mut store, 1, &entries(), SLOTS).expect("witness");
 	// A claimed new root the operations do not produce.
 	let wrong = PublicInputs { new_root: public.new_root + F::from(1u64), ..public };
@@ -98,7 +100,8 @@ fn cached_prover_refuses_an_unsatisfied_witness_and_a_foreign_key() {
 fn verifying_keys_with_another_input_count_are_refused() {
 	let (pk, vk) = groth16::setup(1, &mut rng()).expect("setup");
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let mut store = Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+		.expect("open");
 	let (w, public, _) = witness::build(&mut store, 1, &entries()[..1], 1).expect("witness");
 	let proof = groth16::prove(&pk, w, public, &mut rng()).expect("prove");
 	assert!(groth16::verify(&groth16::prepare(&vk), &public, &proof).expect("verify"));

@@ -118,7 +118,9 @@ fn story(c: &mut Cast) -> Vec<InboxEntry> {
 #[test]
 fn whole_story_satisfies_the_circuit() {
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = Store::open(dir.path().join("state.redb")).expect("open");
+	let mut store =
+		Store::open(dir.path().join("state.redb"), emr_primitives::testing::deployment())
+			.expect("open");
 	let mut c = cast();
 	let entries = story(&mut c);
 	let n = entries.len() + 1;

@@ -10,7 +10,7 @@ use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use emr_primitives::{
 	inbox::scalar_to_field,
 	poseidon::{self, Domain},
-	schnorr::SecretKey,
+	schnorr::{Message, SecretKey},
 	F,
 };
 use emr_prover::circuit::{merkle, poseidon as pgadget, schnorr as sgadget, Fv, PointVar};
@@ -49,7 +49,11 @@ fn poseidon_gadget_equals_native() {
 fn merkle_gadget_equals_the_store() {
 	use emr_primitives::{state::RollupState, testing::Actor};
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = emr_prover::store::Store::open(dir.path().join("s.redb")).expect("open");
+	let mut store = emr_prover::store::Store::open(
+		dir.path().join("s.redb"),
+		emr_primitives::testing::deployment(),
+	)
+	.expect("open");
 	let mut ids = vec![];
 	for seed in 1..6u64 {
 		let a = Actor::new(seed, &ids);
@@ -84,7 +88,7 @@ fn merkle_gadget_equals_the_store() {
 }
 
 /// Synthesizes a verification of `(r, s)` on `msg` under `key`; returns satisfaction.
-fn schnorr_ok(key: EdwardsAffine, msg: F, r: EdwardsAffine, s: F) -> bool {
+fn schnorr_ok(key: EdwardsAffine, msg: Message, r: EdwardsAffine, s: F) -> bool {
 	let cs = cs();
 	let key = PointVar::new_variable_omit_prime_order_check(
 		cs.clone(),
@@ -94,8 +98,8 @@ fn schnorr_ok(key: EdwardsAffine, msg: F, r: EdwardsAffine, s: F) -> bool {
 	.expect("key");
 	let r = PointVar::new_witness(cs.clone(), || Ok(r)).expect("r");
 	let before = cs.num_constraints();
-	sgadget::verify(&key, &witness(&cs, msg), &r, &witness(&cs, s), &Boolean::TRUE)
-		.expect("verify");
+	let (body, context) = (witness(&cs, msg.body), witness(&cs, msg.context));
+	sgadget::verify(&key, &body, &context, &r, &witness(&cs, s), &Boolean::TRUE).expect("verify");
 	println!("schnorr verification: {} constraints", cs.num_constraints() - before);
 	cs.is_satisfied().expect("check")
 }
@@ -104,15 +108,18 @@ fn schnorr_ok(key: EdwardsAffine, msg: F, r: EdwardsAffine, s: F) -> bool {
 fn schnorr_gadget_accepts_exactly_what_native_accepts() {
 	let sk = SecretKey::from_seed(&[1; 32]);
 	let other = SecretKey::from_seed(&[2; 32]);
-	let msg = F::from(777u64);
+	let msg = Message::new(F::from(9u64), F::from(777u64));
 	let sig = sk.sign(msg);
 	let pk = sk.public();
 	assert!(pk.verify(msg, &sig).is_ok());
 	assert!(schnorr_ok(pk.0, msg, sig.r, scalar_to_field(&sig.s)), "valid signature");
 	assert!(!schnorr_ok(other.public().0, msg, sig.r, scalar_to_field(&sig.s)), "wrong key");
+	let other_body = Message::new(msg.context, msg.body + F::from(1u64));
+	assert!(!schnorr_ok(pk.0, other_body, sig.r, scalar_to_field(&sig.s)), "wrong message");
+	let other_deployment = Message::new(msg.context + F::from(1u64), msg.body);
 	assert!(
-		!schnorr_ok(pk.0, msg + F::from(1u64), sig.r, scalar_to_field(&sig.s)),
-		"wrong message"
+		!schnorr_ok(pk.0, other_deployment, sig.r, scalar_to_field(&sig.s)),
+		"the same message on another deployment"
 	);
 	// s + r: the same residue modulo r, so the curve equation holds, but it is not canonical.
 	let mut big = sig.s.into_bigint();

@@ -56,7 +56,8 @@ fn proofs_verify_and_tampering_fails() {
 	let (pk, vk) = groth16::setup(SLOTS, &mut rng()).expect("setup");
 	let pvk = groth16::prepare(&vk);
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+	let mut store = Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+		.expect("open");
 	let (b1, b2) = batches();
 
 	// Batch 1.
@@ -88,7 +89,10 @@ fn proofs_verify_and_tampering_fails() {
 	assert!(!groth16::verify(&pvk, &wrong_old, &proof2).expect("verify"));
 	// Swapped order: the commitment of the swapped entries does not match the proof.
 	let swapped = vec![b2[1].clone(), b2[0].clone()];
-	let swapped_public = PublicInputs { inbox_commitment: inbox::commitment(&swapped), ..p2 };
+	let swapped_public = PublicInputs {
+		inbox_commitment: inbox::commitment(&emr_primitives::testing::deployment(), &swapped),
+		..p2
+	};
 	assert_ne!(swapped_public.inbox_commitment, p2.inbox_commitment);
 	assert!(!groth16::verify(&pvk, &swapped_public, &proof2).expect("verify"));
 	// Batch 1's proof is not batch 2's.
@@ -97,13 +101,17 @@ fn proofs_verify_and_tampering_fails() {
 	// A forged signature: the access signed by the patient's key instead of the hospital's.
 	// The circuit is unsatisfiable, so the prover's best effort does not verify.
 	let mut forged = b2.clone();
-	forged[1].op = forged[1].op.clone().sign(&Actor::new(2, &[]).key);
+	forged[1].op =
+		forged[1].op.clone().sign(&Actor::new(2, &[]).key, &emr_primitives::testing::deployment());
 	let forged_witness = BatchWitness {
 		batch: 2,
 		old_root: before_b2,
+		deployment: emr_primitives::testing::deployment().field(),
 		slots: {
 			let dir2 = tempfile::tempdir().expect("tempdir");
-			let mut s2 = Store::open(dir2.path().join("s.redb")).expect("open");
+			let mut s2 =
+				Store::open(dir2.path().join("s.redb"), emr_primitives::testing::deployment())
+					.expect("open");
 			witness::build(&mut s2, 1, &b1, SLOTS).expect("replay");
 			let first = witness::slot_witness(&mut s2, &forged[0], false).expect("well formed");
 			emr_primitives::rules::apply_entry(&mut s2, &forged[0]).expect("grant applies");

@@ -110,7 +110,7 @@ proptest! {
 		// The entries form one batch below, whose blocks never decrease.
 		specs.sort_by_key(|s| s.block);
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut store = Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment()).expect("open");
 		let mut taken = vec![];
 		let mut cast: Vec<Actor> = (0..6u64)
 			.map(|i| {
@@ -197,7 +197,15 @@ proptest! {
 			let ok = match probe {
 				Ok(mut slot) => {
 					slot.granted = granted;
-					satisfied(BatchWitness { batch: 1, old_root: root, slots: vec![slot] }, None)
+					satisfied(
+						BatchWitness {
+							batch: 1,
+							old_root: root,
+							deployment: emr_primitives::testing::deployment().field(),
+							slots: vec![slot],
+						},
+						None,
+					)
 				},
 				// No witness at all: the rules must refuse it for the same reason.
 				Err(e) => {
@@ -212,7 +220,7 @@ proptest! {
 		}
 		// The accepted operations as one batch from the start state.
 		let dir2 = tempfile::tempdir().expect("tempdir");
-		let mut replay = Store::open(dir2.path().join("s.redb")).expect("open");
+		let mut replay = Store::open(dir2.path().join("s.redb"), emr_primitives::testing::deployment()).expect("open");
 		for e in &setup {
 			rules::apply_entry(&mut replay, e).expect("setup applies");
 		}

@@ -6,9 +6,9 @@ use emr_primitives::{
 	inbox::InboxEntry,
 	ops::{permission, purpose, scope, Cid, Operation, Origin, Role, SignedOp},
 	rules::{self, RuleError},
-	schnorr::SecretKey,
+	schnorr::{Message, SecretKey},
 	state::RollupState,
-	testing::{emergency, Actor},
+	testing::{deployment, emergency, Actor},
 	F,
 };
 use emr_prover::{
@@ -34,7 +34,7 @@ impl Fx {
 	/// treatment) and grant 1 (insurer: CLAIM for insurance), a credentialed doctor.
 	fn new() -> Self {
 		let dir = tempfile::tempdir().expect("tempdir");
-		let store = Store::open(dir.path().join("s.redb")).expect("open");
+		let store = Store::open(dir.path().join("s.redb"), deployment()).expect("open");
 		let mut taken = vec![];
 		let mut next = |seed| {
 			let a = Actor::new(seed, &taken);
@@ -243,11 +243,11 @@ fn every_rejection_is_unsatisfiable() {
 	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
 	fx.doctor.nonce -= 1;
 	e.op.nonce += 1;
-	e.op = e.op.sign(&fx.doctor.key);
+	e.op = e.op.sign(&fx.doctor.key, &deployment());
 	fx.refuse("nonce ahead", e, BadNonce);
 	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
 	fx.doctor.nonce -= 1;
-	e.op = e.op.sign(&fx.researcher.key);
+	e.op = e.op.sign(&fx.researcher.key, &deployment());
 	fx.refuse("signed by another key", e, BadSignature);
 	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
 	fx.doctor.nonce -= 1;
@@ -274,12 +274,12 @@ fn every_rejection_is_unsatisfiable() {
 	fx.patient.nonce -= 1;
 	let mut e2 = e.clone();
 	e2.op.nonce = 0;
-	e2.op = e2.op.sign(&fx.patient.key);
+	e2.op = e2.op.sign(&fx.patient.key, &deployment());
 	fx.refuse("register twice", e2, AlreadyRegistered);
 	let mut newbie = Actor::new(40, &[]);
 	let mut e = newbie.register(3);
 	e.op.actor ^= 1;
-	e.op = e.op.sign(&newbie.key);
+	e.op = e.op.sign(&newbie.key, &deployment());
 	fx.refuse("claimed id is not the key's", e, IdMismatch);
 	let (a, b) = colliding_keys();
 	let mut first = a;
@@ -292,7 +292,7 @@ fn every_rejection_is_unsatisfiable() {
 	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
 		*public_key = [0xff; 32];
 	}
-	e.op = e.op.sign(&bad.key);
+	e.op = e.op.sign(&bad.key, &deployment());
 	fx.refuse("key off the curve", e, InvalidKey);
 	let newcomer = Actor::new(42, &[]);
 	fx.refuse("admit a patient", newcomer.admit(Role::Patient, 3), InvalidRole);
@@ -478,7 +478,13 @@ fn colliding_keys() -> (Actor, Actor) {
 			let make = |s: u64| {
 				let mut b = [0u8; 32];
 				b[..8].copy_from_slice(&s.to_le_bytes());
-				Actor { key: SecretKey::from_seed(&b), id, nonce: 0, enc: [5; 32] }
+				Actor {
+					key: SecretKey::from_seed(&b),
+					id,
+					nonce: 0,
+					enc: [5; 32],
+					deployment: deployment(),
+				}
 			};
 			return (make(other), make(seed));
 		}
@@ -513,7 +519,7 @@ fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
 	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
 		*public_key = outside_subgroup(&newbie.key.public());
 	}
-	e.op = e.op.sign(&newbie.key);
+	e.op = e.op.sign(&newbie.key, &deployment());
 	fx.refuse("register: key outside the subgroup", e, RuleError::InvalidKey);
 	// Governance admitting a member with such a key.
 	let member = Actor::new(51, &[]);
@@ -575,19 +581,13 @@ enum Signer {
 }
 
 impl Signer {
+	/// A signature of `message` on the test deployment.
 	fn sign(&self, message: F) -> Option<emr_primitives::schnorr::Signature> {
-		use emr_primitives::schnorr::cosign;
+		let message = Message::new(deployment().field(), message);
 		match self {
 			Signer::Governance => None,
 			Signer::One(k) => Some(k.sign(message)),
-			Signer::Joint(d, h) => {
-				let joint = d.public().joint(&h.public());
-				let (n1, p1) = cosign::commit(d, &[7; 32], message);
-				let (n2, p2) = cosign::commit(h, &[8; 32], message);
-				let session = cosign::Session::new(&joint, &[p1, p2], message).expect("session");
-				let shares = [cosign::respond(d, n1, &session), cosign::respond(h, n2, &session)];
-				Some(cosign::combine(&session, &shares))
-			},
+			Signer::Joint(d, h) => Some(emr_primitives::testing::cosign_with(d, h, message)),
 		}
 	}
 }
@@ -739,7 +739,10 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 }
 
 fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: F) -> bool {
-	let circuit = BatchCircuit::new(BatchWitness { batch: 1, old_root: root, slots }, None);
+	let circuit = BatchCircuit::new(
+		BatchWitness { batch: 1, old_root: root, deployment: deployment().field(), slots },
+		None,
+	);
 	let cs = ConstraintSystem::<F>::new_ref();
 	circuit.generate_constraints(cs.clone()).expect("synthesis");
 	cs.is_satisfied().expect("check")

@@ -153,7 +153,9 @@ fn proven() -> &'static Proven {
 		let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
 		let (pk, vk) = groth16::setup(SLOTS, &mut rng).expect("setup");
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut store =
+			Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+				.expect("open");
 		let (b1, b2) = batches();
 		let (w1, p1, _) = witness::build(&mut store, 1, &b1, SLOTS).expect("witness 1");
 		let proof1 = groth16::prove(&pk, w1, p1, &mut rng).expect("prove 1");
@@ -798,7 +800,9 @@ fn gas_report() {
 		let mut rng = rand_chacha::ChaCha20Rng::from_seed([n as u8; 32]);
 		let (pk, vk) = groth16::setup(n, &mut rng).expect("setup");
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut store =
+			Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+				.expect("open");
 		let (b1, _) = batches();
 		let (w, p, _) = witness::build(&mut store, 1, &b1, n).expect("witness");
 		let proof = groth16::to_bytes(&groth16::prove(&pk, w, p, &mut rng).expect("prove"));

@@ -44,7 +44,9 @@ fn fixture() -> &'static Fixture {
 		let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
 		let (pk, vk) = groth16::setup(SLOTS, &mut rng).expect("setup");
 		let dir = tempfile::tempdir().expect("tempdir");
-		let mut store = Store::open(dir.path().join("s.redb")).expect("open");
+		let mut store =
+			Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
+				.expect("open");
 
 		let hospital = Actor::new(1, &[]);
 		let mut patient = Actor::new(2, &[hospital.id]);
@@ -158,7 +160,16 @@ fn wrong_public_inputs_do_not_verify() {
 		("new root + 1", PublicInputs { new_root: bump(p.new_root), ..p }),
 		("new root = old root", PublicInputs { new_root: p.old_root, ..p }),
 		("commitment + 1", PublicInputs { inbox_commitment: bump(p.inbox_commitment), ..p }),
-		("swapped entries", PublicInputs { inbox_commitment: inbox::commitment(&swapped), ..p }),
+		(
+			"swapped entries",
+			PublicInputs {
+				inbox_commitment: inbox::commitment(
+					&emr_primitives::testing::deployment(),
+					&swapped,
+				),
+				..p
+			},
+		),
 		("batch + 1", PublicInputs { batch: p.batch + 1, ..p }),
 		("batch 1", PublicInputs { batch: 1, ..p }),
 		("batch 1's inputs", f.first),

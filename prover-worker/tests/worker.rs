@@ -9,7 +9,7 @@
 use emr_primitives::{
 	groth16::vk_hash,
 	inbox::{InboxEntry, PublicInputs},
-	ops::Role,
+	ops::{DeploymentId, Role},
 	stored::{field_bytes, field_from_bytes},
 	testing::Actor,
 	F,
@@ -52,6 +52,8 @@ struct State {
 	submissions: Vec<u64>,
 	refuse_calls: u32,
 	genesis: [u8; 32],
+	/// `None`: the test deployment.
+	deployment: Option<DeploymentId>,
 }
 
 #[derive(Clone)]
@@ -65,7 +67,10 @@ impl Mock {
 			.map(|(i, entries)| ChainBatch {
 				batch: i as u64,
 				vk: 0,
-				commitment: field_bytes(&emr_primitives::inbox::commitment(&entries)),
+				commitment: field_bytes(&emr_primitives::inbox::commitment(
+					&emr_primitives::testing::deployment(),
+					&entries,
+				)),
 				entries,
 				sealed: true,
 				new_root: None,
@@ -74,6 +79,7 @@ impl Mock {
 			.collect();
 		let empty = emr_prover::store::Store::open(
 			tempfile::tempdir().expect("tempdir").path().join("e.redb"),
+			emr_primitives::testing::deployment(),
 		)
 		.expect("store")
 		.root();
@@ -116,6 +122,11 @@ impl Chain for Mock {
 	fn genesis(&mut self) -> Result<[u8; 32], ChainError> {
 		self.unreachable()?;
 		Ok(self.0.borrow().genesis)
+	}
+
+	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
+		self.unreachable()?;
+		Ok(self.0.borrow().deployment.unwrap_or_else(emr_primitives::testing::deployment))
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {
@@ -211,7 +222,10 @@ fn a_restarted_worker_resumes_and_a_store_behind_is_rebuilt_from_history() {
 	// The chain seals one more batch; the worker comes back over the same directory.
 	{
 		let mut s = mock.0.borrow_mut();
-		let commitment = field_bytes(&emr_primitives::inbox::commitment(&third));
+		let commitment = field_bytes(&emr_primitives::inbox::commitment(
+			&emr_primitives::testing::deployment(),
+			&third,
+		));
 		s.batches.push(ChainBatch {
 			batch: 2,
 			vk: 0,
@@ -289,6 +303,20 @@ fn keys_of_another_circuit_and_a_directory_of_another_chain_are_refused() {
 	let e = w.run_until(|_| false).expect_err("other chain").to_string();
 	assert!(e.contains("belongs to the chain with genesis"), "{e}");
 	assert!(other.0.borrow().submissions.is_empty());
+	drop(w);
+
+	// A chain of another deployment: the state directory is refused before anything runs.
+	let elsewhere = Mock::new(story());
+	elsewhere.0.borrow_mut().deployment = Some(DeploymentId::named("elsewhere"));
+	let e = Worker::new(elsewhere.clone(), prover(), config(dir.path()), Metrics::unregistered())
+		.err()
+		.expect("a directory of another deployment is refused")
+		.to_string();
+	assert!(
+		e.contains("deployment") && e.contains(&hex::encode(DeploymentId::named("elsewhere").0)),
+		"{e}"
+	);
+	assert!(elsewhere.0.borrow().submissions.is_empty());
 }
 
 #[test]

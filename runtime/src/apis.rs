@@ -288,6 +288,10 @@ impl_runtime_apis! {
 			Rollup::status()
 		}
 
+		fn deployment() -> emr_primitives::ops::DeploymentId {
+			pallet_rollup::Deployment::<Runtime>::get()
+		}
+
 		fn rollup_batch(batch: u64) -> Option<pallet_rollup::runtime_api::BatchView<AccountId>> {
 			Rollup::batch_view(batch)
 		}

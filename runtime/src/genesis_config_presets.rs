@@ -14,7 +14,10 @@ use crate::{
 	ValidatorsConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
-use emr_primitives::{ops::Role, testing};
+use emr_primitives::{
+	ops::{DeploymentId, Role},
+	testing,
+};
 use frame_support::build_struct_json_patch;
 use polkadot_sdk::*;
 use serde_json::Value;
@@ -141,10 +144,12 @@ fn dev_member(role: Role, name: &str) -> (u8, [u8; 32], [u8; 32]) {
 	)
 }
 
-/// Builds the genesis patch shared by all presets: every hospital is a validator (its
-/// session keys set), a council member, a prover and an admitted rollup member; `others` are further admitted organisations;
-/// `extra_provers` are prover accounts beside the hospitals'.
+/// Builds the genesis patch shared by all presets: the rollup's deployment id is
+/// `DeploymentId::named(preset)`; every hospital is a validator (its session keys set), a
+/// council member, a prover and an admitted rollup member; `others` are further admitted
+/// organisations; `extra_provers` are prover accounts beside the hospitals'.
 fn genesis(
+	preset: &str,
 	hospitals: Vec<Hospital>,
 	others: Vec<(Role, &str)>,
 	extra_provers: Vec<AccountId>,
@@ -185,6 +190,7 @@ fn genesis(
 		// contracts once they are deployed (`emr-prover l1 deploy`).
 		eth_bridge: EthBridgeConfig { relayers: vec![dev_relayer()] },
 		rollup: RollupConfig {
+			deployment: DeploymentId::named(preset).0,
 			params: Some(DEV_BATCH_PARAMS),
 			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),
 			provers: hospitals
@@ -202,6 +208,7 @@ fn genesis(
 /// insurer and Ferdie's research institute are admitted.
 pub fn development_config_genesis() -> Value {
 	genesis(
+		DEVELOPMENT,
 		vec![Hospital::from_keyring((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
 		vec![(Role::Insurer, "Eve"), (Role::Researcher, "Ferdie")],
 		vec![Sr25519Keyring::Bob.to_account_id()],
@@ -214,6 +221,7 @@ pub fn development_config_genesis() -> Value {
 /// insurer and Ferdie's research institute are admitted.
 pub fn consortium_local_config_genesis() -> Value {
 	genesis(
+		CONSORTIUM_LOCAL,
 		[
 			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),

@@ -300,6 +300,11 @@ impl Node {
 		rpc_call(self.config.rpc_port, method, params)
 	}
 
+	/// The chain's deployment id (`rollup_deploymentId`): what test actors sign for.
+	pub fn deployment(&self) -> Result<emr_primitives::ops::DeploymentId> {
+		deployment(self.config.rpc_port)
+	}
+
 	/// Waits until `check` returns `Some`, polling every 500 ms, for at most `timeout`.
 	///
 	/// `what` describes the awaited condition for the error message, which also includes the
@@ -395,6 +400,18 @@ pub fn parse_number(value: &Value) -> Result<u64> {
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value> {
 	emr_prover::http::rpc_call(&format!("127.0.0.1:{port}"), method, params)
 		.map_err(|e| Error(e.to_string()))
+}
+
+/// The deployment id of the node at `127.0.0.1:port` (`rollup_deploymentId`).
+pub fn deployment(port: u16) -> Result<emr_primitives::ops::DeploymentId> {
+	let v = rpc_call(port, "rollup_deploymentId", json!([]))?;
+	let text =
+		v.as_str().ok_or_else(|| Error(format!("rollup_deploymentId: not a string: {v}")))?;
+	let bytes = hex::decode(text.trim_start_matches("0x"))
+		.map_err(|e| Error(format!("rollup_deploymentId {text}: {e}")))?;
+	let id: [u8; 32] =
+		bytes.try_into().map_err(|_| Error(format!("rollup_deploymentId {text}: not 32 bytes")))?;
+	Ok(emr_primitives::ops::DeploymentId(id))
 }
 
 /// `GET path` on `127.0.0.1:port`, returning the body (used for Prometheus metrics).
@@ -545,13 +562,34 @@ pub fn metric(page: &str, name: &str) -> Option<f64> {
 	})
 }
 
-/// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor: its rollup
-/// key and id, nonce 0 and its X25519 key.
-pub fn dev_actor(name: &str) -> emr_primitives::testing::Actor {
+/// The participant id of a development identity admitted at genesis (`Alice`, `Eve`, …).
+pub fn dev_id(name: &str) -> emr_primitives::ops::ParticipantId {
+	emr_primitives::rules::participant_id(&emr_primitives::testing::dev_rollup_key(name).public())
+}
+
+/// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor signing for
+/// `node`'s deployment: its rollup key and id, nonce 0 and its X25519 key.
+pub fn dev_actor(node: &Node, name: &str) -> Result<emr_primitives::testing::Actor> {
 	let key = emr_primitives::testing::dev_rollup_key(name);
-	let id = emr_primitives::rules::participant_id(&key.public());
 	let enc = emr_primitives::testing::dev_encryption_key(name).unwrap_or_default();
-	emr_primitives::testing::Actor { key, id, nonce: 0, enc }
+	Ok(emr_primitives::testing::Actor {
+		key,
+		id: dev_id(name),
+		nonce: 0,
+		enc,
+		deployment: node.deployment()?,
+	})
+}
+
+/// A new test actor from `seed` (skipping ids in `taken`) signing for `node`'s deployment.
+pub fn new_actor(
+	node: &Node,
+	seed: u64,
+	taken: &[emr_primitives::ops::ParticipantId],
+) -> Result<emr_primitives::testing::Actor> {
+	let mut actor = emr_primitives::testing::Actor::new(seed, taken);
+	actor.deployment = node.deployment()?;
+	Ok(actor)
 }
 
 /// Submits an L2 operation with `rollup_submit`; a refusal is `Err` with the node's reason.

@@ -6,11 +6,8 @@
 //! would; libp2p identities are fixed node keys, so the bootnode addresses are known up front
 //! (`emr_tests::devnet`).
 
-use emr_primitives::{
-	ops::{permission, purpose, scope, Operation},
-	testing::Actor,
-};
-use emr_tests::{dev_actor, devnet, submit_op, Error, Node, Result, TempDir};
+use emr_primitives::ops::{permission, purpose, scope, Operation};
+use emr_tests::{dev_actor, devnet, new_actor, submit_op, Error, Node, Result, TempDir};
 use serde_json::json;
 use std::time::Duration;
 
@@ -57,8 +54,8 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	// Hospital 4 goes down; the remaining three still hold more than 2/3 of the votes. L2
 	// operations go on meanwhile (a patient registers and grants consent through hospital 1).
 	nodes[3].stop(Duration::from_secs(30))?;
-	let hospital = dev_actor("Alice");
-	let mut patient = Actor::new(500, &[hospital.id]);
+	let hospital = dev_actor(&nodes[0], "Alice")?;
+	let mut patient = new_actor(&nodes[0], 500, &[hospital.id])?;
 	submit_op(&nodes[0], &patient.register(0).op)?;
 	// The pool checks an operation's signature against the key on chain: the patient's next
 	// operation can enter it once the registration is in a block.

@@ -6,9 +6,8 @@
 //! worker holding the keys of another circuit refuses to start. Every wait is bounded and a
 //! failure prints the node's and the workers' log tails.
 
-use emr_primitives::testing::Actor;
 use emr_tests::{
-	dev_actor, dev_prover_keys, http_get, metric, prover_binary, submit_op, Error, Node,
+	dev_id, dev_prover_keys, http_get, metric, new_actor, prover_binary, submit_op, Error, Node,
 	NodeConfig, Result, TempDir, Worker,
 };
 use serde_json::{json, Value};
@@ -29,10 +28,10 @@ fn dev_node(name: &str, dir: &TempDir, extra: &[&str]) -> Result<Node> {
 
 /// Registers `count` new patients (four fill a batch); returns their (id, nonce) pairs.
 fn register(node: &Node, seed: u64, count: u64) -> Result<Vec<(u32, u32)>> {
-	let taken = [dev_actor("Alice").id, dev_actor("Eve").id, dev_actor("Ferdie").id];
+	let taken = [dev_id("Alice"), dev_id("Eve"), dev_id("Ferdie")];
 	let mut ops = Vec::new();
 	for s in seed..seed + count {
-		let mut patient = Actor::new(s, &taken);
+		let mut patient = new_actor(node, s, &taken)?;
 		let op = patient.register(0).op;
 		submit_op(node, &op)?;
 		ops.push((op.actor, op.nonce));

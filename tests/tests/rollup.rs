@@ -8,7 +8,9 @@ use emr_primitives::{
 	ops::{permission, purpose, scope, Cid, Operation, SignedOp},
 	testing::{emergency, Actor},
 };
-use emr_tests::{dev_actor, submit_op, Error, Node, NodeConfig, Result, TempDir};
+use emr_tests::{
+	dev_actor, dev_id, new_actor, submit_op, Error, Node, NodeConfig, Result, TempDir,
+};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -44,11 +46,11 @@ fn wait_rpc(
 fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 	let dir = TempDir::new("rollup-ops")?;
 	let mut node = start("ops", &dir)?;
-	let mut hospital = dev_actor("Alice");
-	let mut insurer = dev_actor("Eve");
-	let taken = [hospital.id, insurer.id, dev_actor("Ferdie").id];
-	let mut patient = Actor::new(100, &taken);
-	let mut doctor = Actor::new(101, &[taken.as_slice(), &[patient.id]].concat());
+	let mut hospital = dev_actor(&node, "Alice")?;
+	let mut insurer = dev_actor(&node, "Eve")?;
+	let taken = [hospital.id, insurer.id, dev_id("Ferdie")];
+	let mut patient = new_actor(&node, 100, &taken)?;
+	let mut doctor = new_actor(&node, 101, &[taken.as_slice(), &[patient.id]].concat())?;
 
 	// Governance: the genesis admissions are batch 0's entries, with the governance origin.
 	let b0 = node.rpc("rollup_batch", json!([0]))?;
@@ -198,14 +200,22 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	let dir = TempDir::new("rollup-pool")?;
 	let mut node = start("pool", &dir)?;
-	let hospital = dev_actor("Alice");
-	let mut patient = Actor::new(200, &[hospital.id]);
+	let hospital = dev_actor(&node, "Alice")?;
+	let mut patient = new_actor(&node, 200, &[hospital.id])?;
 	let reg = patient.register(0).op;
 
 	// A bad signature.
 	let mut bad = reg.clone();
 	bad.signature[32] ^= 1;
 	let e = submit_op(&node, &bad).expect_err("a bad signature is refused");
+	assert!(e.0.contains("BadSignature"), "{e}");
+	// The same registration signed for another deployment (this chain's id is the dev
+	// preset's; the one the unit tests use is another): its signature does not verify here.
+	let mut elsewhere = patient.clone();
+	elsewhere.deployment = emr_primitives::testing::deployment();
+	assert_ne!(elsewhere.deployment, patient.deployment);
+	let e = submit_op(&node, &elsewhere.register(0).op)
+		.expect_err("an operation signed for another deployment is refused");
 	assert!(e.0.contains("BadSignature"), "{e}");
 
 	submit_op(&node, &reg)?;
@@ -239,7 +249,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 		op: Operation::RevokeConsent { grant: 0 },
 		signature: [0; 64],
 	}
-	.sign(&patient.key);
+	.sign(&patient.key, &patient.deployment);
 	let e = submit_op(&node, &reused).expect_err("a used nonce is refused");
 	assert!(e.0.contains("stale"), "{e}");
 	// A rule of §4, by name.
@@ -289,9 +299,9 @@ fn batches_seal_by_timeout_and_by_size() -> Result<()> {
 	assert_eq!(b0["entries"].as_array().map(Vec::len), Some(3));
 	assert!(b0["sealedAt"].as_u64().unwrap_or(0) >= 10, "{b0}");
 	// Four registrations fill batch 1: sealed by size in the block that holds the fourth.
-	let hospital = dev_actor("Alice");
+	let hospital = dev_id("Alice");
 	for seed in 300..304 {
-		let mut p = Actor::new(seed, &[hospital.id]);
+		let mut p = new_actor(&node, seed, &[hospital])?;
 		submit_op(&node, &p.register(0).op)?;
 	}
 	let b1 = node.wait_for("batch 1 sealed by size", WAIT, |n| {

@@ -5,11 +5,10 @@
 //! between settling on L1 and confirming on the chain settles every batch exactly once after a
 //! restart; an L1 node that goes down and comes back is waited for, and settling resumes.
 
-use emr_primitives::testing::Actor;
 use emr_prover::l1::{self, L1};
 use emr_tests::{
-	dev_actor, dev_prover_keys, l1::Anvil, l1::DEV_L1_KEY, prover_binary, submit_op, Error, Node,
-	NodeConfig, Result, TempDir, Worker,
+	dev_id, dev_prover_keys, l1::Anvil, l1::DEV_L1_KEY, new_actor, prover_binary, submit_op, Error,
+	Node, NodeConfig, Result, TempDir, Worker,
 };
 use serde_json::{json, Value};
 use std::{path::Path, time::Duration};
@@ -146,10 +145,10 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 
 	// Batch 1: four patients register (a full batch). Ethereum goes down meanwhile.
 	anvil.stop();
-	let taken = [dev_actor("Alice").id, dev_actor("Eve").id, dev_actor("Ferdie").id];
+	let taken = [dev_id("Alice"), dev_id("Eve"), dev_id("Ferdie")];
 	let mut ops = Vec::new();
 	for seed in 900..904 {
-		let op = Actor::new(seed, &taken).register(0).op;
+		let op = new_actor(&node, seed, &taken)?.register(0).op;
 		submit_op(&node, &op)?;
 		ops.push((op.actor, op.nonce));
 	}

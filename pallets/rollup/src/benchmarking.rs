@@ -14,7 +14,7 @@ use alloc::{vec, vec::Vec};
 use emr_primitives::{
 	poseidon,
 	schnorr::{PublicKey, Signature},
-	testing::{emergency, Actor},
+	testing::{self, emergency, Actor},
 };
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
@@ -25,7 +25,10 @@ use polkadot_sdk::{
 	frame_system::RawOrigin,
 };
 
+/// Batch parameters, and the test deployment id that the `testing` actors sign for (the
+/// benchmarks run on a chain's genesis, whose deployment is another).
 fn setup_params<T: Config>() {
+	Deployment::<T>::put(testing::deployment());
 	Params::<T>::put(BatchParams {
 		seal_after: 100,
 		max_ops_per_block: 10_000,
@@ -120,8 +123,8 @@ mod benchmarks {
 		let checked;
 		#[block]
 		{
-			checked =
-				Signature::from_bytes(&op.signature).and_then(|sig| key.verify(op.message(), &sig));
+			checked = Signature::from_bytes(&op.signature)
+				.and_then(|sig| key.verify(op.signed_message(&testing::deployment()), &sig));
 		}
 		assert_eq!(checked, Ok(()));
 	}
@@ -134,18 +137,19 @@ mod benchmarks {
 		let checked;
 		#[block]
 		{
-			checked = Signature::from_bytes(&op.signature)
-				.and_then(|sig| key.verify_arkworks(op.message(), &sig));
+			checked = Signature::from_bytes(&op.signature).and_then(|sig| {
+				key.verify_arkworks(op.signed_message(&testing::deployment()), &sig)
+			});
 		}
 		assert_eq!(checked, Ok(()));
 	}
 
-	/// Poseidon side by side: a hash of five inputs (three permutations, the size of a
+	/// Poseidon side by side: a hash of six inputs (three permutations, the size of a
 	/// signature challenge) through the node's Poseidon host function, as the runtime runs it.
 	/// Not a call.
 	#[benchmark]
 	fn part_poseidon_host_calls() {
-		let inputs = [F::from(1u64), F::from(2u64), F::from(3u64), F::from(4u64), F::from(5u64)];
+		let inputs = [1u64, 2, 3, 4, 5, 6].map(F::from);
 		let h;
 		#[block]
 		{
@@ -157,7 +161,7 @@ mod benchmarks {
 	/// The same hash in pure wasm arkworks. Not a call.
 	#[benchmark]
 	fn part_poseidon_in_wasm() {
-		let inputs = [F::from(1u64), F::from(2u64), F::from(3u64), F::from(4u64), F::from(5u64)];
+		let inputs = [1u64, 2, 3, 4, 5, 6].map(F::from);
 		let h;
 		#[block]
 		{

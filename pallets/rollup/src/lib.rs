@@ -74,7 +74,7 @@ use core::marker::PhantomData;
 use emr_primitives::{
 	groth16::{BatchVerifier, VerifierError},
 	inbox::{self, InboxEntry, PublicInputs},
-	ops::{BlockNumber, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
+	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::{self, AccessOutcome, Effects, RuleError},
 	state::{Grant, Participant, RollupState},
 	stored::{field_bytes, field_from_bytes, field_le, StoredGrant, StoredParticipant},
@@ -207,6 +207,10 @@ impl<T> Default for ChainState<T> {
 }
 
 impl<T: Config> RollupState for ChainState<T> {
+	fn deployment(&self) -> DeploymentId {
+		Deployment::<T>::get()
+	}
+
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {
 		pallet_emr_registry::Participants::<T>::get(id).map(|p| Participant::from(&p))
 	}
@@ -289,6 +293,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, BatchParams, OptionQuery>;
 
+	/// This deployment's id (set at genesis, never changed): every operation's signature covers
+	/// it and every batch's inbox commitment starts from it, so operations and proofs of one
+	/// deployment are refused by every other.
+	#[pallet::storage]
+	pub type Deployment<T: Config> = StorageValue<_, DeploymentId, ValueQuery>;
+
 	/// Registered verifying keys by id (kept: a batch is proven with the key it opened under).
 	#[pallet::storage]
 	pub type VerifyingKeys<T: Config> =
@@ -360,6 +370,9 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
+		/// The deployment id (32 bytes, not all zero; `DeploymentId::named` of the chain
+		/// specification's name for the development chains).
+		pub deployment: [u8; 32],
 		/// Sealing and rate-limit parameters.
 		pub params: Option<BatchParams>,
 		/// A verifying key (bytes) and its batch size.
@@ -374,6 +387,9 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			let deployment = DeploymentId(self.deployment);
+			assert!(!deployment.is_zero(), "the genesis deployment id is all zeros");
+			Deployment::<T>::put(deployment);
 			if let Some(p) = self.params {
 				assert!(Pallet::<T>::params_valid(&p), "genesis batch parameters out of range");
 				Params::<T>::put(p);
@@ -826,7 +842,7 @@ pub mod pallet {
 			let vk = CurrentKey::<T>::get().unwrap_or(0);
 			let mut info = Batches::<T>::get(batch).unwrap_or(BatchInfo {
 				len: 0,
-				commitment: field_bytes(&F::from(0u64)),
+				commitment: field_bytes(&inbox::start(&Deployment::<T>::get())),
 				vk,
 				opened_at: entry.block,
 				last_block: entry.block,
@@ -1037,7 +1053,7 @@ pub mod pallet {
 					proven.is_some_and(|p| batch <= p) == info.proven_at.is_some(),
 					"proven flags disagree with the last proven batch"
 				);
-				let mut c = F::from(0u64);
+				let mut c = inbox::start(&Deployment::<T>::get());
 				let mut last = 0;
 				for i in 0..info.len {
 					let e = Inbox::<T>::get(batch, i).ok_or("a hole in a batch's inbox")?;

@@ -74,6 +74,7 @@ pub fn new_test_ext(members: Vec<(Role, [u8; 32], [u8; 32])>) -> sp_io::TestExte
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
 	pallet_rollup::GenesisConfig::<Test> {
+		deployment: emr_primitives::testing::deployment().0,
 		params: Some(params()),
 		verifying_key: Some((emr_prover::groth16::to_bytes(&keys().1), SLOTS as u32)),
 		provers: vec![PROVER],

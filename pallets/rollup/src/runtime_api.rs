@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use emr_primitives::{
 	inbox::InboxEntry,
-	ops::{GrantId, ParticipantId, SignedOp},
+	ops::{DeploymentId, GrantId, ParticipantId, SignedOp},
 	rules::RuleError,
 	stored::{StoredGrant, StoredParticipant},
 };
@@ -143,6 +143,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn access_log(patient: ParticipantId, from: u32, count: u32) -> (u32, Vec<LogEntry>);
 		/// The rollup's status.
 		fn rollup_status() -> RollupStatus;
+		/// This deployment's id (what signatures cover and inbox commitments start from).
+		fn deployment() -> DeploymentId;
 		/// A batch.
 		fn rollup_batch(batch: u64) -> Option<BatchView<AccountId>>;
 		/// Where an operation landed.

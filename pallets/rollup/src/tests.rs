@@ -86,7 +86,8 @@ fn prove(store: &mut Store, batch: u64) -> ([u8; 32], BoundedVec<u8, ConstU32<MA
 
 fn temp_store() -> (tempfile::TempDir, Store) {
 	let dir = tempfile::tempdir().expect("tempdir");
-	let store = Store::open(dir.path().join("state.redb")).expect("store");
+	let store = Store::open(dir.path().join("state.redb"), emr_primitives::testing::deployment())
+		.expect("store");
 	(dir, store)
 }
 
@@ -121,7 +122,9 @@ fn submit_applies_an_operation_and_extends_the_commitment() {
 		assert!(sealed.sealed_at.is_some());
 		let b1 = Batches::<Test>::get(1).expect("batch 1");
 		assert_eq!(b1.len, 1);
-		let expected = inbox::chain(F::from(0u64), &InboxEntry { block: 1, ..e.clone() });
+		// The chain starts from the deployment id.
+		let start = inbox::start(&emr_primitives::testing::deployment());
+		let expected = inbox::chain(start, &InboxEntry { block: 1, ..e.clone() });
 		assert_eq!(b1.commitment, field_bytes(&expected));
 		assert_eq!(Rollup::operation(p.id, 0), Some(OperationRef { batch: 1, index: 0, block: 1 }));
 		System::assert_last_event(
@@ -151,6 +154,13 @@ fn submit_refuses_each_rule_by_name_and_changes_nothing() {
 		bad.op.signature[32] ^= 1;
 		p.nonce -= 1;
 		assert_noop!(submit(bad.clone()), refused(RuleError::BadSignature));
+		// A valid signature for another deployment.
+		let mut elsewhere = p.clone();
+		elsewhere.deployment = DeploymentId::named("elsewhere");
+		assert_noop!(
+			submit(elsewhere.sign(Operation::RevokeConsent { grant: 0 }, 1)),
+			refused(RuleError::BadSignature)
+		);
 		// A replayed nonce: the registration again.
 		let mut p2 = patient();
 		assert_noop!(submit(p2.register(1)), refused(RuleError::AlreadyRegistered));
@@ -411,6 +421,7 @@ fn a_batch_without_a_key_cannot_be_proven() {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
 	GenesisConfig::<Test> {
+		deployment: emr_primitives::testing::deployment().0,
 		params: Some(params()),
 		verifying_key: None,
 		provers: vec![PROVER],
@@ -430,6 +441,15 @@ fn a_batch_without_a_key_cannot_be_proven() {
 		);
 		check();
 	});
+}
+
+#[test]
+#[should_panic(expected = "the genesis deployment id is all zeros")]
+fn a_genesis_without_a_deployment_id_is_refused() {
+	let mut storage =
+		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
+	let _ = GenesisConfig::<Test> { params: Some(params()), ..Default::default() }
+		.assimilate_storage(&mut storage);
 }
 
 #[test]

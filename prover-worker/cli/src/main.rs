@@ -7,7 +7,7 @@ use codec::{Decode, Encode};
 use emr_primitives::{
 	inbox::PublicInputs,
 	ops::{permission, purpose, scope, Cid, Operation, Role},
-	testing::{emergency, Actor},
+	testing::{self, emergency, Actor},
 };
 use emr_prover::{
 	files::{BatchFile, ProofFile, VERSION},
@@ -43,7 +43,8 @@ enum Command {
 		#[arg(long)]
 		seed: Option<String>,
 	},
-	/// Writes an example batch (the emr-chain story: admissions, a patient, consent, records,
+	/// Writes an example batch of the test deployment (`DeploymentId::named("test")`; the
+	/// emr-chain story: admissions, a patient, consent, records,
 	/// access, emergency, a claim).
 	ExampleBatch {
 		/// Output file.
@@ -261,7 +262,12 @@ fn run(cli: Cli) -> Res<()> {
 				return Err(format!("--skip {skip} leaves no entry (the story has {})", all.len()));
 			}
 			all.drain(..skip);
-			let file = BatchFile { version: VERSION, number, entries: all };
+			let file = BatchFile {
+				version: VERSION,
+				deployment: testing::deployment(),
+				number,
+				entries: all,
+			};
 			write_file(&out, &file.encode()).map_err(|e| e.to_string())?;
 			println!("{} entries written to {}", file.entries.len(), out.display());
 			Ok(())
@@ -274,8 +280,8 @@ fn run(cli: Cli) -> Res<()> {
 				return Err(format!("{}: batch file version {}", batch.display(), file.version));
 			}
 			std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
-			let mut store =
-				Store::open(state.join("state.redb")).map_err(|e| format!("state: {e}"))?;
+			let mut store = Store::open(state.join("state.redb"), file.deployment)
+				.map_err(|e| format!("state: {e}"))?;
 			if let Some(done) = store.committed_batch() {
 				if file.number <= done {
 					return Err(format!(
@@ -332,7 +338,8 @@ fn run(cli: Cli) -> Res<()> {
 		Command::Constraints => {
 			use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 			let dir = tempdir()?;
-			let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
+			let mut store = Store::open(dir.join("state.redb"), testing::deployment())
+				.map_err(|e| e.to_string())?;
 			for entry in example_entries() {
 				let root = store.root();
 				let slot = witness::slot_witness(&mut store, &entry, false)
@@ -341,6 +348,7 @@ fn run(cli: Cli) -> Res<()> {
 					emr_prover::circuit::BatchWitness {
 						batch: 1,
 						old_root: root,
+						deployment: testing::deployment().field(),
 						slots: vec![slot],
 					},
 					None,
@@ -381,7 +389,9 @@ fn run(cli: Cli) -> Res<()> {
 						file.number
 					));
 				}
-				if emr_primitives::inbox::commitment(&file.entries) != public.inbox_commitment {
+				if emr_primitives::inbox::commitment(&file.deployment, &file.entries)
+					!= public.inbox_commitment
+				{
 					return Err(format!(
 						"batch {}: the proof's inbox commitment is not that of the {} entries in {}: \
 						 it proves other operations",
@@ -504,7 +514,8 @@ fn profile(keys: &Path, batch: &Path) -> Res<()> {
 	let (matrices_s, conversion_s) = prover.load_seconds();
 	row(&format!("load: matrices {matrices_s:.1} s + blst points {conversion_s:.1} s (once)"), t);
 	let dir = tempdir()?;
-	let mut store = Store::open(dir.join("state.redb")).map_err(|e| e.to_string())?;
+	let mut store =
+		Store::open(dir.join("state.redb"), file.deployment).map_err(|e| e.to_string())?;
 	let t = Instant::now();
 	let (w, public, _) =
 		witness::build(&mut store, file.number, &file.entries, slots).map_err(|e| e.to_string())?;

@@ -5,6 +5,7 @@
 
 use crate::extrinsic::{self, ChainInfo};
 use codec::{Decode, Encode};
+use emr_primitives::ops::DeploymentId;
 use emr_prover::{
 	http::{self, HttpError},
 	worker::{Chain, ChainBatch, ChainError, Submission, SubmitError, View},
@@ -111,6 +112,11 @@ impl Chain for RpcChain {
 
 	fn genesis(&mut self) -> Result<[u8; 32], ChainError> {
 		self.genesis_hash()
+	}
+
+	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
+		let hash = hash_of(&self.call("chain_getFinalizedHead", json!([]))?, "finalized head")?;
+		self.runtime_call("EmrApi_deployment", &[], &hash)
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {

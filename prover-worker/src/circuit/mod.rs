@@ -18,6 +18,10 @@
 //!  chain ──▶ Poseidon(InboxChain, [chain, entry hash])      (unchanged for padding)
 //! ```
 //!
+//! The chain starts from the deployment id `d`, a private input that every slot's signature
+//! check also uses: the public commitment, computed by the verifier from its own `d`, binds the
+//! proof to one deployment without a fifth public input.
+//!
 //! Each slot also carries the block of its entry to the next: a slot's block is never below the
 //! previous slot's (`rules::in_block_order`; padding keeps it), and every part of the operation's
 //! encoding its kind does not use is zero (`ops::canonical`).
@@ -53,6 +57,9 @@ pub struct BatchWitness {
 	pub batch: u64,
 	/// Root before the batch.
 	pub old_root: F,
+	/// The deployment id's field element `d` (a private input: the inbox chain starts from it
+	/// and every signature's challenge covers it).
+	pub deployment: F,
 	/// One witness per slot (entries first, then padding), exactly the circuit's batch size.
 	pub slots: Vec<SlotWitness>,
 }
@@ -79,6 +86,7 @@ impl BatchCircuit {
 	pub fn blank(batch_size: usize) -> Self {
 		let witness = BatchWitness {
 			batch: 0,
+			deployment: F::from(0u64),
 			old_root: emr_primitives::state::empty_roots(emr_primitives::ops::PARTICIPANT_DEPTH)
 				[emr_primitives::ops::PARTICIPANT_DEPTH],
 			slots: (0..batch_size).map(|_| SlotWitness::padding_on_empty_state()).collect(),
@@ -96,11 +104,14 @@ impl ConstraintSynthesizer<F> for &BatchCircuit {
 		// The remaining inputs are allocated after the slots when no public inputs are fixed, so
 		// allocate placeholders in a fixed order: new_root, commitment, batch.
 		let mut root = old_root.clone();
-		let mut chain = FpVar::zero();
+		// The inbox chain starts from the deployment id; the public commitment binds it.
+		let deployment = FpVar::new_witness(cs.clone(), || Ok(w.deployment))?;
+		let mut chain = deployment.clone();
 		let mut block = FpVar::zero();
 		let slot_results = (|| -> Result<(), SynthesisError> {
 			for s in &w.slots {
-				let (r, c, b) = slot::synthesize(cs.clone(), s, &root, &chain, &block)?;
+				let (r, c, b) =
+					slot::synthesize(cs.clone(), s, &deployment, &root, &chain, &block)?;
 				root = r;
 				chain = c;
 				block = b;

@@ -1,6 +1,7 @@
 //! Schnorr verification in constraints: the twin of [`emr_primitives::schnorr`].
 //!
-//! Checks `s·G = R + c·A` with `c = Poseidon(Challenge, [R.x, R.y, A.x, A.y, m])`. `s` arrives
+//! Checks `s·G = R + c·A` with `c = Poseidon(Challenge, [R.x, R.y, A.x, A.y, m, d])` (`d`: the
+//! message's context, the deployment id). `s` arrives
 //! as a field element and is decomposed into 253 bits constrained to be below the subgroup
 //! order (a non-canonical `s` is unsatisfiable); `c` is decomposed canonically into 255 bits.
 //! `s·G` uses arkworks' fixed-base multiplication with 2-bit windows; `c·A` is variable-base
@@ -45,10 +46,12 @@ pub fn mul_generator(bits: &[Boolean<F>]) -> Result<PointVar, SynthesisError> {
 	Ok(acc)
 }
 
-/// Enforces, when `enable` holds, that `(r, s)` is a signature of `msg` under `key`.
+/// Enforces, when `enable` holds, that `(r, s)` is a signature of `msg` within `context` under
+/// `key`.
 pub fn verify(
 	key: &PointVar,
 	msg: &Fv,
+	context: &Fv,
 	r: &PointVar,
 	s: &Fv,
 	enable: &Boolean<F>,
@@ -56,7 +59,7 @@ pub fn verify(
 	let s_bits = scalar_bits(s)?;
 	let c = poseidon::hash(
 		Domain::Challenge,
-		&[r.x.clone(), r.y.clone(), key.x.clone(), key.y.clone(), msg.clone()],
+		&[r.x.clone(), r.y.clone(), key.x.clone(), key.y.clone(), msg.clone(), context.clone()],
 	)?;
 	let c_bits = c.to_bits_le()?;
 	let lhs = mul_generator(&s_bits)?;

@@ -378,10 +378,12 @@ fn subset(wanted: &[Fv], have: &[B]) -> Result<B, SynthesisError> {
 // ---------------------------------------------------------------------------------------------
 
 /// Synthesizes one slot after a slot that left `root_in`, `chain_in` and the block `block_in`
-/// of its entry (0 before the first); returns the new root, inbox chain and block.
+/// of its entry (0 before the first); signatures are checked within `deployment` (the batch's
+/// deployment id). Returns the new root, inbox chain and block.
 pub fn synthesize(
 	cs: ConstraintSystemRef<F>,
 	w: &SlotWitness,
+	deployment: &Fv,
 	root_in: &Fv,
 	chain_in: &Fv,
 	block_in: &Fv,
@@ -571,7 +573,7 @@ pub fn synthesize(
 	let sig_key = emergency.select(&joint, &register.select(&new_key, &a_key)?)?;
 	let message = poseidon::hash(Domain::Operation, &f)?;
 	// MalformedSignature / BadSignature.
-	schnorr::verify(&sig_key, &message, &r, &s, &user_op)?;
+	schnorr::verify(&sig_key, &message, deployment, &r, &s, &user_op)?;
 
 	// --- Subject checks -------------------------------------------------------------------------
 	let subject_patient = &l2.role.is_eq(&c(1))? & &l2.active;

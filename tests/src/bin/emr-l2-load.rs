@@ -24,7 +24,7 @@
 
 use codec::Encode;
 use emr_primitives::{
-	ops::{permission, purpose, scope, Operation, ParticipantId, SignedOp},
+	ops::{permission, purpose, scope, DeploymentId, Operation, ParticipantId, SignedOp},
 	rules::participant_id,
 	schnorr::SecretKey,
 	testing::dev_rollup_key,
@@ -93,8 +93,14 @@ fn patients(count: usize, skip: usize, taken: &[ParticipantId]) -> Vec<(SecretKe
 	out.split_off(skip)
 }
 
-fn sign(key: &SecretKey, actor: ParticipantId, nonce: u32, op: Operation) -> SignedOp {
-	SignedOp { actor, nonce, op, signature: [0; 64] }.sign(key)
+fn sign(
+	key: &SecretKey,
+	deployment: &DeploymentId,
+	actor: ParticipantId,
+	nonce: u32,
+	op: Operation,
+) -> SignedOp {
+	SignedOp { actor, nonce, op, signature: [0; 64] }.sign(key, deployment)
 }
 
 /// Submits `ops` from `threads` threads; returns the refusals (with their reasons).
@@ -133,13 +139,20 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<(), String> {
 	let a = parse_args()?;
 	let hospital = participant_id(&dev_rollup_key("Alice").public());
+	let deployment = emr_tests::deployment(a.port).map_err(|e| e.0)?;
 	let t = Instant::now();
 	let actors = patients(a.actors, a.skip, &[hospital]);
 	let registrations: Vec<SignedOp> = actors
 		.iter()
 		.map(|(key, id)| {
 			let public_key = key.public().to_bytes();
-			sign(key, *id, 0, Operation::RegisterPatient { public_key, encryption_key: [1; 32] })
+			sign(
+				key,
+				&deployment,
+				*id,
+				0,
+				Operation::RegisterPatient { public_key, encryption_key: [1; 32] },
+			)
 		})
 		.collect();
 	let grants: Vec<SignedOp> = (1..a.ops_per_actor as u32)
@@ -147,6 +160,7 @@ fn run() -> Result<(), String> {
 			actors.iter().map(move |(key, id)| {
 				sign(
 					key,
+					&deployment,
 					*id,
 					nonce,
 					Operation::GrantConsent {
