@@ -236,17 +236,20 @@ fn operation_json(op: &Operation) -> Value {
 			"patient": patient, "grant": grant, "expectedVersion": expected_version,
 			"indexHead": cid_string(&index_head.0),
 		}),
-		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at } => json!({
-			"grantee": grantee, "permissions": names(*permissions as u32, &PERMISSIONS),
-			"purposes": names(*purposes as u32, &PURPOSES), "scope": scope, "expiresAt": expires_at,
-		}),
+		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at, slot } => {
+			json!({
+				"grantee": grantee, "permissions": names(*permissions as u32, &PERMISSIONS),
+				"purposes": names(*purposes as u32, &PURPOSES), "scope": scope,
+				"expiresAt": expires_at, "slot": slot,
+			})
+		},
 		Operation::RevokeConsent { grant } => json!({ "grant": grant }),
 		Operation::AccessRecord { patient, grant, purpose, scope } => json!({
 			"patient": patient, "grant": grant, "purpose": names(*purpose as u32, &PURPOSES),
 			"scope": scope,
 		}),
-		Operation::EmergencyAccess { patient, reason } => {
-			json!({ "patient": patient, "reason": reason })
+		Operation::EmergencyAccess { patient, reason, slot } => {
+			json!({ "patient": patient, "reason": reason, "slot": slot })
 		},
 		Operation::SubmitClaim { patient, grant, record, amount } => json!({
 			"patient": patient, "grant": grant, "record": hex(record), "amount": amount,
@@ -331,7 +334,6 @@ where
 			"encryptionKey": v.encryption_key.map(|k| hex(&k)),
 			"nonce": p.nonce,
 			"indexVersion": p.index_version,
-			"nextGrant": p.next_grant,
 			"affiliation": (p.affiliation != 0).then_some(p.affiliation),
 			"emergencyKey": p.emergency_key.is_some(),
 			"logHead": hex(&p.log),

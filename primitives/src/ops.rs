@@ -289,6 +289,10 @@ pub enum Operation {
 		scope: u32,
 		/// First block at which the grant no longer holds.
 		expires_at: BlockNumber,
+		/// The slot of the patient's consent subtree it takes: empty, or holding a grant that
+		/// expired with no open claim ([`crate::rules::slot_free`]; clients pick one with
+		/// [`crate::rules::free_slot`]).
+		slot: GrantId,
 	},
 	/// A patient revokes a grant.
 	RevokeConsent {
@@ -312,6 +316,9 @@ pub enum Operation {
 		patient: ParticipantId,
 		/// Why (non-zero code from the hospital's catalogue).
 		reason: u16,
+		/// The slot of the patient's consent subtree the emergency grant takes (as for
+		/// [`Operation::GrantConsent`]).
+		slot: GrantId,
 	},
 	/// An insurer files a claim under a CLAIM grant.
 	SubmitClaim {
@@ -467,10 +474,10 @@ pub mod layout {
 			k::CREDENTIAL_DOCTOR => TARGET | F2 | F3 | F4,
 			k::REVOKE_CREDENTIAL => TARGET,
 			k::APPEND_RECORD => TARGET | GRANT | VERSION | F2,
-			k::GRANT_CONSENT => TARGET | PERMISSIONS | PURPOSES | SCOPE | EXPIRES,
+			k::GRANT_CONSENT => TARGET | GRANT | PERMISSIONS | PURPOSES | SCOPE | EXPIRES,
 			k::REVOKE_CONSENT => GRANT,
 			k::ACCESS_RECORD => TARGET | GRANT | PURPOSES | SCOPE,
-			k::EMERGENCY_ACCESS => TARGET | CODE,
+			k::EMERGENCY_ACCESS => TARGET | GRANT | CODE,
 			k::SUBMIT_CLAIM => TARGET | GRANT | F2 | F3,
 			k::DECIDE_CLAIM => TARGET | GRANT | CODE | F3,
 			// Padding, removal and undefined kinds set nothing.
@@ -588,8 +595,9 @@ impl Operation {
 				p.grant = *grant;
 				p.version = *expected_version;
 			},
-			Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at } => {
+			Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at, slot } => {
 				p.target = *grantee;
+				p.grant = *slot;
 				p.permissions = *permissions;
 				p.purposes = *purposes;
 				p.scope = *scope;
@@ -602,8 +610,9 @@ impl Operation {
 				p.purposes = *purpose;
 				p.scope = *scope;
 			},
-			Operation::EmergencyAccess { patient, reason } => {
+			Operation::EmergencyAccess { patient, reason, slot } => {
 				p.target = *patient;
+				p.grant = *slot;
 				p.code = *reason;
 			},
 			Operation::SubmitClaim { patient, grant, .. } => {

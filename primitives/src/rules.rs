@@ -14,7 +14,10 @@
 //!   the doctor for credentialing);
 //! * the **other party** — the actor when it is not the subject (its nonce advances), or the
 //!   grantee whose registration a grant checks; and
-//! * one **grant slot** of the subject's consent subtree.
+//! * one **grant slot** of the subject's consent subtree. A new grant (consent or emergency)
+//!   names its slot; a slot is reused once its grant expired without an open claim, or was
+//!   revoked ([`slot_free`]), so the subtree bounds the grants a patient holds at once, not in
+//!   a lifetime.
 //!
 //! Common checks, in order: governance operations only from governance and user operations only
 //! from users; the actor exists, is active and signs with its next nonce (registration: the new
@@ -117,8 +120,8 @@ pub enum RuleError {
 	InvalidScope,
 	/// The grant would already be expired.
 	ExpiryInPast,
-	/// The patient's consent subtree is full.
-	TooManyGrants,
+	/// The named grant slot holds a grant that has not expired, or one with an open claim.
+	SlotTaken,
 	/// The grant slot is empty.
 	GrantNotFound,
 	/// The doctor holds no hospital credential.
@@ -257,6 +260,32 @@ fn active_patient<S: RollupState>(state: &S, id: ParticipantId) -> Result<Partic
 		Some(p) if p.role == Role::Patient && p.active => Ok(p),
 		_ => Err(RuleError::UnknownPatient),
 	}
+}
+
+/// Whether a new grant (consent or emergency) may take slot `slot` of `patient`'s consent
+/// subtree at block `now`: the slot is empty (never used, or revoked), or its grant has expired
+/// (`now ≥ expires_at`) and holds no open claim. A slot number beyond the subtree is never free.
+/// So a patient is limited to 2^GRANT_DEPTH grants at once, not in a lifetime.
+pub fn slot_free<S: RollupState>(
+	state: &S,
+	patient: ParticipantId,
+	slot: GrantId,
+	now: BlockNumber,
+) -> bool {
+	(slot as u64) < (1u64 << GRANT_DEPTH)
+		&& state.grant(patient, slot).is_none_or(|g| {
+			now >= g.expires_at && g.claim_status != ClaimStatus::Open
+		})
+}
+
+/// The lowest slot of `patient`'s consent subtree that is [`slot_free`] at block `now` (for
+/// clients and tests choosing the slot of a new grant; it reads up to every slot).
+pub fn free_slot<S: RollupState>(
+	state: &S,
+	patient: ParticipantId,
+	now: BlockNumber,
+) -> Option<GrantId> {
+	(0..1u32 << GRANT_DEPTH).find(|&slot| slot_free(state, patient, slot, now))
 }
 
 fn grant_in_range(grant: GrantId) -> Result<(), RuleError> {
@@ -484,7 +513,7 @@ fn user_op<S: RollupState>(
 			state.set_participant(*patient, p);
 			Ok(fx)
 		},
-		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at } => {
+		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at, slot } => {
 			ensure(actor.role == Role::Patient, RuleError::NotAPatient)?;
 			ensure(
 				state.participant(*grantee).map(|g| g.active).unwrap_or(false),
@@ -497,8 +526,8 @@ fn user_op<S: RollupState>(
 			ensure(*purposes != 0 && purposes & !purpose::ALL == 0, RuleError::InvalidPurposes)?;
 			ensure(*scope != 0, RuleError::InvalidScope)?;
 			ensure(*expires_at > now, RuleError::ExpiryInPast)?;
-			let slot = actor.next_grant;
-			grant_in_range(slot).map_err(|_| RuleError::TooManyGrants)?;
+			let slot = *slot;
+			ensure(slot_free(state, actor_id, slot, now), RuleError::SlotTaken)?;
 			state.set_grant(
 				actor_id,
 				slot,
@@ -515,7 +544,6 @@ fn user_op<S: RollupState>(
 					settled: 0,
 				}),
 			);
-			actor.next_grant = slot + 1;
 			actor.log = log_link(actor.log, message, now, 0);
 			fx.log = Some(actor.log);
 			fx.grant = Some(slot);
@@ -562,12 +590,12 @@ fn user_op<S: RollupState>(
 			state.set_participant(*patient, p);
 			Ok(fx)
 		},
-		Operation::EmergencyAccess { patient, reason } => {
+		Operation::EmergencyAccess { patient, reason, slot } => {
 			ensure(*reason != 0, RuleError::ReasonMissing)?;
 			ensure(*patient != actor_id, RuleError::UnknownPatient)?;
 			let mut p = active_patient(state, *patient)?;
-			let slot = p.next_grant;
-			grant_in_range(slot).map_err(|_| RuleError::TooManyGrants)?;
+			let slot = *slot;
+			ensure(slot_free(state, *patient, slot, now), RuleError::SlotTaken)?;
 			state.set_grant(
 				*patient,
 				slot,
@@ -586,7 +614,6 @@ fn user_op<S: RollupState>(
 					settled: 0,
 				}),
 			);
-			p.next_grant = slot + 1;
 			p.log = log_link(p.log, message, now, 0);
 			fx.log = Some(p.log);
 			fx.grant = Some(slot);

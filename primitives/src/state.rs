@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! participant leaf = Poseidon(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
-//!   p = role | active·2^8 | nonce·2^16 | version·2^48 | next_grant·2^80 | affiliation·2^96
+//!   p = role | active·2^8 | nonce·2^16 | version·2^48 | affiliation·2^80
 //! grant leaf       = Poseidon(Grant, [g, claim_record, claim_amount + 2^64·settled])
 //!   g = grantee | permissions·2^24 | purposes·2^32 | scope·2^40 | expires_at·2^72
 //!       | flags·2^104 | claim_status·2^112          (flags: 1 = present, 2 = emergency)
@@ -42,8 +42,6 @@ pub struct Participant {
 	pub index_head: F,
 	/// Version of the patient's index (number of appends).
 	pub index_version: u32,
-	/// Next free grant slot of the patient's consent subtree.
-	pub next_grant: u32,
 	/// For a credentialed doctor: its hospital (0 = none).
 	pub affiliation: ParticipantId,
 	/// For a credentialed doctor: the joint doctor + hospital key for emergency access.
@@ -63,7 +61,6 @@ impl Participant {
 			nonce: 0,
 			index_head: F::ZERO,
 			index_version: 0,
-			next_grant: 0,
 			affiliation: 0,
 			emergency_key: None,
 			log: F::ZERO,
@@ -77,7 +74,6 @@ impl Participant {
 			self.active,
 			self.nonce,
 			self.index_version,
-			self.next_grant,
 			self.affiliation,
 		)
 	}
@@ -183,21 +179,13 @@ impl Grant {
 }
 
 /// The packed small fields `p` of a participant leaf (role code, active, nonce, index version,
-/// next grant slot, affiliation); the circuit's witness uses the same function.
-pub fn pack_participant(
-	role: u8,
-	active: bool,
-	nonce: u32,
-	version: u32,
-	next_grant: u32,
-	affiliation: u32,
-) -> F {
+/// affiliation); the circuit's witness uses the same function.
+pub fn pack_participant(role: u8, active: bool, nonce: u32, version: u32, affiliation: u32) -> F {
 	pack(&[
 		(role as u64, 8),
 		(active as u64, 8),
 		(nonce as u64, 32),
 		(version as u64, 32),
-		(next_grant as u64, 16),
 		(affiliation as u64, 24),
 	])
 }

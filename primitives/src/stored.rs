@@ -93,8 +93,6 @@ pub struct StoredParticipant {
 	pub index_head_digest: [u8; 32],
 	/// Index version (number of appends).
 	pub index_version: u32,
-	/// Next free grant slot.
-	pub next_grant: u32,
 	/// For a credentialed doctor: its hospital (0 = none).
 	pub affiliation: ParticipantId,
 	/// For a credentialed doctor: the joint doctor + hospital key.
@@ -120,7 +118,6 @@ impl From<&Participant> for StoredParticipant {
 			nonce: p.nonce,
 			index_head_digest: field_bytes(&p.index_head),
 			index_version: p.index_version,
-			next_grant: p.next_grant,
 			affiliation: p.affiliation,
 			emergency_key: p.emergency_key.as_ref().map(StoredKey::new),
 			log: field_bytes(&p.log),
@@ -138,7 +135,6 @@ impl From<&StoredParticipant> for Participant {
 			nonce: s.nonce,
 			index_head: F::from_le_bytes_mod_order(&s.index_head_digest),
 			index_version: s.index_version,
-			next_grant: s.next_grant,
 			affiliation: s.affiliation,
 			emergency_key: s.emergency_key.as_ref().map(StoredKey::key),
 			log: F::from_le_bytes_mod_order(&s.log),
@@ -274,7 +270,6 @@ mod tests {
 		let mut p = Participant::new(Role::Doctor, key, F::from(99u64));
 		p.nonce = 5;
 		p.index_version = 3;
-		p.next_grant = 2;
 		p.affiliation = 17;
 		p.emergency_key = Some(joint);
 		p.log = F::from(123456u64);

@@ -3,7 +3,7 @@
 
 use crate::{
 	inbox::InboxEntry,
-	ops::{BlockNumber, DeploymentId, Operation, Origin, ParticipantId, Role, SignedOp},
+	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::participant_id,
 	schnorr::{cosign, Message, SecretKey, Signature},
 };
@@ -89,18 +89,20 @@ impl Actor {
 	}
 }
 
-/// An emergency-access entry co-signed by `doctor` and `hospital` (two rounds).
+/// An emergency-access entry co-signed by `doctor` and `hospital` (two rounds) into grant slot
+/// `slot` of `patient`.
 pub fn emergency(
 	doctor: &mut Actor,
 	hospital: &Actor,
 	patient: ParticipantId,
+	slot: GrantId,
 	reason: u16,
 	block: BlockNumber,
 ) -> InboxEntry {
 	let op = SignedOp {
 		actor: doctor.id,
 		nonce: doctor.nonce,
-		op: Operation::EmergencyAccess { patient, reason },
+		op: Operation::EmergencyAccess { patient, reason, slot },
 		signature: [0; 64],
 	};
 	let signature = cosign_with(&doctor.key, &hospital.key, op.signed_message(&doctor.deployment));

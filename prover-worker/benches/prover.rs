@@ -28,6 +28,7 @@ fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 			purposes: purpose::TREATMENT,
 			scope: scope::ALL,
 			expires_at: 100,
+			slot: 0,
 		},
 		2,
 	));

@@ -61,7 +61,7 @@
 //!
 //! ```text
 //! participant: 1 | role u8 | active u8 | key [32] | encryption_key F | nonce u32 | index_head F
-//!              | index_version u32 | next_grant u32 | affiliation u32
+//!              | index_version u32 | affiliation u32
 //!              | 0 or (1 | emergency_key [32]) | log F
 //! grant:       1 | grantee u32 | permissions u8 | purposes u8 | scope u32 | expires_at u32
 //!              | emergency u8 | claim_status u8 | claim_record F | claim_amount u64 | settled u64
@@ -103,8 +103,9 @@ use std::{
 	sync::{Arc, Mutex},
 };
 
-/// Version of the on-disk format (the `format` meta entry).
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the on-disk format (the `format` meta entry; 2: participants without a next grant
+/// slot, since grants name their slot).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Version byte that starts every participant and grant record.
 const RECORD_VERSION: u8 = 1;
@@ -778,7 +779,6 @@ fn encode_participant(p: &Participant) -> Vec<u8> {
 	out.extend_from_slice(&p.nonce.to_le_bytes());
 	put_f(&mut out, &p.index_head);
 	out.extend_from_slice(&p.index_version.to_le_bytes());
-	out.extend_from_slice(&p.next_grant.to_le_bytes());
 	out.extend_from_slice(&p.affiliation.to_le_bytes());
 	match &p.emergency_key {
 		None => out.push(0),
@@ -892,7 +892,6 @@ fn decode_participant(bytes: &[u8]) -> Result<Participant, String> {
 	let nonce = c.u32()?;
 	let index_head = c.f()?;
 	let index_version = c.u32()?;
-	let next_grant = c.u32()?;
 	let affiliation = c.u32()?;
 	let emergency_key = if c.bool()? { Some(c.key()?) } else { None };
 	let log = c.f()?;
@@ -905,7 +904,6 @@ fn decode_participant(bytes: &[u8]) -> Result<Participant, String> {
 		nonce,
 		index_head,
 		index_version,
-		next_grant,
 		affiliation,
 		emergency_key,
 		log,
@@ -1023,7 +1021,6 @@ mod tests {
 		p.nonce = n;
 		p.index_head = F::from(n as u64 * 7);
 		p.index_version = n / 2;
-		p.next_grant = n % 5;
 		p.log = F::from(n as u64 + 99);
 		if n % 3 == 1 {
 			p.role = Role::Doctor;
@@ -1397,8 +1394,8 @@ mod tests {
 		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
 		set_meta(META_ROOT, &[0xFF; 32]);
 		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
-		set_meta(META_FORMAT, &2u32.to_le_bytes());
-		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 2 })));
+		set_meta(META_FORMAT, &3u32.to_le_bytes());
+		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 3 })));
 	}
 
 	#[test]

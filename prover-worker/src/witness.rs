@@ -76,7 +76,6 @@ fn leaf_witness<S: ProvableState>(state: &S, id: ParticipantId) -> LeafWitness {
 			active: p.active,
 			nonce: p.nonce,
 			version: p.index_version,
-			next_grant: p.next_grant,
 			affiliation: p.affiliation,
 			key: p.key.0,
 			enc: p.encryption_key,
@@ -134,8 +133,8 @@ fn actor_is_leaf1(k: u8) -> bool {
 
 /// The witness of one entry against the current state (the state is left unchanged). The
 /// access outcome is taken from `granted`. An entry whose encoding is not well formed
-/// ([`rules::well_formed`]: an id or grant slot out of range, a non-canonical encoding) or whose
-/// new grant would not fit the consent subtree has no witness: its error is returned.
+/// ([`rules::well_formed`]: an id or grant slot out of range, a non-canonical encoding) has no
+/// witness: its error is returned.
 pub fn slot_witness<S: ProvableState>(
 	state: &mut S,
 	entry: &InboxEntry,
@@ -176,18 +175,13 @@ pub fn slot_witness<S: ProvableState>(
 			leaf2.key = key.0;
 		}
 	}
-	let g = if k == kind::GRANT_CONSENT || k == kind::EMERGENCY_ACCESS {
-		leaf2.next_grant
-	} else {
-		packed.grant
-	};
-	let grant = (g < 1 << GRANT_DEPTH).then(|| grant_witness(state, i2, g));
+	// The slot is below 2^GRANT_DEPTH: `well_formed` checked it above.
+	let grant = grant_witness(state, i2, packed.grant);
 	if bump {
 		if let Some(p) = saved {
 			state.set_participant(i1, p);
 		}
 	}
-	let grant = grant.ok_or(RuleError::TooManyGrants)?;
 
 	let actor_leaf = if k == kind::GRANT_CONSENT { i2 } else { i1 };
 	let joint_key = state

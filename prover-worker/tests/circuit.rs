@@ -52,6 +52,7 @@ fn story(c: &mut Cast) -> Vec<InboxEntry> {
 			purposes: purpose::TREATMENT,
 			scope: scope::ALL,
 			expires_at: 1000,
+			slot: 0,
 		},
 		3,
 	));
@@ -62,6 +63,7 @@ fn story(c: &mut Cast) -> Vec<InboxEntry> {
 			purposes: purpose::INSURANCE,
 			scope: 1,
 			expires_at: 1000,
+			slot: 1,
 		},
 		3,
 	));
@@ -92,7 +94,7 @@ fn story(c: &mut Cast) -> Vec<InboxEntry> {
 		},
 		4,
 	));
-	e.push(emergency(&mut c.doctor, &c.hospital, c.patient.id, 7, 5));
+	e.push(emergency(&mut c.doctor, &c.hospital, c.patient.id, 2, 7, 5));
 	e.push(c.insurer.sign(
 		Operation::SubmitClaim { patient: c.patient.id, grant: 1, record: [9; 32], amount: 500 },
 		5,

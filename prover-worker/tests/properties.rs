@@ -71,6 +71,7 @@ fn op(s: &Spec, cast: &[Actor]) -> Operation {
 			purposes: (s.bits >> 3) & 31,
 			scope: (s.bits as u32) | 1,
 			expires_at: s.block + (s.bits as u32 % 40),
+			slot: s.grant,
 		},
 		1 => Operation::RevokeConsent { grant: s.grant },
 		2 => Operation::AccessRecord {
@@ -149,7 +150,7 @@ proptest! {
 				9 => {
 					let hospital = cast[0].clone();
 					let patient = cast[s.target].id;
-					emergency(&mut cast[actor], &hospital, patient, s.bits as u16, s.block)
+					emergency(&mut cast[actor], &hospital, patient, s.grant, s.bits as u16, s.block)
 				},
 				// A new patient, or an existing participant registering again.
 				10 if s.bits & 1 == 0 => fresh(1_000).register(s.block),

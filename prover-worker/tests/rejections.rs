@@ -73,10 +73,10 @@ impl Fx {
 		};
 		e.push(fx.hospital.sign(cred, 1));
 		e.push(fx.patient.sign(
-			grant(fx.hospital.id, permission::READ | permission::WRITE, purpose::TREATMENT),
+			grant(fx.hospital.id, permission::READ | permission::WRITE, purpose::TREATMENT, 0),
 			2,
 		));
-		e.push(fx.patient.sign(grant(fx.insurer.id, permission::CLAIM, purpose::INSURANCE), 2));
+		e.push(fx.patient.sign(grant(fx.insurer.id, permission::CLAIM, purpose::INSURANCE, 1), 2));
 		for entry in &e {
 			rules::apply_entry(&mut fx.store, entry).expect("fixture applies");
 		}
@@ -155,8 +155,15 @@ fn satisfied(slot: emr_prover::circuit::SlotWitness, root: F) -> bool {
 	satisfied_batch(vec![slot], root)
 }
 
-fn grant(grantee: u32, permissions: u8, purposes: u8) -> Operation {
-	Operation::GrantConsent { grantee, permissions, purposes, scope: scope::ALL, expires_at: 1000 }
+fn grant(grantee: u32, permissions: u8, purposes: u8, slot: u32) -> Operation {
+	Operation::GrantConsent {
+		grantee,
+		permissions,
+		purposes,
+		scope: scope::ALL,
+		expires_at: 1000,
+		slot,
+	}
 }
 
 fn access(patient: u32, grant: u32, purpose: u8, scope: u32) -> Operation {
@@ -352,13 +359,14 @@ fn every_rejection_is_unsatisfiable() {
 	for (name, op, err) in [
 		(
 			"grant to nobody",
-			grant(stranger.id, permission::READ, purpose::TREATMENT),
+			grant(stranger.id, permission::READ, purpose::TREATMENT, 2),
 			GranteeNotRegistered,
 		),
-		("no permissions", grant(h, 0, purpose::TREATMENT), InvalidPermissions),
-		("undefined permission", grant(h, 8, purpose::TREATMENT), InvalidPermissions),
-		("no purpose", grant(h, permission::READ, 0), InvalidPurposes),
-		("undefined purpose", grant(h, permission::READ, 32), InvalidPurposes),
+		("no permissions", grant(h, 0, purpose::TREATMENT, 2), InvalidPermissions),
+		("undefined permission", grant(h, 8, purpose::TREATMENT, 2), InvalidPermissions),
+		("no purpose", grant(h, permission::READ, 0, 2), InvalidPurposes),
+		("undefined purpose", grant(h, permission::READ, 32, 2), InvalidPurposes),
+		("the slot of a live grant", grant(h, permission::READ, purpose::TREATMENT, 0), SlotTaken),
 		(
 			"empty scope",
 			Operation::GrantConsent {
@@ -367,6 +375,7 @@ fn every_rejection_is_unsatisfiable() {
 				purposes: 1,
 				scope: 0,
 				expires_at: 100,
+				slot: 2,
 			},
 			InvalidScope,
 		),
@@ -378,6 +387,7 @@ fn every_rejection_is_unsatisfiable() {
 				purposes: 1,
 				scope: 1,
 				expires_at: 3,
+				slot: 2,
 			},
 			ExpiryInPast,
 		),
@@ -387,18 +397,21 @@ fn every_rejection_is_unsatisfiable() {
 		fx.patient.nonce -= 1;
 		fx.refuse(name, e, err);
 	}
-	let e = fx.hospital.sign(grant(p, permission::READ, purpose::TREATMENT), 3);
+	let e = fx.hospital.sign(grant(p, permission::READ, purpose::TREATMENT, 2), 3);
 	fx.hospital.nonce -= 1;
 	fx.refuse("hospital grants", e, NotAPatient);
 
 	// Emergency.
-	let e = emergency(&mut fx.doctor, &fx.hospital, p, 0, 3);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 2, 0, 3);
 	fx.doctor.nonce -= 1;
 	fx.refuse("no reason", e, ReasonMissing);
-	let e = emergency(&mut fx.doctor, &fx.hospital2, p, 4, 3);
+	let e = emergency(&mut fx.doctor, &fx.hospital2, p, 2, 4, 3);
 	fx.doctor.nonce -= 1;
 	fx.refuse("co-signed by another hospital", e, BadSignature);
-	let e = emergency(&mut fx.insurer, &fx.hospital, p, 4, 3);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 1, 4, 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("emergency into the slot of a live grant", e, SlotTaken);
+	let e = emergency(&mut fx.insurer, &fx.hospital, p, 2, 4, 3);
 	fx.insurer.nonce -= 1;
 	fx.refuse("insurer emergency", e, NotADoctor);
 
@@ -448,21 +461,15 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("removed actor", e, ActorInactive);
 	let e = fx.hospital.sign(Operation::RevokeCredential { doctor: fx.doctor.id }, 3);
 	fx.accept(&e);
-	let e = emergency(&mut fx.doctor, &fx.hospital, p, 4, 3);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 2, 4, 3);
 	fx.refuse("revoked doctor", e, NotCredentialed);
 
 	// Counters at their limits.
 	let mut full = fx.store.participant(p).expect("patient");
-	full.next_grant = 4096;
-	fx.store.set_participant(p, full.clone());
-	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT), 3);
-	fx.patient.nonce -= 1;
-	fx.refuse("consent subtree full", e, TooManyGrants);
-	full.next_grant = 2;
 	full.nonce = u32::MAX;
 	fx.store.set_participant(p, full);
 	fx.patient.nonce = u32::MAX;
-	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT), 3);
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT, 2), 3);
 	fx.refuse("nonce exhausted", e, CounterOverflow);
 }
 
@@ -659,13 +666,13 @@ fn every_kind(fx: &mut Fx) -> Vec<(&'static str, InboxEntry, Signer)> {
 	user(
 		"grant",
 		&mut fx.patient,
-		grant(fx.insurer2.id, permission::READ, purpose::INSURANCE),
+		grant(fx.insurer2.id, permission::READ, purpose::INSURANCE, 2),
 		Signer::One(pk.clone()),
 	);
 	user("revoke consent", &mut fx.patient, Op::RevokeConsent { grant: 0 }, Signer::One(pk));
 	user("access", &mut fx.doctor, access(p, 0, purpose::TREATMENT, 1), Signer::One(dk.clone()));
 	user("submit claim", &mut fx.insurer, claim, Signer::One(ik));
-	let e = emergency(&mut fx.doctor, &fx.hospital, p, 4, 3);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 3, 4, 3);
 	fx.doctor.nonce -= 1;
 	cases.push(("emergency", e, Signer::Joint(dk, hk)));
 
@@ -780,6 +787,52 @@ fn entries_out_of_block_order_are_refused() {
 		};
 		assert_eq!(built, expected, "blocks ({first}, {second}): the builder's verdict");
 	}
+}
+
+/// A new grant (consent or emergency) takes a slot that is empty, revoked, or whose grant
+/// expired with no open claim, and proves; a slot whose expired grant holds an open claim is
+/// refused with `SlotTaken` (natively, and by every witness, the favourable lie of an empty
+/// slot included). The live-grant cases are in `every_rejection_is_unsatisfiable`.
+#[test]
+fn freed_grant_slots_are_reused_and_claimed_ones_are_not() {
+	use emr_primitives::state::ClaimStatus;
+	let mut fx = Fx::new();
+	let (p, h) = (fx.patient.id, fx.hospital.id);
+	// Slot 5: a grant that expired at block 3 with an open claim; slot 6: one that expired with
+	// its claim decided; slot 7: one revoked.
+	let mut expired = fx.store.grant(p, 1).expect("the insurer's grant");
+	expired.expires_at = 3;
+	expired.claim_status = ClaimStatus::Open;
+	fx.store.set_grant(p, 5, Some(expired.clone()));
+	expired.claim_status = ClaimStatus::Approved;
+	fx.store.set_grant(p, 6, Some(expired));
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT, 5), 3);
+	fx.patient.nonce -= 1;
+	fx.refuse("an expired grant with an open claim", e, RuleError::SlotTaken);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 5, 4, 3);
+	fx.doctor.nonce -= 1;
+	fx.refuse("an emergency into it", e, RuleError::SlotTaken);
+
+	let prove_and_apply = |fx: &mut Fx, name: &str, e: InboxEntry| {
+		let root = fx.store.root();
+		let w = witness::slot_witness(&mut fx.store, &e, false).expect("well formed");
+		assert!(satisfied(w, root), "{name}: the circuit refuses a free slot");
+		fx.accept(&e);
+	};
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT, 6), 3);
+	prove_and_apply(&mut fx, "an expired grant with its claim decided", e);
+	assert_eq!(fx.store.grant(p, 6).map(|g| (g.grantee, g.expires_at)), Some((h, 1000)));
+	let e = fx.patient.sign(grant(h, permission::READ, purpose::TREATMENT, 7), 3);
+	prove_and_apply(&mut fx, "an empty slot", e);
+	let e = fx.patient.sign(Operation::RevokeConsent { grant: 7 }, 3);
+	fx.accept(&e);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 7, 4, 3);
+	prove_and_apply(&mut fx, "an emergency into a revoked slot", e);
+	assert!(fx.store.grant(p, 7).is_some_and(|g| g.emergency));
+	// The lowest free slot: 0 and 1 hold live grants, 2, 3 and 4 were never used.
+	assert_eq!(rules::free_slot(&fx.store, p, 3), Some(2));
+	assert!(!rules::slot_free(&fx.store, p, 5, 3) && rules::slot_free(&fx.store, p, 2, 3));
+	assert!(!rules::slot_free(&fx.store, p, 1 << 12, 3), "beyond the subtree");
 }
 
 /// For an accepted entry of every kind, the honest witness proves and no witness with one

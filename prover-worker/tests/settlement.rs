@@ -131,6 +131,7 @@ fn batches() -> (Vec<InboxEntry>, Vec<InboxEntry>) {
 				purposes: purpose::TREATMENT,
 				scope: scope::ALL,
 				expires_at: 50,
+				slot: 0,
 			},
 			2,
 		),

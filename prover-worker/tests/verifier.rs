@@ -63,6 +63,7 @@ fn fixture() -> &'static Fixture {
 					purposes: purpose::TREATMENT,
 					scope: scope::ALL,
 					expires_at: 50,
+					slot: 0,
 				},
 				2,
 			),

@@ -70,6 +70,7 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 			purposes: purpose::TREATMENT,
 			scope: scope::ALL,
 			expires_at: 100_000,
+			slot: 0,
 		},
 		0,
 	);

@@ -101,6 +101,7 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 			purposes: purpose::TREATMENT,
 			scope: scope::ALL,
 			expires_at: 100_000,
+			slot: 0,
 		},
 	)?;
 	act(
@@ -112,6 +113,7 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 			purposes: purpose::INSURANCE,
 			scope: scope::ALL,
 			expires_at: 100_000,
+			slot: 1,
 		},
 	)?;
 	let grants = wait_rpc(&mut node, "two grants", "emr_grants", json!([patient.id]), |v| {
@@ -149,7 +151,7 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 	assert!(outcomes.contains(&"GRANTED"), "{log}");
 
 	// Emergency access, co-signed by the doctor and its hospital.
-	submit_op(&node, &emergency(&mut doctor, &hospital, patient.id, 3, 0).op)?;
+	submit_op(&node, &emergency(&mut doctor, &hospital, patient.id, 2, 3, 0).op)?;
 	let grants =
 		wait_rpc(&mut node, "the emergency grant", "emr_grants", json!([patient.id]), |v| {
 			v.as_array().is_some_and(|a| a.len() == 3)
@@ -226,6 +228,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	// different operation under a nonce already used.
 	let e = submit_op(&node, &reg).expect_err("a replay is refused");
 	assert!(e.0.contains("AlreadyRegistered") || e.0.contains("Already imported"), "{e}");
+	// Each grant takes its own slot: `expires_at − 100_000`.
 	let grant = |p: &mut Actor, expires_at: u32| {
 		p.sign(
 			Operation::GrantConsent {
@@ -234,6 +237,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 				purposes: purpose::TREATMENT,
 				scope: scope::ALL,
 				expires_at,
+				slot: expires_at - 100_000,
 			},
 			0,
 		)

@@ -7,15 +7,18 @@
 //! * [`Grants`]: the patient's consent slots, keyed by (patient, slot): grantee, permissions,
 //!   purposes, scope, expiry, the emergency flag, and the claim filed under a CLAIM grant (its
 //!   status, record digest, amount and settlement);
-//! * [`EmergencyGrants`]: the reason and block of every grant opened by emergency access, kept
-//!   for review after the grant itself expires;
+//! * [`SlotsUsed`]: one past the highest slot each patient's grants ever took (new grants name
+//!   their slot and reuse freed ones, so slots below it may be empty);
+//! * [`EmergencyGrants`]: the reason and block of a grant opened by emergency access, kept for
+//!   review after the grant itself expires, until a new grant takes its slot (the access log
+//!   keeps the emergency for good, and the `EmergencyAccessOpened` event its reason);
 //! * [`AccessLog`] and [`LogLength`]: the patient's access log, one [`LogEntry`] per logged
 //!   operation (records appended, consent granted or revoked, accesses GRANTED and DENIED,
 //!   emergencies, claims), in the order of the hash chain whose head is in the participant entry.
 //!
-//! Every item is keyed by the patient first, and the keys under a patient are dense (slots below
-//! the patient's `next_grant`, log indices below [`LogLength`]), so a light client proves a
-//! patient's grants and log key by key without iterating a map.
+//! Every item is keyed by the patient first, and the keys under a patient are bounded (slots
+//! below [`SlotsUsed`], log indices below [`LogLength`]), so a light client proves a patient's
+//! grants and log key by key without iterating a map.
 //!
 //! This pallet has no calls: grants change only through L2 operations applied by
 //! `pallet_rollup` with `emr_primitives::rules::apply`, which reads and writes [`Grants`] through
@@ -149,7 +152,11 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Emergency grants by (patient, slot), kept for review.
+	/// One past the highest grant slot each patient ever used (0: none).
+	#[pallet::storage]
+	pub type SlotsUsed<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+
+	/// Emergency grants by (patient, slot), kept for review until a new grant takes the slot.
 	#[pallet::storage]
 	pub type EmergencyGrants<T: Config> = StorageDoubleMap<
 		_,
@@ -191,12 +198,25 @@ pub mod pallet {
 			Grants::<T>::get(patient, slot)
 		}
 
-		/// Writes (or with `None` empties) a grant slot.
+		/// Writes (or with `None` empties) a grant slot. A new grant in a slot drops the
+		/// emergency review of the grant it replaces unless it is that grant (an emergency grant
+		/// writes its own review after this, and a claim rewrites its grant in place).
 		pub fn set_grant(patient: ParticipantId, slot: GrantId, grant: Option<StoredGrant>) {
 			match grant {
-				Some(g) => Grants::<T>::insert(patient, slot, g),
+				Some(g) => {
+					if !g.emergency {
+						EmergencyGrants::<T>::remove(patient, slot);
+					}
+					Grants::<T>::insert(patient, slot, g);
+					SlotsUsed::<T>::mutate(patient, |n| *n = (*n).max(slot.saturating_add(1)));
+				},
 				None => Grants::<T>::remove(patient, slot),
 			}
+		}
+
+		/// Grant slots of `patient` that may hold a grant: `0..SlotsUsed`.
+		pub fn slots_used(patient: ParticipantId) -> GrantId {
+			SlotsUsed::<T>::get(patient)
 		}
 
 		/// Appends `entry` to `patient`'s access log; returns its index.
@@ -238,6 +258,9 @@ pub mod pallet {
 				if let Some(g) = Grants::<T>::get(patient, slot) {
 					ensure!(g.emergency, "emergency review entry on an ordinary grant");
 				}
+			}
+			for (patient, slot, _) in Grants::<T>::iter() {
+				ensure!(slot < SlotsUsed::<T>::get(patient), "a grant at or beyond SlotsUsed");
 			}
 			Ok(())
 		}

@@ -61,7 +61,7 @@ fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 		0,
 	);
 	Pallet::<T>::apply(credential.op, Origin::User).expect("credentialed");
-	(emergency(&mut doctor, &hospital, patient.id, 1, 0).op, patient.id)
+	(emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op, patient.id)
 }
 
 /// The joint key the emergency access of [`emergency_setup`] is signed under.

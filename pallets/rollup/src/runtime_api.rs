@@ -82,11 +82,9 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// A patient's grant slots (below its next free slot).
+	/// A patient's grants (the non-empty slots below `SlotsUsed`).
 	pub fn grants_of(patient: ParticipantId) -> Vec<GrantView> {
-		let next =
-			pallet_emr_registry::Participants::<T>::get(patient).map(|p| p.next_grant).unwrap_or(0);
-		(0..next)
+		(0..pallet_consent::Pallet::<T>::slots_used(patient))
 			.filter_map(|slot| {
 				pallet_consent::Grants::<T>::get(patient, slot).map(|grant| GrantView {
 					slot,

@@ -8,7 +8,7 @@ use crate::{extension::*, mock::*, *};
 use emr_primitives::{
 	groth16::VerifierError,
 	inbox::InboxEntry,
-	ops::{kind, permission, purpose, scope, Cid, Operation, Role},
+	ops::{kind, permission, purpose, scope, Cid, Operation, Role, EMERGENCY_WINDOW},
 	rules::RuleError,
 	testing::Actor,
 };
@@ -53,7 +53,7 @@ fn check() {
 	Rollup::do_try_state().expect("invariants hold");
 }
 
-fn grant_read(p: &mut Actor, grantee: u32, expires_at: u32) -> InboxEntry {
+fn grant_read(p: &mut Actor, grantee: u32, slot: u32, expires_at: u32) -> InboxEntry {
 	p.sign(
 		Operation::GrantConsent {
 			grantee,
@@ -61,6 +61,7 @@ fn grant_read(p: &mut Actor, grantee: u32, expires_at: u32) -> InboxEntry {
 			purposes: purpose::TREATMENT | purpose::INSURANCE,
 			scope: scope::ALL,
 			expires_at,
+			slot,
 		},
 		0,
 	)
@@ -200,7 +201,7 @@ fn access_without_consent_is_logged_denied_and_with_consent_granted() {
 			}
 			.into()));
 		run_to(2);
-		assert_ok!(submit(grant_read(&mut p, h.id, 100)));
+		assert_ok!(submit(grant_read(&mut p, h.id, 0, 100)));
 		assert_ok!(submit(access(&mut h, p.id)));
 		let (len, log) = Consent::log_page(p.id, 0, 10);
 		assert_eq!(len, 3);
@@ -246,7 +247,7 @@ fn emergency_access_is_recorded_for_review_and_notified() {
 			Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc },
 			1
 		)));
-		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 7, 1);
+		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1);
 		assert_ok!(submit(e));
 		let review = pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).expect("review");
 		assert_eq!((review.doctor, review.hospital, review.reason), (d.id, h.id, 7));
@@ -255,6 +256,52 @@ fn emergency_access_is_recorded_for_review_and_notified() {
 				.into(),
 		);
 		assert!(Rollup::grants_of(p.id)[0].emergency.is_some());
+		check();
+	});
+}
+
+#[test]
+fn a_grant_slot_is_reused_once_freed_and_refused_while_taken() {
+	ext().execute_with(|| {
+		let (mut p, mut h) = (patient(), hospital());
+		let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
+		assert_ok!(submit(p.register(1)));
+		assert_ok!(submit(h.sign(
+			Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc },
+			1
+		)));
+		// Slot 0: an emergency grant, which lasts EMERGENCY_WINDOW blocks.
+		assert_ok!(submit(emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1)));
+		// While it holds, neither a consent nor another emergency may take slot 0.
+		let taken = grant_read(&mut p, h.id, 0, 1_000_000);
+		p.nonce -= 1;
+		assert_noop!(submit(taken), refused(RuleError::SlotTaken));
+		let again = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 8, 1);
+		d.nonce -= 1;
+		assert_noop!(submit(again), refused(RuleError::SlotTaken));
+		// Slot 1: a consent grant that expires at block 5; slot 2 is untouched.
+		assert_ok!(submit(grant_read(&mut p, h.id, 1, 5)));
+		assert_eq!(Consent::slots_used(p.id), 2);
+		let early = grant_read(&mut p, h.id, 1, 100);
+		p.nonce -= 1;
+		run_to(4);
+		assert_noop!(submit(early), refused(RuleError::SlotTaken));
+		// From block 5 the expired grant's slot takes a new grant.
+		run_to(5);
+		assert_ok!(submit(grant_read(&mut p, h.id, 1, 100)));
+		assert_eq!(Consent::grant(p.id, 1).map(|g| g.expires_at), Some(100));
+		// A revoked slot is free at once.
+		assert_ok!(submit(p.sign(Operation::RevokeConsent { grant: 1 }, 5)));
+		assert_ok!(submit(grant_read(&mut p, h.id, 1, 200)));
+		assert_eq!(Consent::grant(p.id, 1).map(|g| g.expires_at), Some(200));
+		// After the emergency window, an ordinary grant replaces the emergency one and its review
+		// entry goes (the log keeps the emergency).
+		run_to(1 + EMERGENCY_WINDOW as u64);
+		assert!(pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).is_some());
+		assert_ok!(submit(grant_read(&mut p, h.id, 0, 1_000_000)));
+		assert!(pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).is_none());
+		assert!(Rollup::grants_of(p.id).iter().all(|g| g.emergency.is_none()));
+		assert_eq!(Rollup::grants_of(p.id).len(), 2);
 		check();
 	});
 }
@@ -639,7 +686,7 @@ fn the_pool_checks_signatures_nonces_and_queues() {
 		assert!(v.requires.is_empty());
 		// Queued behind the registration: signature checked, requires the previous nonce. The
 		// actor does not exist yet, so its operations cannot be queued.
-		let queued = grant_read(&mut p, hospital().id, 100);
+		let queued = grant_read(&mut p, hospital().id, 0, 100);
 		assert_eq!(
 			validate(&queued),
 			Err(InvalidTransaction::Custom(rule_code(RuleError::UnknownActor)).into())
@@ -649,10 +696,10 @@ fn the_pool_checks_signatures_nonces_and_queues() {
 		assert_eq!(v.provides, vec![("EmrL2Op", (p.id, 1u32)).encode()]);
 		assert!(v.requires.is_empty());
 		// Three queued ahead are allowed (max_queued_per_actor = 3), the fourth is not.
-		let q2 = grant_read(&mut p, hospital().id, 100);
-		let q3 = grant_read(&mut p, hospital().id, 100);
-		let q4 = grant_read(&mut p, hospital().id, 100);
-		let q5 = grant_read(&mut p, hospital().id, 100);
+		let q2 = grant_read(&mut p, hospital().id, 1, 100);
+		let q3 = grant_read(&mut p, hospital().id, 2, 100);
+		let q4 = grant_read(&mut p, hospital().id, 3, 100);
+		let q5 = grant_read(&mut p, hospital().id, 4, 100);
 		for q in [&q2, &q3, &q4] {
 			let v = validate(q).expect("queued");
 			assert_eq!(v.requires.len(), 1);

@@ -612,6 +612,7 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 			purposes: purpose::TREATMENT,
 			scope: scope::ALL,
 			expires_at: 100_000,
+			slot: 0,
 		},
 		3,
 	));
@@ -628,7 +629,7 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		Operation::AccessRecord { patient: p, grant: 0, purpose: purpose::TREATMENT, scope: 1 },
 		4,
 	));
-	e.push(emergency(&mut doctor, &hospital, p, 1, 5));
+	e.push(emergency(&mut doctor, &hospital, p, 1, 1, 5));
 	e.push(patient.sign(
 		Operation::GrantConsent {
 			grantee: insurer.id,
@@ -636,6 +637,7 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 			purposes: purpose::INSURANCE,
 			scope: scope::ALL,
 			expires_at: 100_000,
+			slot: 2,
 		},
 		6,
 	));
@@ -689,6 +691,7 @@ fn fill(entries: &mut Vec<emr_primitives::inbox::InboxEntry>, n: usize) {
 					purposes: purpose::TREATMENT,
 					scope: scope::ALL,
 					expires_at: 100_000,
+					slot: 0,
 				},
 				block,
 			),

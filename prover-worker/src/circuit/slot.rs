@@ -24,8 +24,6 @@ pub struct LeafWitness {
 	pub nonce: u32,
 	/// Index version.
 	pub version: u32,
-	/// Next grant slot.
-	pub next_grant: u32,
 	/// Affiliation (doctors).
 	pub affiliation: u32,
 	/// Rollup key (any curve point for an empty slot).
@@ -52,7 +50,6 @@ impl LeafWitness {
 			active: false,
 			nonce: 0,
 			version: 0,
-			next_grant: 0,
 			affiliation: 0,
 			key: EdwardsAffine::generator(),
 			enc: F::from(0u64),
@@ -70,7 +67,6 @@ impl LeafWitness {
 			self.active,
 			self.nonce,
 			self.version,
-			self.next_grant,
 			self.affiliation,
 		)
 	}
@@ -193,7 +189,6 @@ struct LeafVar {
 	active: B,
 	nonce: Fv,
 	version: Fv,
-	next_grant: Fv,
 	affiliation: Fv,
 	key: PointVar,
 	enc: Fv,
@@ -229,24 +224,13 @@ fn leaf_finish(after_six: &[Fv; 3], log: &Fv, packed: &Fv) -> Result<Fv, Synthes
 	Ok(poseidon::sponge_absorb(after_six, log, packed)?[1].clone())
 }
 
-fn pack_leaf(
-	role: &Fv,
-	active: &Fv,
-	nonce: &Fv,
-	version: &Fv,
-	next_grant: &Fv,
-	affiliation: &Fv,
-) -> Fv {
-	role + active * two_pow(8)
-		+ nonce * two_pow(16)
-		+ version * two_pow(48)
-		+ next_grant * two_pow(80)
-		+ affiliation * two_pow(96)
+fn pack_leaf(role: &Fv, active: &Fv, nonce: &Fv, version: &Fv, affiliation: &Fv) -> Fv {
+	role + active * two_pow(8) + nonce * two_pow(16) + version * two_pow(48) + affiliation * two_pow(80)
 }
 
 fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, SynthesisError> {
 	let packed = Fv::new_witness(cs.clone(), || Ok(w.packed()))?;
-	let (bits, _) = packed.to_bits_le_with_top_bits_zero(120)?;
+	let (bits, _) = packed.to_bits_le_with_top_bits_zero(104)?;
 	num(&bits[9..16])?.enforce_equal(&Fv::zero())?;
 	let role = num(&bits[0..8])?;
 	let key = PointVar::new_variable_omit_prime_order_check(
@@ -273,8 +257,7 @@ fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, S
 		active: bits[8].clone(),
 		nonce: num(&bits[16..48])?,
 		version: num(&bits[48..80])?,
-		next_grant: num(&bits[80..96])?,
-		affiliation: num(&bits[96..120])?,
+		affiliation: num(&bits[80..104])?,
 		key,
 		enc,
 		emergency,
@@ -492,7 +475,6 @@ pub fn synthesize(
 		&field(&l1.active),
 		&nonce1_new,
 		&l1.version,
-		&l1.next_grant,
 		&l1.affiliation,
 	);
 	let hash1_new = leaf_finish(&l1.after_six, &l1.log, &packed1_new)?;
@@ -608,14 +590,11 @@ pub fn synthesize(
 	let approve = op_code_bits[0].clone();
 
 	// --- The grant slot -------------------------------------------------------------------------
+	// Every kind that touches a grant names its slot (below 2^12: checked with the encoding).
 	let inserting = grant_op | emergency;
-	let g_index = inserting.select(&l2.next_grant, &op_grant)?;
-	// TooManyGrants: the slot fits the subtree.
-	let (g_bits, _) = g_index.to_bits_le_with_top_bits_zero(GRANT_DEPTH)?;
+	let g_bits = &p_bits[layout::GRANT.0..layout::GRANT.0 + GRANT_DEPTH];
 	let g = alloc_grant(&cs, &w.grant)?;
-	merkle::root(&g.value, &g_bits, &g.path)?.enforce_equal(&l2.consent)?;
-	// Inserts go into the (always empty) next slot.
-	require(&inserting, &g.empty)?;
+	merkle::root(&g.value, g_bits, &g.path)?.enforce_equal(&l2.consent)?;
 
 	// covers(grant, actor, perm, purpose, scope, now)
 	let holder = g.grantee.is_eq(&actor)?
@@ -641,7 +620,11 @@ pub fn synthesize(
 	let scope_violation = subset(&scope_wanted, &g.scope_bits)?;
 	let scope_ok = access.select(&scope_violation, &Boolean::TRUE)?;
 	let unexpired = less_than_32(&now, &g.expires)?;
-	let covers = Boolean::kary_and(&[!&g.empty, holder, perm_ok, purpose_ok, scope_ok, unexpired])?;
+	let covers =
+		Boolean::kary_and(&[!&g.empty, holder, perm_ok, purpose_ok, scope_ok, unexpired.clone()])?;
+	let status_open = g.status.is_eq(&c(1))?;
+	// SlotTaken: a new grant takes an empty slot, or one whose grant expired with no open claim.
+	require(&inserting, &(&g.empty | &(&!&unexpired & &!&status_open)))?;
 	debug_assert_eq!(permission::ALL, 7);
 
 	// AppendRecord: version (VersionMismatch) and a WRITE grant unless the patient writes
@@ -657,7 +640,6 @@ pub fn synthesize(
 	// SubmitClaim: a CLAIM grant (NoClaimGrant), no open claim (ClaimAlreadyOpen), a positive
 	// amount (ZeroAmount, and it fits 64 bits).
 	require(submit, &covers)?;
-	let status_open = g.status.is_eq(&c(1))?;
 	require(submit, &!&status_open)?;
 	let claim_money = (submit | decide).select(&f[3], &Fv::zero())?;
 	let (money_bits, _) = claim_money.to_bits_le_with_top_bits_zero(64)?;
@@ -719,7 +701,7 @@ pub fn synthesize(
 	let new_leaf = grant_hash(&new_packed, &new_record, &new_amounts)?;
 	let g_new = revoke
 		.select(&Fv::zero(), &any(&[&inserting, submit, decide]).select(&new_leaf, &g.value)?)?;
-	let consent_new = merkle::root(&g_new, &g_bits, &g.path)?;
+	let consent_new = merkle::root(&g_new, g_bits, &g.path)?;
 
 	// --- Leaf 2 (new) ---------------------------------------------------------------------------
 	let new_role = admit.select(&f[5], &register.select(&c(1), &c(2))?)?;
@@ -730,7 +712,6 @@ pub fn synthesize(
 	let version2 = creating.select(&Fv::zero(), &(&l2.version + field(append)))?;
 	let (_, _) = (&nonce2 * field(grant_op)).to_bits_le_with_top_bits_zero(32)?;
 	let (_, _) = (&version2 * field(append)).to_bits_le_with_top_bits_zero(32)?;
-	let next_grant2 = creating.select(&Fv::zero(), &(&l2.next_grant + field(&inserting)))?;
 	let affiliation2 = creating.select(
 		&(field(credential) * &actor),
 		&revoke_cred.select(&Fv::zero(), &l2.affiliation)?,
@@ -757,8 +738,7 @@ pub fn synthesize(
 		&[l2.log.clone(), message.clone(), &now + &outcome * two_pow(32)],
 	)?;
 	let log2 = creating.select(&Fv::zero(), &logged.select(&link, &l2.log)?)?;
-	let packed2 =
-		pack_leaf(&role2, &field(&active2), &nonce2, &version2, &next_grant2, &affiliation2);
+	let packed2 = pack_leaf(&role2, &field(&active2), &nonce2, &version2, &affiliation2);
 	let after_six2 = leaf_after_six(&l2.after_key, &enc2, &emergency2, &head2, &consent2)?;
 	let value2 = leaf_finish(&after_six2, &log2, &packed2)?;
 	let root2 = merkle::root(&value2, &i2_bits, &l2.path)?;

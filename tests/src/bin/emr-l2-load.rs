@@ -169,6 +169,7 @@ fn run() -> Result<(), String> {
 						purposes: purpose::TREATMENT,
 						scope: scope::ALL,
 						expires_at: 1_000_000 + nonce,
+						slot: nonce - 1,
 					},
 				)
 			})
