@@ -51,7 +51,7 @@ pub type BlockNumber = u32;
 /// ([`crate::inbox`]), so an operation signed for one deployment is refused by every other and a
 /// batch proof of one deployment verifies on no other. It is chosen when the chain is specified
 /// (the rollup pallet's genesis), not derived from the genesis hash, which the genesis build
-/// cannot know. The all-zero id is no deployment's: the pallet refuses it at genesis.
+/// cannot know. The all-zero id is the default genesis's, which no network should use.
 #[derive(
 	Clone,
 	Copy,
@@ -83,11 +83,6 @@ impl DeploymentId {
 	/// ([`digest_to_field`] of its bytes).
 	pub fn field(&self) -> F {
 		digest_to_field(&self.0)
-	}
-
-	/// Whether this is the all-zero id, which names no deployment.
-	pub fn is_zero(&self) -> bool {
-		self.0 == [0; 32]
 	}
 }
 

@@ -273,9 +273,9 @@ pub fn slot_free<S: RollupState>(
 	now: BlockNumber,
 ) -> bool {
 	(slot as u64) < (1u64 << GRANT_DEPTH)
-		&& state.grant(patient, slot).is_none_or(|g| {
-			now >= g.expires_at && g.claim_status != ClaimStatus::Open
-		})
+		&& state
+			.grant(patient, slot)
+			.is_none_or(|g| now >= g.expires_at && g.claim_status != ClaimStatus::Open)
 }
 
 /// The lowest slot of `patient`'s consent subtree that is [`slot_free`] at block `now` (for

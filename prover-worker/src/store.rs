@@ -1495,6 +1495,7 @@ mod tests {
 				purposes: purpose::TREATMENT,
 				scope: scope::ALL,
 				expires_at: 1000,
+				slot: 0,
 			},
 			signature: [0; 64],
 		}

@@ -12,7 +12,7 @@ use ark_ec::AffineRepr;
 use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
 use emr_primitives::{
 	inbox::{self, InboxEntry, PublicInputs},
-	ops::{kind, GrantId, Operation, Origin, ParticipantId, GRANT_DEPTH},
+	ops::{kind, GrantId, Operation, Origin, ParticipantId},
 	rules::{self, AccessOutcome, Effects, RuleError},
 	schnorr::{PublicKey, Signature},
 	state::RollupState,

@@ -370,8 +370,9 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// The deployment id (32 bytes, not all zero; `DeploymentId::named` of the chain
-		/// specification's name for the development chains).
+		/// The deployment id (32 bytes; `DeploymentId::named` of the preset for the development
+		/// chains). Every chain specification sets its own: the all-zero default is only the
+		/// default genesis's, which no network should use.
 		pub deployment: [u8; 32],
 		/// Sealing and rate-limit parameters.
 		pub params: Option<BatchParams>,
@@ -387,9 +388,7 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			let deployment = DeploymentId(self.deployment);
-			assert!(!deployment.is_zero(), "the genesis deployment id is all zeros");
-			Deployment::<T>::put(deployment);
+			Deployment::<T>::put(DeploymentId(self.deployment));
 			if let Some(p) = self.params {
 				assert!(Pallet::<T>::params_valid(&p), "genesis batch parameters out of range");
 				Params::<T>::put(p);

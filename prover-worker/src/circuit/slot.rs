@@ -225,7 +225,10 @@ fn leaf_finish(after_six: &[Fv; 3], log: &Fv, packed: &Fv) -> Result<Fv, Synthes
 }
 
 fn pack_leaf(role: &Fv, active: &Fv, nonce: &Fv, version: &Fv, affiliation: &Fv) -> Fv {
-	role + active * two_pow(8) + nonce * two_pow(16) + version * two_pow(48) + affiliation * two_pow(80)
+	role + active * two_pow(8)
+		+ nonce * two_pow(16)
+		+ version * two_pow(48)
+		+ affiliation * two_pow(80)
 }
 
 fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, SynthesisError> {
@@ -388,7 +391,6 @@ pub fn synthesize(
 	// Grant slot numbers are below 2^12 (well-formedness).
 	num(&p_bits[layout::GRANT.0 + GRANT_DEPTH..layout::GRANT.0 + layout::GRANT.1])?
 		.enforce_equal(&Fv::zero())?;
-	let op_grant = num(&p_bits[layout::GRANT.0..layout::GRANT.0 + GRANT_DEPTH])?;
 	let op_version = part(layout::VERSION)?;
 	let op_perm_bits = &p_bits[layout::PERMISSIONS.0..layout::PERMISSIONS.0 + 8];
 	let op_purpose_bits = &p_bits[layout::PURPOSES.0..layout::PURPOSES.0 + 8];
@@ -470,13 +472,8 @@ pub fn synthesize(
 	let l1 = alloc_leaf(&cs, &w.leaf1)?;
 	merkle::root(&l1.value, &i1_bits, &l1.path)?.enforce_equal(root_in)?;
 	let nonce1_new = &l1.nonce + field(&actor_is_1);
-	let packed1_new = pack_leaf(
-		&l1.role,
-		&field(&l1.active),
-		&nonce1_new,
-		&l1.version,
-		&l1.affiliation,
-	);
+	let packed1_new =
+		pack_leaf(&l1.role, &field(&l1.active), &nonce1_new, &l1.version, &l1.affiliation);
 	let hash1_new = leaf_finish(&l1.after_six, &l1.log, &packed1_new)?;
 	// Leaf 1 changes only when it is the actor (then it exists; checked below).
 	let value1_new = actor_is_1.select(&hash1_new, &l1.value)?;
