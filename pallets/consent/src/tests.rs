@@ -78,7 +78,32 @@ fn try_state_catches_an_emergency_entry_on_an_ordinary_grant() {
 		EmergencyGrants::<Test>::insert(1, 0, review);
 		Consent::set_grant(1, 0, Some(grant(3, true)));
 		Consent::do_try_state().expect("consistent");
-		Consent::set_grant(1, 0, Some(grant(3, false)));
+		// Written past `set_grant`, which would have dropped the review.
+		Grants::<Test>::insert(1, 0, grant(3, false));
+		assert!(Consent::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn a_new_grant_in_a_slot_drops_the_old_emergency_review_and_extends_slots_used() {
+	new_test_ext().execute_with(|| {
+		let review = EmergencyGrant { doctor: 3, hospital: 4, reason: 1, opened_at: 1 };
+		Consent::set_grant(1, 2, Some(grant(3, true)));
+		EmergencyGrants::<Test>::insert(1, 2, review);
+		assert_eq!(Consent::slots_used(1), 3);
+		// An emergency grant keeps it (the rollup writes the new review after it) ...
+		Consent::set_grant(1, 2, Some(grant(5, true)));
+		assert!(EmergencyGrants::<Test>::get(1, 2).is_some());
+		// ... an ordinary grant in the same slot drops it.
+		Consent::set_grant(1, 2, Some(grant(5, false)));
+		assert!(EmergencyGrants::<Test>::get(1, 2).is_none());
+		// Emptying a slot leaves SlotsUsed; a lower slot does not lower it.
+		Consent::set_grant(1, 2, None);
+		Consent::set_grant(1, 0, Some(grant(6, false)));
+		assert_eq!(Consent::slots_used(1), 3);
+		Consent::do_try_state().expect("consistent");
+		// A grant at or beyond SlotsUsed (written past `set_grant`) breaks the invariant.
+		Grants::<Test>::insert(1, 3, grant(6, false));
 		assert!(Consent::do_try_state().is_err());
 	});
 }
