@@ -108,7 +108,7 @@ where
 /// The `emr_*` and `rollup_*` methods.
 #[rpc(server)]
 pub trait EmrRpc {
-	/// A participant: role, keys, nonce, index version, next grant slot, affiliation.
+	/// A participant: role, keys, nonce, index version, affiliation, log head.
 	#[method(name = "emr_participant")]
 	fn participant(&self, id: u32) -> RpcResult<Option<Value>>;
 

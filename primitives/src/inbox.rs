@@ -16,9 +16,9 @@
 //! chain unchanged.
 //!
 //! Starting from `d` binds the deployment into the public inputs without a fifth one: the circuit
-//! takes `d` as a private input, uses it as the chain's start and in every signature's challenge,
-//! and the verifier (the chain, the Ethereum contract) compares the result with a commitment
-//! computed from its own `d`. A batch proof of one deployment therefore verifies on no other.
+//! takes `d` as a private input, uses it as the chain's start and in every signature's challenge;
+//! the chain compares the result with the commitment it computed from its own `d`, the Ethereum
+//! contract with the commitment this chain's validators signed (BEEFY), which is the chain's.
 //!
 //! The **public inputs** of a batch proof, in this order ([`PublicInputs::to_vec`]): old state
 //! root, new state root, inbox commitment, batch number.

@@ -746,13 +746,47 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 }
 
 fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: F) -> bool {
-	let circuit = BatchCircuit::new(
-		BatchWitness { batch: 1, old_root: root, deployment: deployment().field(), slots },
-		None,
-	);
+	synthesized(slots, root, deployment().field()).0
+}
+
+/// Whether the slots satisfy the circuit of a batch of deployment `d`, and the inbox commitment
+/// the constraints computed.
+fn synthesized(slots: Vec<emr_prover::circuit::SlotWitness>, root: F, d: F) -> (bool, F) {
+	let circuit =
+		BatchCircuit::new(BatchWitness { batch: 1, old_root: root, deployment: d, slots }, None);
 	let cs = ConstraintSystem::<F>::new_ref();
-	circuit.generate_constraints(cs.clone()).expect("synthesis");
-	cs.is_satisfied().expect("check")
+	(&circuit).generate_constraints(cs.clone()).expect("synthesis");
+	let commitment = circuit.computed.get().expect("computed").1;
+	(cs.is_satisfied().expect("check"), commitment)
+}
+
+/// The deployment is a private input of the circuit: for an accepted entry of every kind, the
+/// honest witness proves under the deployment it was signed for, and under another deployment a
+/// signed entry does not (its signature's challenge covers the deployment) while a governance
+/// entry (unsigned) proves only a different inbox commitment than the chain computes for it.
+#[test]
+fn a_batch_proves_only_for_the_deployment_its_entries_were_signed_for() {
+	let elsewhere = emr_primitives::ops::DeploymentId::named("elsewhere").field();
+	let mut fx = Fx::new();
+	for (name, entry, signer) in every_kind(&mut fx) {
+		let root = fx.store.root();
+		let granted = entry.op.op.kind() == emr_primitives::ops::kind::ACCESS_RECORD;
+		let slot = witness::slot_witness(&mut fx.store, &entry, granted).expect("well formed");
+		let chain = emr_primitives::inbox::commitment(&deployment(), std::slice::from_ref(&entry));
+		let (ok, commitment) = synthesized(vec![slot.clone()], root, deployment().field());
+		assert!(
+			ok && commitment == chain,
+			"{name}: the honest batch proves the chain's commitment"
+		);
+		let (ok, commitment) = synthesized(vec![slot], root, elsewhere);
+		match signer {
+			Signer::Governance => {
+				assert!(ok, "{name}: unsigned, so only the commitment tells deployments apart");
+				assert_ne!(commitment, chain, "{name}: another deployment, the same commitment");
+			},
+			_ => assert!(!ok, "{name}: proves with a signature made for another deployment"),
+		}
+	}
 }
 
 /// Two entries of one batch at blocks `(first, second)`, each a valid operation: the builder
@@ -791,8 +825,8 @@ fn entries_out_of_block_order_are_refused() {
 
 /// A new grant (consent or emergency) takes a slot that is empty, revoked, or whose grant
 /// expired with no open claim, and proves; a slot whose expired grant holds an open claim is
-/// refused with `SlotTaken` (natively, and by every witness, the favourable lie of an empty
-/// slot included). The live-grant cases are in `every_rejection_is_unsatisfiable`.
+/// refused with `SlotTaken` (natively, by the honest witness, and by the favourable lie that the
+/// slot is empty). The live-grant cases are in `every_rejection_is_unsatisfiable`.
 #[test]
 fn freed_grant_slots_are_reused_and_claimed_ones_are_not() {
 	use emr_primitives::state::ClaimStatus;

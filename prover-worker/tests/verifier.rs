@@ -171,6 +171,16 @@ fn wrong_public_inputs_do_not_verify() {
 				..p
 			},
 		),
+		(
+			"the same entries on another deployment",
+			PublicInputs {
+				inbox_commitment: inbox::commitment(
+					&emr_primitives::ops::DeploymentId::named("elsewhere"),
+					&f.entries,
+				),
+				..p
+			},
+		),
 		("batch + 1", PublicInputs { batch: p.batch + 1, ..p }),
 		("batch 1", PublicInputs { batch: 1, ..p }),
 		("batch 1's inputs", f.first),

@@ -5,8 +5,8 @@
 //! The consortium's participants as the rollup rules see them, and each patient's record index:
 //!
 //! * [`Participants`]: one [`StoredParticipant`] per participant id (role, rollup key, nonce,
-//!   index version and digest, next grant slot, the doctor's hospital and emergency key, the head
-//!   of the access-log hash chain);
+//!   index version and digest, the doctor's hospital and emergency key, the head of the
+//!   access-log hash chain);
 //! * [`EncryptionKeys`]: each participant's X25519 key, so that a writer can wrap a record key
 //!   for a reader without exchanging files;
 //! * [`IndexHeads`]: each patient's record-index head (the CID of the newest encrypted index
