@@ -237,16 +237,21 @@ fn append_record_sets_the_index_head_with_version_check() {
 	});
 }
 
+/// Registers `p` and has `h` credential a new doctor, at block 1; returns the doctor.
+fn registered_with_doctor(p: &mut Actor, h: &mut Actor) -> Actor {
+	let d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
+	assert_ok!(submit(p.register(1)));
+	assert_ok!(submit(
+		h.sign(Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc }, 1)
+	));
+	d
+}
+
 #[test]
 fn emergency_access_is_recorded_for_review_and_notified() {
 	ext().execute_with(|| {
 		let (mut p, mut h) = (patient(), hospital());
-		let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
-		assert_ok!(submit(p.register(1)));
-		assert_ok!(submit(h.sign(
-			Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc },
-			1
-		)));
+		let mut d = registered_with_doctor(&mut p, &mut h);
 		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1);
 		assert_ok!(submit(e));
 		let review = pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).expect("review");
@@ -264,12 +269,7 @@ fn emergency_access_is_recorded_for_review_and_notified() {
 fn a_grant_slot_is_reused_once_freed_and_refused_while_taken() {
 	ext().execute_with(|| {
 		let (mut p, mut h) = (patient(), hospital());
-		let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
-		assert_ok!(submit(p.register(1)));
-		assert_ok!(submit(h.sign(
-			Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc },
-			1
-		)));
+		let mut d = registered_with_doctor(&mut p, &mut h);
 		// Slot 0: an emergency grant, which lasts EMERGENCY_WINDOW blocks.
 		assert_ok!(submit(emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1)));
 		// While it holds, neither a consent nor another emergency may take slot 0.
