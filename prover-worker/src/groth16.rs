@@ -7,7 +7,7 @@
 
 use crate::{
 	circuit::{BatchCircuit, BatchWitness},
-	msm::{G1Bases, G2Bases},
+	msm::{G1Bases, G2Bases, Scalars},
 };
 use ark_bls12_381::{Bls12_381, G1Affine, G2Affine};
 use ark_ec::CurveGroup;
@@ -90,6 +90,16 @@ pub fn prove<R: RngCore + CryptoRng>(
 ) -> Result<BatchProof> {
 	let circuit = BatchCircuit::new(witness, Some(public));
 	Snark::prove(pk, &circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
+}
+
+/// The full assignment `[1, public inputs…, witness…]` of `circuit`, its slots synthesized one
+/// after another in one constraint system (no constraints built).
+fn sequential_assignment(circuit: &BatchCircuit) -> Result<Vec<F>> {
+	let cs = crate::circuit::assignment_system();
+	circuit.generate_constraints(cs.clone()).map_err(synthesis)?;
+	let mut full = cs.instance_assignment().map_err(synthesis)?;
+	full.extend(cs.witness_assignment().map_err(synthesis)?);
+	Ok(full)
 }
 
 fn synthesis(e: SynthesisError) -> ProverError {
@@ -256,17 +266,11 @@ impl BatchProver {
 				self.slots
 			)));
 		}
-		let cs = ConstraintSystem::<F>::new_ref();
-		cs.set_optimization_goal(OptimizationGoal::Constraints);
-		cs.set_mode(SynthesisMode::Prove {
-			construct_matrices: false,
-			generate_lc_assignments: false,
-		});
-		(&BatchCircuit::new(witness, Some(public)))
-			.generate_constraints(cs.clone())
-			.map_err(synthesis)?;
-		let mut full = cs.instance_assignment().map_err(synthesis)?;
-		full.extend(cs.witness_assignment().map_err(synthesis)?);
+		let circuit = BatchCircuit::new(witness, Some(public));
+		let full = match circuit.parallel_assignment().map_err(synthesis)? {
+			Some(full) => full,
+			None => sequential_assignment(&circuit)?,
+		};
 		if full.len() != self.num_instance + self.num_witness {
 			return Err(ProverError::Synthesis(format!(
 				"the assignment has {} variables, the circuit {}",
@@ -299,23 +303,37 @@ impl BatchProver {
 			return Err(ProverError::Synthesis("an assignment of another circuit".into()));
 		}
 		let (r, s) = (F::rand(rng), F::rand(rng));
-		let h = self.witness_map(full)?;
-		let variables = &full[1..];
-		let aux = &full[self.num_instance..];
-		let mut a = self.bases.a.msm(variables);
+		// The witness map (FFTs, rayon's threads) and the h MSM run beside the four MSMs over
+		// the assignment (blst's threads), which share one conversion of their scalars.
+		let variables = Scalars::new(&full[1..]);
+		let all = variables.skip(0);
+		let aux = variables.skip(self.num_instance - 1);
+		let b = &self.bases;
+		let (h, (mut a, (mut b1, (mut b2, l)))) = rayon::join(
+			|| self.witness_map(full).map(|h| b.h.msm(&h)),
+			|| {
+				rayon::join(
+					|| b.a.msm_bytes(all),
+					|| {
+						rayon::join(
+							|| b.b_g1.msm_bytes(all),
+							|| rayon::join(|| b.b_g2.msm_bytes(all), || b.l.msm_bytes(aux)),
+						)
+					},
+				)
+			},
+		);
 		a += self.a0;
 		a += self.vk.alpha_g1;
 		a += self.delta_g1 * r;
-		let mut b1 = self.bases.b_g1.msm(variables);
 		b1 += self.b_g1_0;
 		b1 += self.beta_g1;
 		b1 += self.delta_g1 * s;
-		let mut b2 = self.bases.b_g2.msm(variables);
 		b2 += self.b_g2_0;
 		b2 += self.vk.beta_g2;
 		b2 += self.vk.delta_g2 * s;
-		let mut c = self.bases.l.msm(aux);
-		c += self.bases.h.msm(&h);
+		let mut c = l;
+		c += h?;
 		c += a * s;
 		c += b1 * r;
 		c -= self.delta_g1 * (r * s);

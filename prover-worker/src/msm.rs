@@ -58,15 +58,39 @@ fn g2_from_blst(p: &blst_p2) -> G2Projective {
 	G2Projective::new_unchecked(from_fp2(&p.x), from_fp2(&p.y), from_fp2(&p.z))
 }
 
-/// Scalars as the contiguous 32-byte little-endian integers `blst` reads.
-fn scalar_bytes(scalars: &[Fr]) -> Vec<u8> {
-	let mut out = Vec::with_capacity(scalars.len() * 32);
-	for s in scalars {
-		for limb in s.into_bigint().0 {
-			out.extend_from_slice(&limb.to_le_bytes());
-		}
+/// Scalars converted once (in parallel) into the contiguous 32-byte little-endian integers
+/// `blst` reads, so that several MSMs over the same scalars share one conversion.
+pub struct Scalars(Vec<u8>);
+
+impl Scalars {
+	/// Converts `scalars` out of Montgomery form.
+	pub fn new(scalars: &[Fr]) -> Self {
+		use rayon::prelude::*;
+		let mut out = vec![0u8; scalars.len() * 32];
+		out.par_chunks_mut(32 * 4096).zip(scalars.par_chunks(4096)).for_each(|(bytes, chunk)| {
+			for (b, s) in bytes.chunks_exact_mut(32).zip(chunk) {
+				for (dst, limb) in b.chunks_exact_mut(8).zip(s.into_bigint().0) {
+					dst.copy_from_slice(&limb.to_le_bytes());
+				}
+			}
+		});
+		Self(out)
 	}
-	out
+
+	/// Number of scalars.
+	pub fn len(&self) -> usize {
+		self.0.len() / 32
+	}
+
+	/// True when there are no scalars.
+	pub fn is_empty(&self) -> bool {
+		self.0.is_empty()
+	}
+
+	/// The scalars from index `from` on.
+	pub fn skip(&self, from: usize) -> &[u8] {
+		&self.0[(from * 32).min(self.0.len())..]
+	}
 }
 
 /// G1 points in `blst`'s form.
@@ -94,10 +118,17 @@ impl G1Bases {
 	/// `Σ scalars[i]·points[i]` over the shorter of the two lists (as arkworks' MSM does).
 	pub fn msm(&self, scalars: &[Fr]) -> G1Projective {
 		let n = self.0.len().min(scalars.len());
+		self.msm_bytes(Scalars::new(&scalars[..n]).skip(0))
+	}
+
+	/// `Σ scalars[i]·points[i]` over the shorter of the two lists, the scalars converted
+	/// already ([`Scalars::skip`]).
+	pub fn msm_bytes(&self, scalars: &[u8]) -> G1Projective {
+		let n = self.0.len().min(scalars.len() / 32);
 		if n == 0 {
 			return G1Projective::zero();
 		}
-		g1_from_blst(&self.0[..n].mult(&scalar_bytes(&scalars[..n]), SCALAR_BITS))
+		g1_from_blst(&self.0[..n].mult(&scalars[..n * 32], SCALAR_BITS))
 	}
 }
 
@@ -120,10 +151,17 @@ impl G2Bases {
 	/// `Σ scalars[i]·points[i]` over the shorter of the two lists.
 	pub fn msm(&self, scalars: &[Fr]) -> G2Projective {
 		let n = self.0.len().min(scalars.len());
+		self.msm_bytes(Scalars::new(&scalars[..n]).skip(0))
+	}
+
+	/// `Σ scalars[i]·points[i]` over the shorter of the two lists, the scalars converted
+	/// already ([`Scalars::skip`]).
+	pub fn msm_bytes(&self, scalars: &[u8]) -> G2Projective {
+		let n = self.0.len().min(scalars.len() / 32);
 		if n == 0 {
 			return G2Projective::zero();
 		}
-		g2_from_blst(&self.0[..n].mult(&scalar_bytes(&scalars[..n]), SCALAR_BITS))
+		g2_from_blst(&self.0[..n].mult(&scalars[..n * 32], SCALAR_BITS))
 	}
 }
 

@@ -7,7 +7,7 @@
 //! subtree. It then applies the entry with [`emr_primitives::rules::apply_entry`] to move the
 //! state forward. Padding slots read the (never used) participant slot 0.
 
-use crate::circuit::{BatchWitness, GrantWitness, LeafWitness, SlotWitness};
+use crate::circuit::{BatchWitness, GrantWitness, LeafWitness, SlotStart, SlotWitness};
 use ark_ec::AffineRepr;
 use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
 use emr_primitives::{
@@ -228,12 +228,16 @@ pub fn build<S: ProvableState>(
 	let old_root = state.state_root();
 	let deployment = state.deployment();
 	let mut slots = Vec::with_capacity(batch_size);
+	let mut starts = Vec::with_capacity(batch_size);
 	let mut effects = Vec::with_capacity(entries.len());
 	let mut previous = 0;
+	let mut chain = inbox::start(&deployment);
 	for (index, entry) in entries.iter().enumerate() {
 		let rejected = |error| WitnessError::Rejected { index, error };
 		rules::in_block_order(previous, entry.block).map_err(rejected)?;
+		starts.push(SlotStart { root: state.state_root(), chain, block: F::from(previous) });
 		previous = entry.block;
+		chain = inbox::chain(chain, entry);
 		let mut slot = slot_witness(state, entry, false).map_err(rejected)?;
 		let fx = rules::apply_entry(state, entry).map_err(rejected)?;
 		slot.granted = fx.outcome == Some(AccessOutcome::Granted);
@@ -241,6 +245,7 @@ pub fn build<S: ProvableState>(
 		effects.push(fx);
 	}
 	while slots.len() < batch_size {
+		starts.push(SlotStart { root: state.state_root(), chain, block: F::from(previous) });
 		slots.push(padding_witness(state));
 	}
 	let public = PublicInputs {
@@ -249,5 +254,6 @@ pub fn build<S: ProvableState>(
 		inbox_commitment: inbox::commitment(&deployment, entries),
 		batch,
 	};
-	Ok((BatchWitness { batch, old_root, deployment: deployment.field(), slots }, public, effects))
+	let witness = BatchWitness { batch, old_root, deployment: deployment.field(), slots, starts };
+	Ok((witness, public, effects))
 }

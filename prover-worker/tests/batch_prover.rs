@@ -1,5 +1,6 @@
 //! The cached-matrix prover ([`BatchProver`]): the matrices it builds once from the blank circuit
-//! and the assignments it synthesizes are exactly those of a real batch (with a padding slot);
+//! and the assignments it synthesizes (slots in parallel, or one after another) are exactly those
+//! of a real batch (with a padding slot); a witness that lies about where a slot starts is refused;
 //! its proofs verify, with this crate's verifier and the chain's; a batch whose public inputs
 //! the witness does not satisfy and a key made for another circuit are refused; verifying keys
 //! with another number of input points than the public-input layout are refused.
@@ -57,8 +58,14 @@ fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
 	assert_eq!(prover.num_constraints(), cs.num_constraints());
 	let mut expected = cs.instance_assignment().expect("instance");
 	expected.extend(cs.witness_assignment().expect("witness"));
+	// The witness builder records where each slot starts, so the prover synthesized the slots
+	// in parallel; one after another (no starts) gives the same assignment.
+	assert_eq!(w.starts.len(), SLOTS);
 	let full = prover.assignment(w.clone(), public).expect("assignment");
-	assert!(full == expected, "the assignment differs from a real batch's");
+	assert!(full == expected, "the parallel assignment differs from a real batch's");
+	let sequential = emr_prover::circuit::BatchWitness { starts: vec![], ..w.clone() };
+	let full = prover.assignment(sequential, public).expect("assignment");
+	assert!(full == expected, "the sequential assignment differs from a real batch's");
 
 	// Proofs verify with this crate's verifier and with the chain's, from bytes.
 	let proof = prover.prove(w.clone(), public, &mut rng()).expect("prove");
@@ -74,7 +81,7 @@ fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
 }
 
 #[test]
-fn cached_prover_refuses_an_unsatisfied_witness_and_a_foreign_key() {
+fn cached_prover_refuses_an_unsatisfied_witness_a_wrong_slot_start_and_a_foreign_key() {
 	let (pk, _) = groth16::setup(SLOTS, &mut rng()).expect("setup");
 	let prover = BatchProver::new(pk.clone(), SLOTS).expect("prover");
 	let dir = tempfile::tempdir().expect("tempdir");
@@ -85,6 +92,20 @@ fn cached_prover_refuses_an_unsatisfied_witness_and_a_foreign_key() {
 	let wrong = PublicInputs { new_root: public.new_root + F::from(1u64), ..public };
 	let err = prover.prove(w.clone(), wrong, &mut rng()).expect_err("an unsatisfied witness");
 	assert!(err.to_string().contains("does not satisfy"), "{err}");
+	// A wrong start is refused, not proved: the padding slot told it begins from another state
+	// root (which it carries on), the registration from another inbox chain or block.
+	type Lie = fn(&mut emr_prover::circuit::SlotStart);
+	let lies: [(usize, Lie); 3] = [
+		(2, |s| s.root += F::from(1u64)),
+		(1, |s| s.chain += F::from(1u64)),
+		(1, |s| s.block += F::from(1u64)),
+	];
+	for (slot, lie) in lies {
+		let mut lying = w.clone();
+		lie(&mut lying.starts[slot]);
+		let err = prover.prove(lying, public, &mut rng()).expect_err("a wrong slot start");
+		assert!(err.to_string().contains("does not satisfy"), "slot {slot}: {err}");
+	}
 	// A witness with another number of slots.
 	let mut short = w;
 	short.slots.pop();

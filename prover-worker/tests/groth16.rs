@@ -119,6 +119,7 @@ fn proofs_verify_and_tampering_fails() {
 			let second = witness::slot_witness(&mut s2, &forged[1], true).expect("well formed");
 			vec![first, second]
 		},
+		starts: vec![],
 	};
 	let probe = BatchCircuit::new(forged_witness.clone(), None);
 	let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();

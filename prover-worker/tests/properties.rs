@@ -204,6 +204,7 @@ proptest! {
 							old_root: root,
 							deployment: emr_primitives::testing::deployment().field(),
 							slots: vec![slot],
+							starts: vec![],
 						},
 						None,
 					)

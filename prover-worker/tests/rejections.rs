@@ -752,8 +752,10 @@ fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: F) -> boo
 /// Whether the slots satisfy the circuit of a batch of deployment `d`, and the inbox commitment
 /// the constraints computed.
 fn synthesized(slots: Vec<emr_prover::circuit::SlotWitness>, root: F, d: F) -> (bool, F) {
-	let circuit =
-		BatchCircuit::new(BatchWitness { batch: 1, old_root: root, deployment: d, slots }, None);
+	let circuit = BatchCircuit::new(
+		BatchWitness { batch: 1, old_root: root, deployment: d, slots, starts: vec![] },
+		None,
+	);
 	let cs = ConstraintSystem::<F>::new_ref();
 	(&circuit).generate_constraints(cs.clone()).expect("synthesis");
 	let commitment = circuit.computed.get().expect("computed").1;

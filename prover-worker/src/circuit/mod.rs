@@ -41,7 +41,10 @@ pub use slot::{GrantWitness, LeafWitness, SlotWitness};
 
 use ark_ed_on_bls12_381_bandersnatch::{constraints::EdwardsVar, EdwardsAffine};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{
+	ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
+	SynthesisMode,
+};
 use emr_primitives::{inbox::PublicInputs, F};
 use std::cell::Cell;
 
@@ -62,6 +65,25 @@ pub struct BatchWitness {
 	pub deployment: F,
 	/// One witness per slot (entries first, then padding), exactly the circuit's batch size.
 	pub slots: Vec<SlotWitness>,
+	/// Where each slot starts, as the witness builder computed it natively (empty when
+	/// unknown). Only a speed-up: with it, [`crate::groth16::BatchProver`] synthesizes the
+	/// slots in parallel. A start is never a constraint: a wrong one either changes no
+	/// witness value (a root that the slot's own update replaces) or makes an assignment
+	/// that does not satisfy the circuit, whose proof does not verify (and the prover refuses
+	/// it).
+	pub starts: Vec<SlotStart>,
+}
+
+/// The values a slot starts from: what the slots before it leave (for slot 0: the batch's old
+/// root, the deployment id and block 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotStart {
+	/// The state root.
+	pub root: F,
+	/// The inbox chain.
+	pub chain: F,
+	/// The block of the last entry (0 before the first).
+	pub block: F,
 }
 
 /// The batch circuit. `public` fixes the public inputs; with `None` (tests only) the circuit
@@ -90,35 +112,26 @@ impl BatchCircuit {
 			old_root: emr_primitives::state::empty_roots(emr_primitives::ops::PARTICIPANT_DEPTH)
 				[emr_primitives::ops::PARTICIPANT_DEPTH],
 			slots: (0..batch_size).map(|_| SlotWitness::padding_on_empty_state()).collect(),
+			starts: vec![],
 		};
 		Self::new(witness, None)
 	}
-}
 
-impl ConstraintSynthesizer<F> for &BatchCircuit {
-	fn generate_constraints(self, cs: ConstraintSystemRef<F>) -> Result<(), SynthesisError> {
+	/// The variables every batch begins with, in this order: the public input `old_root` and
+	/// the private deployment id.
+	fn head(&self, cs: &ConstraintSystemRef<F>) -> Result<(Fv, Fv), SynthesisError> {
 		let w = &self.witness;
 		let old_root = FpVar::new_input(cs.clone(), || {
 			Ok(self.public.map(|p| p.old_root).unwrap_or(w.old_root))
 		})?;
-		// The remaining inputs are allocated after the slots when no public inputs are fixed, so
-		// allocate placeholders in a fixed order: new_root, commitment, batch.
-		let mut root = old_root.clone();
-		// The inbox chain starts from the deployment id; the public commitment binds it.
 		let deployment = FpVar::new_witness(cs.clone(), || Ok(w.deployment))?;
-		let mut chain = deployment.clone();
-		let mut block = FpVar::zero();
-		let slot_results = (|| -> Result<(), SynthesisError> {
-			for s in &w.slots {
-				let (r, c, b) =
-					slot::synthesize(cs.clone(), s, &deployment, &root, &chain, &block)?;
-				root = r;
-				chain = c;
-				block = b;
-			}
-			Ok(())
-		})();
-		slot_results?;
+		Ok((old_root, deployment))
+	}
+
+	/// What follows the slots: the remaining public inputs (`new_root`, the commitment, the
+	/// batch number) and their equality with what the slots computed.
+	fn tail(&self, cs: &ConstraintSystemRef<F>, root: Fv, chain: Fv) -> Result<(), SynthesisError> {
+		let w = &self.witness;
 		let computed = root.value().ok().zip(chain.value().ok());
 		self.computed.set(computed);
 		let new_root = FpVar::new_input(cs.clone(), || {
@@ -142,6 +155,81 @@ impl ConstraintSynthesizer<F> for &BatchCircuit {
 		let _ = batch.square()?;
 		Ok(())
 	}
+
+	/// The full assignment `[1, public inputs…, witness…]` with the slots synthesized in
+	/// parallel, each in a constraint system of its own ([`assignment_system`]) that starts
+	/// from `starts[i]`. Slot 0 is synthesized
+	/// in the batch's own system, as in [`ConstraintSynthesizer::generate_constraints`], because
+	/// it starts from the constant block 0; every later slot starts from variables in both
+	/// ways, so its witness variables are the same, in the same order. `None` when the witness
+	/// has no starts.
+	pub fn parallel_assignment(&self) -> Result<Option<Vec<F>>, SynthesisError> {
+		use rayon::prelude::*;
+		let w = &self.witness;
+		if w.slots.is_empty() || w.starts.len() != w.slots.len() {
+			return Ok(None);
+		}
+		let cs = assignment_system();
+		let (old_root, deployment) = self.head(&cs)?;
+		let (root, chain, _) = slot::synthesize(
+			cs.clone(),
+			&w.slots[0],
+			&deployment,
+			&old_root,
+			&deployment,
+			&FpVar::zero(),
+		)?;
+		let split = cs.num_witness_variables();
+		let later: Vec<Vec<F>> = w.slots[1..]
+			.par_iter()
+			.zip(&w.starts[1..])
+			.map(|(slot, start)| {
+				let sub = assignment_system();
+				let inputs = [w.deployment, start.root, start.chain, start.block]
+					.map(|v| FpVar::new_witness(sub.clone(), || Ok(v)));
+				let [d, r, c, b] = inputs;
+				// Its outputs are the next slot's start, which that slot allocates itself.
+				let _ends = slot::synthesize(sub.clone(), slot, &d?, &r?, &c?, &b?)?;
+				let mut values = sub.witness_assignment()?;
+				values.drain(..4);
+				Ok(values)
+			})
+			.collect::<Result<_, SynthesisError>>()?;
+		// The tail's witness variables do not depend on where the slots ended (the public
+		// inputs are fixed by the prover), so slot 0's outputs stand in for the last slot's.
+		self.tail(&cs, root, chain)?;
+		let main = cs.witness_assignment()?;
+		let mut full = cs.instance_assignment()?;
+		full.reserve(main.len() + later.iter().map(Vec::len).sum::<usize>());
+		full.extend_from_slice(&main[..split]);
+		for values in later {
+			full.extend(values);
+		}
+		full.extend_from_slice(&main[split..]);
+		Ok(Some(full))
+	}
+}
+
+impl ConstraintSynthesizer<F> for &BatchCircuit {
+	fn generate_constraints(self, cs: ConstraintSystemRef<F>) -> Result<(), SynthesisError> {
+		let (old_root, deployment) = self.head(&cs)?;
+		// The inbox chain starts from the deployment id; the public commitment binds it.
+		let (mut root, mut chain, mut block) = (old_root, deployment.clone(), FpVar::zero());
+		for s in &self.witness.slots {
+			(root, chain, block) =
+				slot::synthesize(cs.clone(), s, &deployment, &root, &chain, &block)?;
+		}
+		self.tail(&cs, root, chain)
+	}
+}
+
+/// A constraint system that computes an assignment without building constraints (proving
+/// mode, no matrices), with the optimization goal the keys were made with.
+pub fn assignment_system() -> ConstraintSystemRef<F> {
+	let cs = ConstraintSystem::<F>::new_ref();
+	cs.set_optimization_goal(OptimizationGoal::Constraints);
+	cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+	cs
 }
 
 /// Native helper: a point as a variable-free constant.
