@@ -2,7 +2,10 @@
 //!
 //! `submit` is measured with its most expensive operation kind, emergency access: a co-signed
 //! Schnorr check under the joint key, two participants read and written, a grant slot and an
-//! emergency review written, a log entry, the inbox entry and its Poseidon commitment.
+//! emergency review written, a log entry, the inbox entry and its Poseidon commitment; and,
+//! since grant slots are reused, with an ordinary grant into an expired emergency grant's slot
+//! (`submit_grant_over_emergency`, which also removes the review). The call is charged the
+//! larger of the two.
 //! `submit_proof` verifies a real Groth16 proof (a committed fixture made by `emr-prover`, see
 //! [`crate::fixture::Fixture`]) with the runtime's verifier (host calls); `verify_without_host_calls` does the
 //! same verification in pure wasm arkworks, for comparison.
@@ -12,6 +15,7 @@ use super::*;
 use crate::fixture::fixture;
 use alloc::{vec, vec::Vec};
 use emr_primitives::{
+	ops::{permission, purpose, scope, EMERGENCY_WINDOW},
 	poseidon,
 	schnorr::{PublicKey, Signature},
 	testing::{self, emergency, Actor},
@@ -46,14 +50,12 @@ fn admit<T: Config>(a: &Actor, role: Role) {
 	Pallet::<T>::apply(op, Origin::Governance).expect("admitted");
 }
 
-/// The most expensive operation, ready to submit: a hospital admitted, a patient registered,
-/// a doctor credentialed, and the doctor's co-signed emergency access to the patient's record.
-/// Returns the operation and the patient's id.
-fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
+/// A hospital admitted, a patient registered and a doctor credentialed by the hospital.
+fn credentialed<T: Config>() -> (Actor, Actor, Actor) {
 	setup_params::<T>();
 	let mut hospital = Actor::new(1, &[]);
 	let mut patient = Actor::new(2, &[hospital.id]);
-	let mut doctor = Actor::new(3, &[hospital.id, patient.id]);
+	let doctor = Actor::new(3, &[hospital.id, patient.id]);
 	admit::<T>(&hospital, Role::Hospital);
 	Pallet::<T>::apply(patient.register(0).op, Origin::User).expect("registered");
 	let credential = hospital.sign(
@@ -61,7 +63,34 @@ fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 		0,
 	);
 	Pallet::<T>::apply(credential.op, Origin::User).expect("credentialed");
+	(hospital, patient, doctor)
+}
+
+/// The most expensive operation, ready to submit: the doctor's co-signed emergency access to
+/// the patient's record (after [`credentialed`]). Returns the operation and the patient's id.
+fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
+	let (hospital, patient, mut doctor) = credentialed::<T>();
 	(emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op, patient.id)
+}
+
+/// `submit`'s other candidate for the worst case since grant slots are reused: the patient's
+/// ordinary grant into the slot of an emergency grant that has expired, which also removes
+/// the emergency review entry. Returns the operation and the patient's id.
+fn grant_over_emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
+	let (hospital, mut patient, mut doctor) = credentialed::<T>();
+	let opened = emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op;
+	Pallet::<T>::apply(opened, Origin::User).expect("emergency access");
+	let now = EMERGENCY_WINDOW + 1;
+	frame_system::Pallet::<T>::set_block_number(now.into());
+	let grant = Operation::GrantConsent {
+		grantee: doctor.id,
+		permissions: permission::READ | permission::WRITE | permission::CLAIM,
+		purposes: purpose::TREATMENT | purpose::INSURANCE,
+		scope: scope::ALL,
+		expires_at: now + EMERGENCY_WINDOW,
+		slot: 0,
+	};
+	(patient.sign(grant, now).op, patient.id)
 }
 
 /// The joint key the emergency access of [`emergency_setup`] is signed under.
@@ -84,6 +113,19 @@ mod benchmarks {
 		_(RawOrigin::None, op);
 
 		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_some());
+	}
+
+	/// `submit` with the patient's ordinary grant into an expired emergency grant's slot (see
+	/// [`grant_over_emergency_setup`]); the call is charged the larger of this and `submit`.
+	#[benchmark]
+	fn submit_grant_over_emergency() {
+		let (op, patient) = grant_over_emergency_setup::<T>();
+
+		#[extrinsic_call]
+		submit(RawOrigin::None, op);
+
+		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_none());
+		assert!(pallet_consent::Grants::<T>::get(patient, 0).is_some_and(|g| !g.emergency));
 	}
 
 	/// Part of `submit`, for the split in `docs/benchmarks.md`: the Poseidon hash of the
