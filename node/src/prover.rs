@@ -7,7 +7,8 @@ use crate::service::FullClient;
 use codec::{Decode, Encode};
 use emr_primitives::ops::DeploymentId;
 use emr_prover::worker::{
-	self, Chain, ChainBatch, ChainError, Config, Metrics, Submission, SubmitError, View,
+	self, Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError,
+	View,
 };
 use emr_prover_cli::{extrinsic, PROVER_KEY_TYPE};
 use emr_runtime::{opaque::Block, AccountId};
@@ -84,8 +85,12 @@ impl Chain for NodeChain {
 		Ok(self.client.info().genesis_hash.0)
 	}
 
-	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
-		self.client.runtime_api().deployment(self.client.info().best_hash).map_err(chain_err)
+	fn deployment(&mut self) -> Result<DeploymentId, DeploymentError> {
+		// In the node, the runtime is always there: an error is its answer, not a lost link.
+		self.client
+			.runtime_api()
+			.deployment(self.client.info().best_hash)
+			.map_err(|e| DeploymentError::Missing(e.to_string()))
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {

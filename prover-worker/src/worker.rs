@@ -112,6 +112,18 @@ pub struct ChainBatch {
 #[error("{0}")]
 pub struct ChainError(pub String);
 
+/// Why the chain's deployment id could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeploymentError {
+	/// The chain could not be reached: the worker waits and asks again.
+	#[error("{0}")]
+	Unreachable(ChainError),
+	/// The chain answered, but not with a deployment id (a runtime that predates it, or a
+	/// call that fails): asking again would not change the answer, so the worker stops.
+	#[error("{0}")]
+	Missing(String),
+}
+
 /// Why a proof was not submitted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SubmitError {
@@ -146,7 +158,7 @@ pub trait Chain {
 	/// The genesis hash (a state directory belongs to one chain).
 	fn genesis(&mut self) -> Result<[u8; 32], ChainError>;
 	/// The rollup's deployment id (signatures and inbox commitments cover it).
-	fn deployment(&mut self) -> Result<DeploymentId, ChainError>;
+	fn deployment(&mut self) -> Result<DeploymentId, DeploymentError>;
 	/// The rollup at the last finalized block.
 	fn finalized(&mut self) -> Result<View, ChainError>;
 	/// The rollup at the best block.
@@ -168,6 +180,9 @@ pub enum WorkerError {
 	/// The proving key is not the chain's.
 	#[error("proving key mismatch: {0}")]
 	KeyMismatch(String),
+	/// The chain's runtime has no deployment id for the worker to prove under.
+	#[error("the chain has no deployment id (a runtime older than this worker?): {0}")]
+	NoDeployment(String),
 	/// The state directory is not the state the chain proved.
 	#[error("state mismatch: {0}")]
 	StateMismatch(String),
@@ -410,8 +425,14 @@ impl<C: Chain> Worker<C> {
 	) -> Result<Self, WorkerError> {
 		std::fs::create_dir_all(config.dir.join("proofs"))
 			.map_err(|e| io(&config.dir.join("proofs"), e))?;
+		// Only an unreachable chain is asked again; an answer without an id is final.
 		let deployment =
-			retry_on(&mut chain, &metrics, config.max_backoff, |c: &mut C| c.deployment());
+			retry_on(&mut chain, &metrics, config.max_backoff, |c: &mut C| match c.deployment() {
+				Ok(id) => Ok(Ok(id)),
+				Err(DeploymentError::Unreachable(e)) => Err(e),
+				Err(DeploymentError::Missing(why)) => Ok(Err(why)),
+			})
+			.map_err(WorkerError::NoDeployment)?;
 		let store = Store::open(config.dir.join("state.redb"), deployment)?;
 		Ok(Worker {
 			chain,

@@ -17,8 +17,8 @@ use emr_primitives::{
 use emr_prover::{
 	groth16::{self, BatchProver},
 	worker::{
-		Chain, ChainBatch, ChainError, Config, Metrics, Submission, SubmitError, View, Worker,
-		WorkerError,
+		Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError,
+		View, Worker, WorkerError,
 	},
 };
 use rand_core::SeedableRng;
@@ -54,6 +54,10 @@ struct State {
 	genesis: [u8; 32],
 	/// `None`: the test deployment.
 	deployment: Option<DeploymentId>,
+	/// A runtime without the deployment id (it answers, with an error).
+	no_deployment: bool,
+	/// That answer was given once.
+	deployment_refused: bool,
 }
 
 #[derive(Clone)]
@@ -124,9 +128,19 @@ impl Chain for Mock {
 		Ok(self.0.borrow().genesis)
 	}
 
-	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
-		self.unreachable()?;
-		Ok(self.0.borrow().deployment.unwrap_or_else(emr_primitives::testing::deployment))
+	fn deployment(&mut self) -> Result<DeploymentId, DeploymentError> {
+		self.unreachable().map_err(DeploymentError::Unreachable)?;
+		let mut s = self.0.borrow_mut();
+		if s.no_deployment {
+			// Asked again after this answer: the worker would retry forever on a real chain.
+			assert!(
+				!s.deployment_refused,
+				"the worker asked again for a deployment id it was told is missing"
+			);
+			s.deployment_refused = true;
+			return Err(DeploymentError::Missing("no EmrApi_deployment in this runtime".into()));
+		}
+		Ok(s.deployment.unwrap_or_else(emr_primitives::testing::deployment))
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {
@@ -317,6 +331,23 @@ fn keys_of_another_circuit_and_a_directory_of_another_chain_are_refused() {
 		"{e}"
 	);
 	assert!(elsewhere.0.borrow().submissions.is_empty());
+}
+
+#[test]
+fn a_runtime_without_a_deployment_id_is_refused_not_retried() {
+	// A chain whose runtime answers without a deployment id: refused at once, not asked again
+	// (the mock fails the test if it is), and nothing opened or submitted.
+	let old_runtime = Mock::new(story());
+	old_runtime.0.borrow_mut().no_deployment = true;
+	let fresh = tempfile::tempdir().expect("tempdir");
+	let e =
+		Worker::new(old_runtime.clone(), prover(), config(fresh.path()), Metrics::unregistered())
+			.err()
+			.expect("a chain without a deployment id is refused");
+	assert!(matches!(e, WorkerError::NoDeployment(_)), "{e}");
+	assert!(e.to_string().contains("no EmrApi_deployment"), "{e}");
+	assert!(!fresh.path().join("state.redb").exists(), "no state directory is opened");
+	assert!(old_runtime.0.borrow().submissions.is_empty());
 }
 
 #[test]

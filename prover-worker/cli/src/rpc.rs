@@ -8,7 +8,7 @@ use codec::{Decode, Encode};
 use emr_primitives::ops::DeploymentId;
 use emr_prover::{
 	http::{self, HttpError},
-	worker::{Chain, ChainBatch, ChainError, Submission, SubmitError, View},
+	worker::{Chain, ChainBatch, ChainError, DeploymentError, Submission, SubmitError, View},
 };
 use emr_runtime::AccountId;
 use pallet_rollup::runtime_api::{BatchView, RollupStatus};
@@ -41,6 +41,18 @@ fn number_of(value: &Value, what: &str) -> Result<u32, ChainError> {
 		.map_err(|e| ChainError(format!("{what}: {e}: {s}")))
 }
 
+/// Decodes the SCALE bytes of a `state_call` answer.
+fn decode_answer<T: Decode>(api: &str, result: &Value) -> Result<T, ChainError> {
+	let s = result.as_str().ok_or_else(|| ChainError(format!("{api}: not bytes: {result}")))?;
+	let bytes =
+		hex::decode(s.trim_start_matches("0x")).map_err(|e| ChainError(format!("{api}: {e}")))?;
+	T::decode(&mut &bytes[..]).map_err(|e| {
+		ChainError(format!(
+			"{api}: the answer does not decode ({e}); is this emr-prover built for the chain's runtime?"
+		))
+	})
+}
+
 impl RpcChain {
 	/// A chain at `url` (`ws://host:port` or `http://host:port`), signing with the secret URI
 	/// `suri` (a mnemonic, a `0x` seed, or `//Name` for development accounts).
@@ -71,14 +83,7 @@ impl RpcChain {
 			"state_call",
 			json!([api, format!("0x{}", hex::encode(args)), format!("0x{}", hex::encode(at))]),
 		)?;
-		let s = result.as_str().ok_or_else(|| ChainError(format!("{api}: not bytes: {result}")))?;
-		let bytes = hex::decode(s.trim_start_matches("0x"))
-			.map_err(|e| ChainError(format!("{api}: {e}")))?;
-		T::decode(&mut &bytes[..]).map_err(|e| {
-			ChainError(format!(
-				"{api}: the answer does not decode ({e}); is this emr-prover built for the chain's runtime?"
-			))
-		})
+		decode_answer(api, &result)
 	}
 
 	fn view_at(&self, hash: [u8; 32]) -> Result<View, ChainError> {
@@ -114,9 +119,22 @@ impl Chain for RpcChain {
 		self.genesis_hash()
 	}
 
-	fn deployment(&mut self) -> Result<DeploymentId, ChainError> {
-		let hash = hash_of(&self.call("chain_getFinalizedHead", json!([]))?, "finalized head")?;
-		self.runtime_call("EmrApi_deployment", &[], &hash)
+	fn deployment(&mut self) -> Result<DeploymentId, DeploymentError> {
+		let unreachable = DeploymentError::Unreachable;
+		let head = self.call("chain_getFinalizedHead", json!([])).map_err(unreachable)?;
+		let hash = hash_of(&head, "finalized head").map_err(unreachable)?;
+		let api = "EmrApi_deployment";
+		// The node answered with an error: its runtime has no such call, or the call fails.
+		let missing = |e: String| DeploymentError::Missing(format!("{} {e}", self.describe()));
+		match http::rpc_call(
+			&self.addr,
+			"state_call",
+			json!([api, "0x", format!("0x{}", hex::encode(hash))]),
+		) {
+			Ok(result) => decode_answer(api, &result).map_err(|e| missing(e.0)),
+			Err(e @ HttpError::Rpc { .. }) => Err(missing(e.to_string())),
+			Err(e) => Err(unreachable(chain_err(e))),
+		}
 	}
 
 	fn finalized(&mut self) -> Result<View, ChainError> {
