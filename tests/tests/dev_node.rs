@@ -36,18 +36,26 @@ fn dev_node_produces_and_finalizes_blocks() -> Result<()> {
 	let extrinsics = block["block"]["extrinsics"].as_array().map(Vec::len).unwrap_or_default();
 	assert!(extrinsics >= 1, "every block carries at least the timestamp inherent");
 
-	let metrics = http_get(node.config.prometheus_port, "/metrics")?;
-	let finalized_metric = metrics
-		.lines()
-		.find(|l| l.starts_with("substrate_block_height{status=\"finalized\""))
-		.unwrap_or_default()
-		.to_string();
+	// Prometheus is refreshed on its own timer (every few seconds), not on each finality
+	// notification, so it may lag the RPC answer above: poll until it reports height 2.
+	let port = node.config.prometheus_port;
+	let mut last = String::new();
+	let finalized = node.wait_for(
+		"prometheus to report finalized height >= 2",
+		Duration::from_secs(30),
+		|_| {
+			last = http_get(port, "/metrics").ok()?;
+			let line = last
+				.lines()
+				.find(|l| l.starts_with("substrate_block_height{status=\"finalized\""))?;
+			line.rsplit(' ').next()?.parse::<f64>().ok().filter(|v| *v >= 2.0)
+		},
+	);
 	assert!(
-		!finalized_metric.is_empty(),
+		last.contains("substrate_block_height{status=\"finalized\""),
 		"prometheus exports substrate_block_height for finalized blocks"
 	);
-	let value: f64 =
-		finalized_metric.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or(-1.0);
+	let value = finalized?;
 	assert!(value >= 2.0, "prometheus reports finalized height {value}, expected >= 2");
 	Ok(())
 }
