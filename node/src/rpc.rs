@@ -196,7 +196,7 @@ fn kind_name(k: u8) -> &'static str {
 	match k {
 		kind::ADMIT_MEMBER => "AdmitMember",
 		kind::REMOVE_MEMBER => "RemoveMember",
-		kind::REGISTER_PATIENT => "RegisterPatient",
+		kind::REGISTER => "Register",
 		kind::CREDENTIAL_DOCTOR => "CredentialDoctor",
 		kind::REVOKE_CREDENTIAL => "RevokeCredential",
 		kind::APPEND_RECORD => "AppendRecord",
@@ -220,18 +220,15 @@ fn names(value: u32, table: &[&'static str]) -> Vec<&'static str> {
 /// The operation's fields as JSON (what was done, not who signed).
 fn operation_json(op: &Operation) -> Value {
 	match op {
-		Operation::AdmitMember { role, public_key, encryption_key } => json!({
+		Operation::AdmitMember { role, public_key, encryption_key }
+		| Operation::Register { role, public_key, encryption_key } => json!({
 			"role": format!("{role:?}"), "publicKey": hex(public_key),
 			"encryptionKey": hex(encryption_key),
 		}),
 		Operation::RemoveMember => json!({}),
-		Operation::RegisterPatient { public_key, encryption_key } => {
-			json!({ "publicKey": hex(public_key), "encryptionKey": hex(encryption_key) })
+		Operation::CredentialDoctor { doctor } | Operation::RevokeCredential { doctor } => {
+			json!({ "doctor": doctor })
 		},
-		Operation::CredentialDoctor { doctor_key, encryption_key } => {
-			json!({ "doctorKey": hex(doctor_key), "encryptionKey": hex(encryption_key) })
-		},
-		Operation::RevokeCredential { doctor } => json!({ "doctor": doctor }),
 		Operation::AppendRecord { patient, grant, expected_version, index_head } => json!({
 			"patient": patient, "grant": grant, "expectedVersion": expected_version,
 			"indexHead": cid_string(&index_head.0),

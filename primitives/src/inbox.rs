@@ -11,8 +11,8 @@
 //! entry_hash(e) = Poseidon(InboxEntry, [message, R.x, R.y, s, block + 2^32·origin])
 //! ```
 //!
-//! where `message` is [`SignedOp::message`] and `(R, s)` the signature (zeros for governance
-//! entries; `s < r` is embedded as the integer it is). Padding slots of the circuit leave the
+//! where `message` is [`SignedOp::message`] and `(R, s)` the signature (zeros for a removal,
+//! the one entry without a signature, [`InboxEntry::is_signed`]; `s < r` is embedded as the integer it is). Padding slots of the circuit leave the
 //! chain unchanged.
 //!
 //! Starting from `d` binds the deployment into the public inputs without a fifth one: the circuit
@@ -53,10 +53,16 @@ pub fn scalar_to_field(s: &ark_ed_on_bls12_381_bandersnatch::Fr) -> F {
 }
 
 impl InboxEntry {
-	/// `R.x, R.y, s` of the signature as field elements (zeros if absent or undecodable).
+	/// Whether the entry carries a signature: every user operation, and a governance
+	/// admission (the admitted key's proof of possession); a removal does not.
+	pub fn is_signed(&self) -> bool {
+		self.origin == Origin::User || self.op.op.kind() == crate::ops::kind::ADMIT_MEMBER
+	}
+
+	/// `R.x, R.y, s` of the signature as field elements (zeros if unsigned or undecodable).
 	pub fn signature_fields(&self) -> [F; 3] {
-		match (self.origin, Signature::from_bytes(&self.op.signature)) {
-			(Origin::User, Ok(sig)) => [sig.r.x, sig.r.y, scalar_to_field(&sig.s)],
+		match (self.is_signed(), Signature::from_bytes(&self.op.signature)) {
+			(true, Ok(sig)) => [sig.r.x, sig.r.y, scalar_to_field(&sig.s)],
 			_ => [F::ZERO; 3],
 		}
 	}

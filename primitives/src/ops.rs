@@ -2,9 +2,12 @@
 //!
 //! Every operation is carried in a [`SignedOp`]: the actor's participant id, the actor's next
 //! nonce, the [`Operation`] and a Schnorr signature (see [`crate::schnorr`]) over
-//! [`SignedOp::message`] within the [`DeploymentId`] ([`SignedOp::signed_message`]). Governance operations ([`Operation::AdmitMember`],
-//! [`Operation::RemoveMember`]) are not signed by a rollup key: the runtime appends them to the
-//! inbox with [`Origin::Governance`] after a council vote.
+//! [`SignedOp::message`] within the [`DeploymentId`] ([`SignedOp::signed_message`]). Governance
+//! operations ([`Operation::AdmitMember`], [`Operation::RemoveMember`]) come from a council vote
+//! and the runtime appends them to the inbox with [`Origin::Governance`]; an admission still
+//! carries the admitted key's own signature (proof of possession: no key is pinned that nobody
+//! proved to hold), a removal none. A registration ([`Operation::Register`]) is signed by the new
+//! key for the same reason.
 //!
 //! # Field encoding
 //!
@@ -14,10 +17,10 @@
 //! |---|---|
 //! | `f0` | `kind` (bits 0–7) · `actor` (bits 8–31) · `nonce` (bits 32–63) |
 //! | `f1` | `target` (0–23) · `grant` (24–39) · `version` (40–71) · `permissions` (72–79) · `purposes` (80–87) · `scope` (88–119) · `expires_at` (120–151) · `code` (152–167) |
-//! | `f2` | public key x (registration, credential), index head digest (append), record digest (claim) |
-//! | `f3` | public key y (registration, credential), amount (claim), settled amount (decision) |
-//! | `f4` | encryption key digest (registration, credential) |
-//! | `f5` | role (admission) |
+//! | `f2` | public key x (registration, admission), index head digest (append), record digest (claim) |
+//! | `f3` | public key y (registration, admission), amount (claim), settled amount (decision) |
+//! | `f4` | encryption key digest (registration, admission) |
+//! | `f5` | role (registration, admission) |
 //!
 //! Every part a kind does not use is zero ([`layout::used`] is the table; [`canonical`] the
 //! check the rules and the circuit make), so two operations never share an encoding. Byte strings (CIDs, record references, X25519 keys) enter the
@@ -242,19 +245,22 @@ pub enum Operation {
 	},
 	/// Governance removes a participant (it can no longer act).
 	RemoveMember,
-	/// A patient registers itself (signed by the new key: proof of possession).
-	RegisterPatient {
-		/// The patient's rollup public key.
+	/// A patient or a doctor registers itself (signed by the new key: proof of possession).
+	Register {
+		/// [`Role::Patient`] or [`Role::Doctor`] (a doctor acts for a hospital only once the
+		/// hospital credentials it).
+		role: Role,
+		/// The new participant's rollup public key.
 		public_key: [u8; 32],
-		/// The patient's X25519 encryption key.
+		/// The new participant's X25519 encryption key.
 		encryption_key: [u8; 32],
 	},
-	/// A hospital credentials a new doctor.
+	/// A hospital credentials a registered, uncredentialed doctor: the doctor's key is the one
+	/// it proved to hold when it registered, and the emergency co-signing key
+	/// `doctor + hospital` is pinned from the two leaves.
 	CredentialDoctor {
-		/// The doctor's rollup public key.
-		doctor_key: [u8; 32],
-		/// The doctor's X25519 encryption key.
-		encryption_key: [u8; 32],
+		/// The doctor.
+		doctor: ParticipantId,
 	},
 	/// A hospital revokes a doctor's credential.
 	RevokeCredential {
@@ -347,8 +353,8 @@ pub mod kind {
 	pub const ADMIT_MEMBER: u8 = 1;
 	/// [`super::Operation::RemoveMember`].
 	pub const REMOVE_MEMBER: u8 = 2;
-	/// [`super::Operation::RegisterPatient`].
-	pub const REGISTER_PATIENT: u8 = 3;
+	/// [`super::Operation::Register`].
+	pub const REGISTER: u8 = 3;
 	/// [`super::Operation::CredentialDoctor`].
 	pub const CREDENTIAL_DOCTOR: u8 = 4;
 	/// [`super::Operation::RevokeCredential`].
@@ -465,8 +471,8 @@ pub mod layout {
 		use part::*;
 		match kind {
 			k::ADMIT_MEMBER => F2 | F3 | F4 | F5,
-			k::REGISTER_PATIENT => F2 | F3 | F4,
-			k::CREDENTIAL_DOCTOR => TARGET | F2 | F3 | F4,
+			k::REGISTER => F2 | F3 | F4 | F5,
+			k::CREDENTIAL_DOCTOR => TARGET,
 			k::REVOKE_CREDENTIAL => TARGET,
 			k::APPEND_RECORD => TARGET | GRANT | VERSION | F2,
 			k::GRANT_CONSENT => TARGET | GRANT | PERMISSIONS | PURPOSES | SCOPE | EXPIRES,
@@ -544,7 +550,9 @@ pub struct SignedOp {
 	pub nonce: u32,
 	/// The operation.
 	pub op: Operation,
-	/// Schnorr signature over [`SignedOp::message`] (all zero for governance operations).
+	/// Schnorr signature over [`SignedOp::signed_message`]: by the actor (the new key for a
+	/// registration or an admission; the pinned joint key for emergency access); all zero for a
+	/// removal.
 	pub signature: [u8; 64],
 }
 
@@ -554,7 +562,7 @@ impl Operation {
 		match self {
 			Operation::AdmitMember { .. } => kind::ADMIT_MEMBER,
 			Operation::RemoveMember => kind::REMOVE_MEMBER,
-			Operation::RegisterPatient { .. } => kind::REGISTER_PATIENT,
+			Operation::Register { .. } => kind::REGISTER,
 			Operation::CredentialDoctor { .. } => kind::CREDENTIAL_DOCTOR,
 			Operation::RevokeCredential { .. } => kind::REVOKE_CREDENTIAL,
 			Operation::AppendRecord { .. } => kind::APPEND_RECORD,
@@ -578,13 +586,10 @@ impl Operation {
 		match self {
 			Operation::AdmitMember { .. }
 			| Operation::RemoveMember
-			| Operation::RegisterPatient { .. } => {},
-			Operation::CredentialDoctor { doctor_key, .. } => {
-				p.target = schnorr::PublicKey::from_bytes(doctor_key)
-					.map(|k| crate::rules::participant_id(&k))
-					.unwrap_or(0)
+			| Operation::Register { .. } => {},
+			Operation::CredentialDoctor { doctor } | Operation::RevokeCredential { doctor } => {
+				p.target = *doctor
 			},
-			Operation::RevokeCredential { doctor } => p.target = *doctor,
 			Operation::AppendRecord { patient, grant, expected_version, .. } => {
 				p.target = *patient;
 				p.grant = *grant;
@@ -652,15 +657,11 @@ impl SignedOp {
 		let f1 = self.op.packed().to_field();
 		let (mut f2, mut f3, mut f4, mut f5) = (F::ZERO, F::ZERO, F::ZERO, F::ZERO);
 		match &self.op {
-			Operation::AdmitMember { role, public_key, encryption_key } => {
+			Operation::AdmitMember { role, public_key, encryption_key }
+			| Operation::Register { role, public_key, encryption_key } => {
 				(f2, f3) = key_coordinates(public_key);
 				f4 = digest_to_field(encryption_key);
 				f5 = F::from(role.code() as u64);
-			},
-			Operation::RegisterPatient { public_key, encryption_key }
-			| Operation::CredentialDoctor { doctor_key: public_key, encryption_key } => {
-				(f2, f3) = key_coordinates(public_key);
-				f4 = digest_to_field(encryption_key);
 			},
 			Operation::AppendRecord { index_head, .. } => f2 = digest_to_field(&index_head.0),
 			Operation::SubmitClaim { record, amount, .. } => {

@@ -20,8 +20,8 @@
 //!   a lifetime.
 //!
 //! Common checks, in order: governance operations only from governance and user operations only
-//! from users; the actor exists, is active and signs with its next nonce (registration: the new
-//! key signs, nonce 0; emergency access: the doctor + hospital joint key pinned at credentialing),
+//! from users; the actor exists, is active and signs with its next nonce (registration and
+//! admission: the new key signs, nonce 0, as proof of possession; emergency access: the doctor + hospital joint key pinned at credentialing),
 //! each signature over the operation's message within the state's deployment id.
 //! Then the rules of DESIGN.md §4, one [`RuleError`] per reason.
 //!
@@ -86,7 +86,8 @@ pub enum RuleError {
 	IdCollision,
 	/// This key is already registered.
 	AlreadyRegistered,
-	/// Governance may admit only hospitals, insurers, researchers and auditors.
+	/// Governance may admit only hospitals, insurers, researchers and auditors; a participant
+	/// registers itself only as a patient or a doctor.
 	InvalidRole,
 	/// Only an admitted hospital may do this.
 	NotAHospital,
@@ -146,6 +147,9 @@ pub enum RuleError {
 	MalformedEncoding,
 	/// The entry's block is earlier than the previous entry's in the batch.
 	BlockDecreased,
+	/// The doctor is already credentialed (by this or another hospital); its hospital revokes
+	/// the credential first.
+	AlreadyCredentialed,
 }
 
 /// The logged outcome of an access attempt.
@@ -338,7 +342,7 @@ fn signing_key(actor: &Participant, op: &SignedOp) -> Result<PublicKey, RuleErro
 pub fn authenticate<S: RollupState>(state: &S, op: &SignedOp) -> Result<(), RuleError> {
 	let message = message_of(&well_formed(op)?);
 	ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
-	if let Operation::RegisterPatient { public_key, .. } = &op.op {
+	if let Operation::Register { public_key, .. } = &op.op {
 		return verify(state, &decode_key(public_key)?, op, message);
 	}
 	let actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
@@ -403,6 +407,8 @@ fn apply_op<S: RollupState>(
 					)?;
 					let key = decode_key(public_key)?;
 					let id = fresh_slot(state, &key, Some(op.actor))?;
+					// Proof of possession: the admitted key signs its own admission.
+					verify(state, &key, op, message)?;
 					state.set_participant(
 						id,
 						Participant::new(*role, key, digest_to_field(encryption_key)),
@@ -421,12 +427,13 @@ fn apply_op<S: RollupState>(
 		},
 		Origin::User => {
 			ensure(!op.op.is_governance(), RuleError::GovernanceOnly)?;
-			if let Operation::RegisterPatient { public_key, encryption_key } = &op.op {
+			if let Operation::Register { role, public_key, encryption_key } = &op.op {
+				ensure(matches!(role, Role::Patient | Role::Doctor), RuleError::InvalidRole)?;
 				let key = decode_key(public_key)?;
 				let id = fresh_slot(state, &key, Some(op.actor))?;
 				ensure(op.nonce == 0, RuleError::BadNonce)?;
 				verify(state, &key, op, message)?;
-				let mut p = Participant::new(Role::Patient, key, digest_to_field(encryption_key));
+				let mut p = Participant::new(*role, key, digest_to_field(encryption_key));
 				p.nonce = 1;
 				state.set_participant(id, p);
 				return Ok(base);
@@ -458,23 +465,25 @@ fn user_op<S: RollupState>(
 		state.set_participant(actor_id, actor.clone());
 	};
 	match &op.op {
-		Operation::RegisterPatient { .. }
-		| Operation::AdmitMember { .. }
-		| Operation::RemoveMember => Err(RuleError::NotAGovernanceOperation),
-		Operation::CredentialDoctor { doctor_key, encryption_key } => {
+		Operation::Register { .. } | Operation::AdmitMember { .. } | Operation::RemoveMember => {
+			Err(RuleError::NotAGovernanceOperation)
+		},
+		Operation::CredentialDoctor { doctor } => {
 			ensure(actor.role == Role::Hospital, RuleError::NotAHospital)?;
-			let key = decode_key(doctor_key)?;
-			let id = fresh_slot(state, &key, None)?;
-			// A doctor key that cancels the hospital's would make the joint key the identity,
-			// under which anything verifies.
-			let joint = key.joint(&actor.key);
+			let mut d = state.participant(*doctor).ok_or(RuleError::UnknownParticipant)?;
+			ensure(d.role == Role::Doctor, RuleError::NotADoctor)?;
+			ensure(d.active, RuleError::ParticipantInactive)?;
+			ensure(d.affiliation == 0, RuleError::AlreadyCredentialed)?;
+			// The doctor's key is the one it proved to hold when it registered, so it cannot
+			// have been chosen to cancel the hospital's; an identity joint key (under which
+			// anything verifies) is refused all the same.
+			let joint = d.key.joint(&actor.key);
 			ensure(!joint.0.is_zero(), RuleError::InvalidKey)?;
-			let mut doctor = Participant::new(Role::Doctor, key, digest_to_field(encryption_key));
-			doctor.affiliation = actor_id;
-			doctor.emergency_key = Some(joint);
+			d.affiliation = actor_id;
+			d.emergency_key = Some(joint);
 			finish_actor(state, actor);
-			state.set_participant(id, doctor);
-			fx.subject = id;
+			state.set_participant(*doctor, d);
+			fx.subject = *doctor;
 			Ok(fx)
 		},
 		Operation::RevokeCredential { doctor } => {

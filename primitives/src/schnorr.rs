@@ -71,7 +71,7 @@ pub enum SignatureError {
 
 /// A rollup secret key.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(Fr);
+pub struct SecretKey(pub(crate) Fr);
 
 /// A rollup public key: a point of the prime-order subgroup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

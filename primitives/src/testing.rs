@@ -51,6 +51,16 @@ impl Actor {
 		}
 	}
 
+	/// A participant whose key is the negation of `other`'s (so that the sum of the two keys is
+	/// the identity), skipping an id in `taken`. Only whoever holds `other`'s secret can make it:
+	/// tests of the rule that refuses an identity joint key use it.
+	pub fn cancelling(other: &Actor, taken: &[ParticipantId]) -> Self {
+		let key = SecretKey(-other.key.0);
+		let id = participant_id(&key.public());
+		assert!(id != 0 && !taken.contains(&id), "the negated key's id is free");
+		Actor { key, id, nonce: 0, enc: [0xcc; 32], deployment: other.deployment }
+	}
+
 	/// The compressed public key.
 	pub fn public(&self) -> [u8; 32] {
 		self.key.public().to_bytes()
@@ -64,29 +74,36 @@ impl Actor {
 		InboxEntry { op: signed, origin: Origin::User, block }
 	}
 
-	/// The registration entry of this (patient) actor.
+	/// The registration entry of this actor as a patient.
 	pub fn register(&mut self, block: BlockNumber) -> InboxEntry {
-		let op = Operation::RegisterPatient { public_key: self.public(), encryption_key: self.enc };
+		self.register_as(Role::Patient, block)
+	}
+
+	/// The registration entry of this actor with `role` (a patient or a doctor).
+	pub fn register_as(&mut self, role: Role, block: BlockNumber) -> InboxEntry {
+		let op = Operation::Register { role, public_key: self.public(), encryption_key: self.enc };
 		self.sign(op, block)
 	}
 
-	/// The governance entry admitting this actor with `role`.
+	/// The governance entry admitting this actor with `role`, signed by the actor's key (its
+	/// proof of possession).
 	pub fn admit(&self, role: Role, block: BlockNumber) -> InboxEntry {
+		let op =
+			Operation::AdmitMember { role, public_key: self.public(), encryption_key: self.enc };
 		InboxEntry {
-			op: SignedOp {
-				actor: self.id,
-				nonce: 0,
-				op: Operation::AdmitMember {
-					role,
-					public_key: self.public(),
-					encryption_key: self.enc,
-				},
-				signature: [0; 64],
-			},
+			op: admission(&self.key, op, &self.deployment),
 			origin: Origin::Governance,
 			block,
 		}
 	}
+}
+
+/// The signed governance operation admitting `key` (`op` an [`Operation::AdmitMember`] of its
+/// public key) on `deployment`: its actor is the key's id, its nonce 0, its signature the key's
+/// proof of possession.
+pub fn admission(key: &SecretKey, op: Operation, deployment: &DeploymentId) -> SignedOp {
+	SignedOp { actor: participant_id(&key.public()), nonce: 0, op, signature: [0; 64] }
+		.sign(key, deployment)
 }
 
 /// An emergency-access entry co-signed by `doctor` and `hospital` (two rounds) into grant slot

@@ -949,7 +949,7 @@ mod tests {
 	use super::*;
 	use emr_primitives::{
 		memory::MemoryState,
-		ops::{permission, purpose, scope, Operation, SignedOp},
+		ops::{permission, purpose, scope, Operation, Role, SignedOp},
 		rules::{self, participant_id},
 		schnorr::SecretKey,
 		testing::deployment,
@@ -1474,7 +1474,8 @@ mod tests {
 			let op = SignedOp {
 				actor: participant_id(&pk),
 				nonce: 0,
-				op: Operation::RegisterPatient {
+				op: Operation::Register {
+					role: Role::Patient,
 					public_key: pk.to_bytes(),
 					encryption_key: [7; 32],
 				},

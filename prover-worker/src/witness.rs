@@ -164,9 +164,7 @@ pub fn slot_witness<S: ProvableState>(
 	// shares the key's hash prefix between the old and new leaf).
 	if leaf2.role == 0 {
 		let key = match &op.op {
-			Operation::AdmitMember { public_key, .. }
-			| Operation::RegisterPatient { public_key, .. }
-			| Operation::CredentialDoctor { doctor_key: public_key, .. } => {
+			Operation::AdmitMember { public_key, .. } | Operation::Register { public_key, .. } => {
 				PublicKey::from_bytes(public_key).ok()
 			},
 			_ => None,
@@ -189,7 +187,7 @@ pub fn slot_witness<S: ProvableState>(
 		.and_then(|p| p.emergency_key)
 		.map(|k| k.0)
 		.unwrap_or_else(EdwardsAffine::generator);
-	let (r, s) = match (user, Signature::from_bytes(&op.signature)) {
+	let (r, s) = match (entry.is_signed(), Signature::from_bytes(&op.signature)) {
 		(true, Ok(sig)) => (sig.r, inbox::scalar_to_field(&sig.s)),
 		_ => (EdwardsAffine::generator(), F::from(0u64)),
 	};

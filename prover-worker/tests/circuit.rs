@@ -41,10 +41,8 @@ fn story(c: &mut Cast) -> Vec<InboxEntry> {
 		c.researcher.admit(Role::Researcher, 1),
 		c.patient.register(2),
 	];
-	e.push(c.hospital.sign(
-		Operation::CredentialDoctor { doctor_key: c.doctor.public(), encryption_key: c.doctor.enc },
-		2,
-	));
+	e.push(c.doctor.register_as(Role::Doctor, 2));
+	e.push(c.hospital.sign(Operation::CredentialDoctor { doctor: c.doctor.id }, 2));
 	e.push(c.patient.sign(
 		Operation::GrantConsent {
 			grantee: c.hospital.id,
@@ -127,8 +125,8 @@ fn whole_story_satisfies_the_circuit() {
 	let entries = story(&mut c);
 	let n = entries.len() + 1;
 	let (w, public, fx) = witness::build(&mut store, 1, &entries, n).expect("witness");
-	assert_eq!(fx[8].outcome, Some(emr_primitives::rules::AccessOutcome::Granted));
-	assert_eq!(fx[9].outcome, Some(emr_primitives::rules::AccessOutcome::Denied));
+	assert_eq!(fx[9].outcome, Some(emr_primitives::rules::AccessOutcome::Granted));
+	assert_eq!(fx[10].outcome, Some(emr_primitives::rules::AccessOutcome::Denied));
 	let circuit = BatchCircuit::new(w, Some(public));
 	let (ok, constraints, which) = satisfied(&circuit);
 	println!("{n} slots: {constraints} constraints ({} per slot)", constraints / n);

@@ -128,11 +128,9 @@ proptest! {
 		];
 		setup.push(cast[3].register(1));
 		setup.push(cast[4].register(1));
-		let (doctor_key, doctor_enc) = (cast[5].public(), cast[5].enc);
-		setup.push(cast[0].sign(
-			Operation::CredentialDoctor { doctor_key, encryption_key: doctor_enc },
-			1,
-		));
+		setup.push(cast[5].register_as(Role::Doctor, 1));
+		let doctor = cast[5].id;
+		setup.push(cast[0].sign(Operation::CredentialDoctor { doctor }, 1));
 		for e in &setup {
 			rules::apply_entry(&mut store, e).expect("setup applies");
 		}
@@ -152,21 +150,30 @@ proptest! {
 					let patient = cast[s.target].id;
 					emergency(&mut cast[actor], &hospital, patient, s.grant, s.bits as u16, s.block)
 				},
-				// A new patient, or an existing participant registering again.
-				10 if s.bits & 1 == 0 => fresh(1_000).register(s.block),
+				// A new participant with any role (only patients and doctors register), or an
+				// existing participant registering again.
+				10 if s.bits & 1 == 0 => {
+					let role = roles[(s.bits as usize >> 1) % roles.len()];
+					fresh(1_000).register_as(role, s.block)
+				},
 				10 => {
 					let mut again = cast[s.target].clone();
 					again.nonce = 0;
 					again.register(s.block)
 				},
-				// Governance admits a new member or an existing one, with any role.
+				// Governance admits a new member or an existing one, with any role, with the
+				// admitted key's proof of possession or a signature by another key.
 				11 => {
 					let role = roles[s.bits as usize % roles.len()];
-					if s.bits & 8 == 0 {
+					let mut e = if s.bits & 8 == 0 {
 						fresh(2_000).admit(role, s.block)
 					} else {
 						cast[s.target].admit(role, s.block)
+					};
+					if s.bits & 16 != 0 {
+						e.op = e.op.sign(&cast[actor].key, &emr_primitives::testing::deployment());
 					}
+					e
 				},
 				// Governance removes anyone.
 				12 => InboxEntry {
@@ -179,12 +186,12 @@ proptest! {
 					origin: Origin::Governance,
 					block: s.block,
 				},
-				// Anyone credentials a fresh doctor key.
+				// Anyone credentials anyone of the cast, or the participant a registration of
+				// kind 10 with the same spec bits would make.
 				13 => {
-					let doctor = fresh(3_000);
-					let (doctor_key, encryption_key) = (doctor.public(), doctor.enc);
-					cast[actor]
-						.sign(Operation::CredentialDoctor { doctor_key, encryption_key }, s.block)
+					let doctor =
+						if s.bits & 1 == 0 { fresh(1_000).id } else { cast[s.target].id };
+					cast[actor].sign(Operation::CredentialDoctor { doctor }, s.block)
 				},
 				_ => {
 					let o = op(s, &cast);

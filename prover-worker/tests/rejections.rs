@@ -27,11 +27,14 @@ struct Fx {
 	researcher: Actor,
 	patient: Actor,
 	doctor: Actor,
+	/// A registered doctor no hospital has credentialed.
+	doctor2: Actor,
 }
 
 impl Fx {
 	/// Hospitals, insurers, a researcher, a patient with grant 0 (hospital: READ+WRITE for
-	/// treatment) and grant 1 (insurer: CLAIM for insurance), a credentialed doctor.
+	/// treatment) and grant 1 (insurer: CLAIM for insurance), a credentialed doctor and a
+	/// registered doctor without a credential.
 	fn new() -> Self {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let store = Store::open(dir.path().join("s.redb"), deployment()).expect("open");
@@ -48,6 +51,7 @@ impl Fx {
 		let researcher = next(15);
 		let patient = next(16);
 		let doctor = next(17);
+		let doctor2 = next(18);
 		let mut fx = Fx {
 			_dir: dir,
 			store,
@@ -58,6 +62,7 @@ impl Fx {
 			researcher,
 			patient,
 			doctor,
+			doctor2,
 		};
 		let mut e = vec![
 			fx.hospital.admit(Role::Hospital, 1),
@@ -66,12 +71,10 @@ impl Fx {
 			fx.insurer2.admit(Role::Insurer, 1),
 			fx.researcher.admit(Role::Researcher, 1),
 			fx.patient.register(1),
+			fx.doctor.register_as(Role::Doctor, 1),
+			fx.doctor2.register_as(Role::Doctor, 1),
 		];
-		let cred = Operation::CredentialDoctor {
-			doctor_key: fx.doctor.public(),
-			encryption_key: fx.doctor.enc,
-		};
-		e.push(fx.hospital.sign(cred, 1));
+		e.push(fx.hospital.sign(Operation::CredentialDoctor { doctor: fx.doctor.id }, 1));
 		e.push(fx.patient.sign(
 			grant(fx.hospital.id, permission::READ | permission::WRITE, purpose::TREATMENT, 0),
 			2,
@@ -239,7 +242,11 @@ fn every_rejection_is_unsatisfiable() {
 	fx.hospital.nonce -= 1;
 	let e = governance(
 		p,
-		Operation::RegisterPatient { public_key: fx.patient.public(), encryption_key: [0; 32] },
+		Operation::Register {
+			role: Role::Patient,
+			public_key: fx.patient.public(),
+			encryption_key: [0; 32],
+		},
 	);
 	fx.refuse("governance register", e, NotAGovernanceOperation);
 
@@ -296,35 +303,59 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("id taken by another key", e, IdCollision);
 	let mut bad = Actor::new(41, &[]);
 	let mut e = bad.register(3);
-	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
+	if let Operation::Register { public_key, .. } = &mut e.op.op {
 		*public_key = [0xff; 32];
 	}
 	e.op = e.op.sign(&bad.key, &deployment());
 	fx.refuse("key off the curve", e, InvalidKey);
-	let newcomer = Actor::new(42, &[]);
+	let mut newcomer = Actor::new(42, &[]);
 	fx.refuse("admit a patient", newcomer.admit(Role::Patient, 3), InvalidRole);
+	let e = newcomer.register_as(Role::Hospital, 3);
+	newcomer.nonce -= 1;
+	fx.refuse("register as a hospital", e, InvalidRole);
+	// An admission needs the admitted key's proof of possession: not a signature by another key
+	// (governance cannot pin a key nobody proved to hold), nor none.
+	let mut e = newcomer.admit(Role::Hospital, 3);
+	e.op = e.op.sign(&fx.hospital.key, &deployment());
+	fx.refuse("admission signed by another key", e, BadSignature);
+	let mut e = newcomer.admit(Role::Hospital, 3);
+	e.op.signature = [0; 64];
+	fx.refuse("admission without a signature", e, MalformedSignature);
 	let e = governance(stranger.id, Operation::RemoveMember);
 	fx.refuse("remove unknown", e, UnknownParticipant);
 
-	// Credentials.
-	let rogue = Actor::new(43, &[]);
-	let e = fx.insurer.sign(
-		Operation::CredentialDoctor { doctor_key: rogue.public(), encryption_key: [1; 32] },
-		3,
-	);
+	// Credentials: a hospital credentials a doctor that registered itself (and so proved it holds
+	// its key), active and not yet credentialed.
+	let d2 = fx.doctor2.id;
+	let e = fx.insurer.sign(Operation::CredentialDoctor { doctor: d2 }, 3);
 	fx.insurer.nonce -= 1;
 	fx.refuse("insurer credentials", e, NotAHospital);
-	let cancel = {
-		use ark_ec::{AffineRepr, CurveGroup};
-		let neg = -fx.hospital.key.public().0.into_group();
-		let p = emr_primitives::schnorr::PublicKey(neg.into_affine());
-		p.to_bytes()
-	};
-	let e = fx
-		.hospital
-		.sign(Operation::CredentialDoctor { doctor_key: cancel, encryption_key: [1; 32] }, 3);
+	let e = fx.hospital.sign(Operation::CredentialDoctor { doctor: stranger.id }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("credential an unregistered key's slot", e, UnknownParticipant);
+	let e = fx.hospital.sign(Operation::CredentialDoctor { doctor: p }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("credential a patient", e, NotADoctor);
+	let e = fx.hospital2.sign(Operation::CredentialDoctor { doctor: fx.doctor.id }, 3);
+	fx.hospital2.nonce -= 1;
+	fx.refuse("credential another hospital's doctor", e, AlreadyCredentialed);
+	let e = fx.hospital.sign(Operation::CredentialDoctor { doctor: fx.doctor.id }, 3);
+	fx.hospital.nonce -= 1;
+	fx.refuse("credential one's own doctor twice", e, AlreadyCredentialed);
+	// A doctor key that cancels the hospital's (registrable only by whoever holds the
+	// hospital's secret) would make the joint emergency key the identity.
+	let mut cancel = Actor::cancelling(&fx.hospital, &[]);
+	fx.accept(&cancel.register_as(Role::Doctor, 3));
+	let e = fx.hospital.sign(Operation::CredentialDoctor { doctor: cancel.id }, 3);
 	fx.hospital.nonce -= 1;
 	fx.refuse("doctor key cancelling the hospital's", e, InvalidKey);
+	// A doctor removed by governance is not credentialed.
+	let mut removed = Actor::new(44, &[]);
+	fx.accept(&removed.register_as(Role::Doctor, 3));
+	fx.accept(&governance(removed.id, Operation::RemoveMember));
+	let e = fx.hospital2.sign(Operation::CredentialDoctor { doctor: removed.id }, 3);
+	fx.hospital2.nonce -= 1;
+	fx.refuse("credential a removed doctor", e, ParticipantInactive);
 	let e = fx.hospital.sign(Operation::RevokeCredential { doctor: p }, 3);
 	fx.hospital.nonce -= 1;
 	fx.refuse("revoke a patient", e, NotADoctor);
@@ -523,7 +554,7 @@ fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
 	// A patient registering a key outside the subgroup (signed by the matching secret key).
 	let mut newbie = Actor::new(50, &[]);
 	let mut e = newbie.register(3);
-	if let Operation::RegisterPatient { public_key, .. } = &mut e.op.op {
+	if let Operation::Register { public_key, .. } = &mut e.op.op {
 		*public_key = outside_subgroup(&newbie.key.public());
 	}
 	e.op = e.op.sign(&newbie.key, &deployment());
@@ -535,17 +566,14 @@ fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
 		*public_key = outside_subgroup(&member.key.public());
 	}
 	fx.refuse("admit: key outside the subgroup", e, RuleError::InvalidKey);
-	// A hospital credentialing a doctor key outside the subgroup.
-	let doctor = Actor::new(52, &[]);
-	let e = fx.hospital.sign(
-		Operation::CredentialDoctor {
-			doctor_key: outside_subgroup(&doctor.key.public()),
-			encryption_key: [1; 32],
-		},
-		3,
-	);
-	fx.hospital.nonce -= 1;
-	fx.refuse("credential: key outside the subgroup", e, RuleError::InvalidKey);
+	// A doctor registering such a key (a credential takes no key: it reads the registered one).
+	let mut doctor = Actor::new(52, &[]);
+	let mut e = doctor.register_as(Role::Doctor, 3);
+	if let Operation::Register { public_key, .. } = &mut e.op.op {
+		*public_key = outside_subgroup(&doctor.key.public());
+	}
+	e.op = e.op.sign(&doctor.key, &deployment());
+	fx.refuse("register a doctor: key outside the subgroup", e, RuleError::InvalidKey);
 }
 
 /// The circuit's own range check on `s`: the honest witness of a valid signature proves, and the
@@ -621,21 +649,9 @@ fn every_kind(fx: &mut Fx) -> Vec<(&'static str, InboxEntry, Signer)> {
 	let p = fx.patient.id;
 	let newcomer = Actor::new(41, &[]);
 	let mut patient2 = Actor::new(42, &[]);
-	let doctor2 = Actor::new(43, &[]);
 	let claim = Op::SubmitClaim { patient: p, grant: 1, record: [9; 32], amount: 500 };
 	let mut cases: Vec<(&str, InboxEntry, Signer)> = vec![
-		(
-			"admit",
-			governance(
-				newcomer.id,
-				Op::AdmitMember {
-					role: Role::Auditor,
-					public_key: newcomer.public(),
-					encryption_key: [3; 32],
-				},
-			),
-			Signer::Governance,
-		),
+		("admit", newcomer.admit(Role::Auditor, 3), Signer::One(newcomer.key.clone())),
 		("remove", governance(fx.researcher.id, Op::RemoveMember), Signer::Governance),
 		("register", patient2.register(3), Signer::One(patient2.key.clone())),
 	];
@@ -653,7 +669,7 @@ fn every_kind(fx: &mut Fx) -> Vec<(&'static str, InboxEntry, Signer)> {
 	user(
 		"credential",
 		&mut fx.hospital,
-		Op::CredentialDoctor { doctor_key: doctor2.public(), encryption_key: [4; 32] },
+		Op::CredentialDoctor { doctor: fx.doctor2.id },
 		Signer::One(hk.clone()),
 	);
 	user(

@@ -15,7 +15,7 @@ use crate::{
 };
 use alloc::{vec, vec::Vec};
 use emr_primitives::{
-	ops::{DeploymentId, Role},
+	ops::{DeploymentId, Operation, Role},
 	testing,
 };
 use frame_support::build_struct_json_patch;
@@ -134,14 +134,21 @@ impl Hospital {
 	}
 }
 
-/// An organisation admitted at genesis under a development identity: (role code, rollup key,
-/// X25519 key) from `emr_primitives::testing::dev_rollup_key` / `dev_encryption_key`.
-fn dev_member(role: Role, name: &str) -> (u8, [u8; 32], [u8; 32]) {
-	(
-		role.code(),
-		testing::dev_rollup_key(name).public().to_bytes(),
-		testing::dev_encryption_key(name).expect("a well-known development identity; qed"),
-	)
+/// An organisation admitted at genesis of `deployment` under a development identity: (role
+/// code, rollup key, X25519 key, the rollup key's signature of its admission) from
+/// `emr_primitives::testing::dev_rollup_key` / `dev_encryption_key`.
+fn dev_member(
+	deployment: &DeploymentId,
+	role: Role,
+	name: &str,
+) -> (u8, [u8; 32], [u8; 32], Vec<u8>) {
+	let key = testing::dev_rollup_key(name);
+	let public_key = key.public().to_bytes();
+	let encryption_key =
+		testing::dev_encryption_key(name).expect("a well-known development identity; qed");
+	let op = Operation::AdmitMember { role, public_key, encryption_key };
+	let admission = testing::admission(&key, op, deployment);
+	(role.code(), public_key, encryption_key, admission.signature.to_vec())
 }
 
 /// Builds the genesis patch shared by all presets: the rollup's deployment id is
@@ -156,10 +163,11 @@ fn genesis(
 	root: AccountId,
 	endowed: Vec<AccountId>,
 ) -> Value {
+	let deployment = DeploymentId::named(preset);
 	let rollup_members = hospitals
 		.iter()
-		.map(|h| dev_member(Role::Hospital, h.name))
-		.chain(others.into_iter().map(|(role, name)| dev_member(role, name)))
+		.map(|h| dev_member(&deployment, Role::Hospital, h.name))
+		.chain(others.into_iter().map(|(role, name)| dev_member(&deployment, role, name)))
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -190,7 +198,7 @@ fn genesis(
 		// contracts once they are deployed (`emr-prover l1 deploy`).
 		eth_bridge: EthBridgeConfig { relayers: vec![dev_relayer()] },
 		rollup: RollupConfig {
-			deployment: DeploymentId::named(preset).0,
+			deployment: deployment.0,
 			params: Some(DEV_BATCH_PARAMS),
 			verifying_key: Some((DEV_VERIFYING_KEY.to_vec(), DEV_BATCH_SIZE)),
 			provers: hospitals

@@ -5,7 +5,7 @@
 //! on; batches seal by timeout and by size.
 
 use emr_primitives::{
-	ops::{permission, purpose, scope, Cid, Operation, SignedOp},
+	ops::{permission, purpose, scope, Cid, Operation, Role, SignedOp},
 	testing::{emergency, Actor},
 };
 use emr_tests::{
@@ -61,11 +61,12 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 
 	// Registration and credentialing.
 	submit_op(&node, &patient.register(0).op)?;
-	act(
-		&node,
-		&mut hospital,
-		Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
-	)?;
+	// A doctor registers itself (proving it holds its key) before a hospital credentials it.
+	submit_op(&node, &doctor.register_as(Role::Doctor, 0).op)?;
+	wait_rpc(&mut node, "the doctor's registration", "emr_participant", json!([doctor.id]), |v| {
+		v["role"] == json!("Doctor")
+	})?;
+	act(&node, &mut hospital, Operation::CredentialDoctor { doctor: doctor.id })?;
 	wait_rpc(&mut node, "the patient", "emr_participant", json!([patient.id]), |v| {
 		v["role"] == json!("Patient")
 	})?;

@@ -41,13 +41,7 @@ fn setup_params<T: Config>() {
 }
 
 fn admit<T: Config>(a: &Actor, role: Role) {
-	let op = Pallet::<T>::governance_op(Operation::AdmitMember {
-		role,
-		public_key: a.public(),
-		encryption_key: a.enc,
-	})
-	.expect("valid key");
-	Pallet::<T>::apply(op, Origin::Governance).expect("admitted");
+	Pallet::<T>::apply(a.admit(role, 0).op, Origin::Governance).expect("admitted");
 }
 
 /// A hospital admitted, a patient registered and a doctor credentialed by the hospital.
@@ -55,13 +49,12 @@ fn credentialed<T: Config>() -> (Actor, Actor, Actor) {
 	setup_params::<T>();
 	let mut hospital = Actor::new(1, &[]);
 	let mut patient = Actor::new(2, &[hospital.id]);
-	let doctor = Actor::new(3, &[hospital.id, patient.id]);
+	let mut doctor = Actor::new(3, &[hospital.id, patient.id]);
 	admit::<T>(&hospital, Role::Hospital);
 	Pallet::<T>::apply(patient.register(0).op, Origin::User).expect("registered");
-	let credential = hospital.sign(
-		Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
-		0,
-	);
+	Pallet::<T>::apply(doctor.register_as(Role::Doctor, 0).op, Origin::User)
+		.expect("doctor registered");
+	let credential = hospital.sign(Operation::CredentialDoctor { doctor: doctor.id }, 0);
 	Pallet::<T>::apply(credential.op, Origin::User).expect("credentialed");
 	(hospital, patient, doctor)
 }
@@ -234,8 +227,10 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let a = Actor::new(1, &[]);
 
+		let pop = a.admit(Role::Hospital, 0).op.signature;
+
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, Role::Hospital, a.public(), a.enc);
+		_(origin as T::RuntimeOrigin, Role::Hospital, a.public(), a.enc, pop);
 
 		assert!(pallet_emr_registry::Participants::<T>::contains_key(a.id));
 		Ok(())

@@ -39,7 +39,8 @@
 //!   ## Complexity: O(1) (two participants, one grant slot, one log entry, one inbox entry).
 //! * [`Call::submit_sponsored`]: the same, paid for by any signed account. ## Complexity: O(1).
 //! * [`Call::admit_member`], [`Call::remove_member`]: organisations admitted or removed by
-//!   [`Config::GovernanceOrigin`]; they enter the inbox with the governance origin.
+//!   [`Config::GovernanceOrigin`]; they enter the inbox with the governance origin, an admission
+//!   with the admitted key's signature of it (proof of possession).
 //!   ## Complexity: O(1).
 //! * [`Call::submit_proof`]: a batch proof from a member of the prover set. A proof of a batch
 //!   that is not the next one to prove is refused in the pool by [`CheckProofSubmission`], before
@@ -380,9 +381,10 @@ pub mod pallet {
 		pub verifying_key: Option<(Vec<u8>, u32)>,
 		/// The prover set.
 		pub provers: Vec<T::AccountId>,
-		/// Founding members admitted at genesis (role code, rollup key, X25519 key), entering
-		/// batch 0 as governance entries.
-		pub members: Vec<(u8, [u8; 32], [u8; 32])>,
+		/// Founding members admitted at genesis (role code, rollup key, X25519 key, the rollup
+		/// key's 64-byte signature of its own admission on this deployment: its proof of
+		/// possession), entering batch 0 as governance entries.
+		pub members: Vec<(u8, [u8; 32], [u8; 32], Vec<u8>)>,
 	}
 
 	#[pallet::genesis_build]
@@ -400,13 +402,16 @@ pub mod pallet {
 			let provers: BoundedVec<_, _> =
 				self.provers.clone().try_into().expect("genesis provers fit MaxProvers");
 			Provers::<T>::put(provers);
-			for (role, key, enc) in &self.members {
+			for (role, key, enc, signature) in &self.members {
 				let role = Role::from_code(*role).expect("genesis member role code is 1..=6");
-				let op = Pallet::<T>::governance_op(Operation::AdmitMember {
-					role,
-					public_key: *key,
-					encryption_key: *enc,
-				})
+				let signature: [u8; 64] = signature
+					.as_slice()
+					.try_into()
+					.expect("a genesis member's proof of possession is 64 bytes");
+				let op = Pallet::<T>::admission(
+					Operation::AdmitMember { role, public_key: *key, encryption_key: *enc },
+					signature,
+				)
 				.expect("genesis member key is valid");
 				Pallet::<T>::apply(op, Origin::Governance).expect("genesis member is admitted");
 			}
@@ -585,6 +590,9 @@ pub mod pallet {
 		}
 
 		/// Admits an organisation (hospital, insurer, researcher or auditor).
+		/// `proof_of_possession` is the organisation's signature, with the admitted key, of its
+		/// own admission on this deployment (actor: the key's id, nonce 0; the organisation makes
+		/// it with `emr_primitives::testing::admission` or its client before the motion).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::admit_member())]
 		pub fn admit_member(
@@ -592,10 +600,13 @@ pub mod pallet {
 			role: Role,
 			public_key: [u8; 32],
 			encryption_key: [u8; 32],
+			proof_of_possession: [u8; 64],
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			let op =
-				Self::governance_op(Operation::AdmitMember { role, public_key, encryption_key })?;
+			let op = Self::admission(
+				Operation::AdmitMember { role, public_key, encryption_key },
+				proof_of_possession,
+			)?;
 			Self::apply(op, Origin::Governance).map(|_| ())
 		}
 
@@ -751,7 +762,7 @@ pub mod pallet {
 		pub fn validate_operation(op: &SignedOp, in_block: bool) -> TransactionValidity {
 			let params = Params::<T>::get().ok_or(InvalidTransaction::Call)?;
 			let next = match pallet_emr_registry::Participants::<T>::get(op.actor) {
-				Some(p) if !matches!(op.op, Operation::RegisterPatient { .. }) => p.nonce,
+				Some(p) if !matches!(op.op, Operation::Register { .. }) => p.nonce,
 				_ => 0,
 			};
 			if op.nonce < next {
@@ -809,8 +820,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// A governance operation with its derived actor id.
-		pub fn governance_op(op: Operation) -> Result<SignedOp, DispatchError> {
+		/// The governance entry of an admission (`op` an [`Operation::AdmitMember`]): its actor
+		/// is the id derived from the admitted key, its nonce 0, its signature the admitted key's
+		/// proof of possession (checked by the rules when it is applied).
+		pub fn admission(op: Operation, signature: [u8; 64]) -> Result<SignedOp, DispatchError> {
 			let actor = match &op {
 				Operation::AdmitMember { public_key, .. } => {
 					emr_primitives::schnorr::PublicKey::from_bytes(public_key)
@@ -819,7 +832,7 @@ pub mod pallet {
 				},
 				_ => 0,
 			};
-			Ok(SignedOp { actor, nonce: 0, op, signature: [0; 64] })
+			Ok(SignedOp { actor, nonce: 0, op, signature })
 		}
 
 		/// Applies `op` with the rules, then appends it to the open batch and records what it
@@ -902,8 +915,7 @@ pub mod pallet {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
 					Self::deposit_event(Event::MemberAdmitted { id: fx.subject, role: *role });
 				},
-				Operation::RegisterPatient { encryption_key, .. }
-				| Operation::CredentialDoctor { encryption_key, .. } => {
+				Operation::Register { encryption_key, .. } => {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
 				},
 				Operation::RemoveMember => {

@@ -3,7 +3,7 @@
 
 use crate as pallet_rollup;
 use crate::BatchParams;
-use emr_primitives::{groth16::Groth16, ops::Role};
+use emr_primitives::{groth16::Groth16, ops::Role, testing::Actor};
 use polkadot_sdk::{
 	frame_support::{self, derive_impl, traits::ConstU32},
 	frame_system::{self, EnsureRoot},
@@ -69,8 +69,9 @@ pub fn params() -> BatchParams {
 	BatchParams { seal_after: 3, max_ops_per_block: 8, max_queued_per_actor: 3 }
 }
 
-/// Genesis with the test key, [`PROVER`] and the given founding members; block 1.
-pub fn new_test_ext(members: Vec<(Role, [u8; 32], [u8; 32])>) -> sp_io::TestExternalities {
+/// Genesis with the test key, [`PROVER`] and the given founding members (each signs its own
+/// admission); block 1.
+pub fn new_test_ext(members: Vec<(Role, Actor)>) -> sp_io::TestExternalities {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
 	pallet_rollup::GenesisConfig::<Test> {
@@ -78,7 +79,10 @@ pub fn new_test_ext(members: Vec<(Role, [u8; 32], [u8; 32])>) -> sp_io::TestExte
 		params: Some(params()),
 		verifying_key: Some((emr_prover::groth16::to_bytes(&keys().1), SLOTS as u32)),
 		provers: vec![PROVER],
-		members: members.into_iter().map(|(r, k, e)| (r.code(), k, e)).collect(),
+		members: members
+			.into_iter()
+			.map(|(r, a)| (r.code(), a.public(), a.enc, a.admit(r, 0).op.signature.to_vec()))
+			.collect(),
 	}
 	.assimilate_storage(&mut storage)
 	.expect("rollup genesis");

@@ -38,7 +38,7 @@ fn insurer() -> Actor {
 /// Genesis with the hospital and the insurer admitted (batch 0 holds both admissions).
 fn ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let (h, i) = (hospital(), insurer());
-	new_test_ext(vec![(Role::Hospital, h.public(), h.enc), (Role::Insurer, i.public(), i.enc)])
+	new_test_ext(vec![(Role::Hospital, h), (Role::Insurer, i)])
 }
 
 fn submit(entry: InboxEntry) -> DispatchResult {
@@ -134,7 +134,7 @@ fn submit_applies_an_operation_and_extends_the_commitment() {
 				index: 0,
 				actor: p.id,
 				nonce: 0,
-				kind: kind::REGISTER_PATIENT,
+				kind: kind::REGISTER,
 				subject: p.id,
 				outcome: None,
 			}
@@ -237,13 +237,12 @@ fn append_record_sets_the_index_head_with_version_check() {
 	});
 }
 
-/// Registers `p` and has `h` credential a new doctor, at block 1; returns the doctor.
+/// Registers `p` and a new doctor, whom `h` then credentials, at block 1; returns the doctor.
 fn registered_with_doctor(p: &mut Actor, h: &mut Actor) -> Actor {
-	let d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
+	let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
 	assert_ok!(submit(p.register(1)));
-	assert_ok!(submit(
-		h.sign(Operation::CredentialDoctor { doctor_key: d.public(), encryption_key: d.enc }, 1)
-	));
+	assert_ok!(submit(d.register_as(Role::Doctor, 1)));
+	assert_ok!(submit(h.sign(Operation::CredentialDoctor { doctor: d.id }, 1)));
 	d
 }
 
@@ -493,23 +492,42 @@ fn a_batch_without_a_key_cannot_be_proven() {
 fn governance_admits_and_removes_members() {
 	ext().execute_with(|| {
 		let r = Actor::new(5, &[hospital().id, patient().id, insurer().id]);
+		let pop = |role| r.admit(role, 1).op.signature;
+		let admit = |origin, role, key, signature| {
+			Rollup::admit_member(origin, role, key, r.enc, signature)
+		};
 		assert_noop!(
-			Rollup::admit_member(RuntimeOrigin::signed(1), Role::Researcher, r.public(), r.enc),
+			admit(RuntimeOrigin::signed(1), Role::Researcher, r.public(), pop(Role::Researcher)),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			Rollup::admit_member(RuntimeOrigin::root(), Role::Researcher, [0xff; 32], r.enc),
+			admit(RuntimeOrigin::root(), Role::Researcher, [0xff; 32], pop(Role::Researcher)),
 			Error::<Test>::InvalidKey
 		);
 		assert_noop!(
-			Rollup::admit_member(RuntimeOrigin::root(), Role::Patient, r.public(), r.enc),
+			admit(RuntimeOrigin::root(), Role::Patient, r.public(), pop(Role::Patient)),
 			refused(RuleError::InvalidRole)
 		);
-		assert_ok!(Rollup::admit_member(
+		// No proof of possession: the key's holder never signed this admission (a signature
+		// of another role's admission, of another key, or none).
+		assert_noop!(
+			admit(RuntimeOrigin::root(), Role::Researcher, r.public(), pop(Role::Auditor)),
+			refused(RuleError::BadSignature)
+		);
+		let other = hospital().admit(Role::Researcher, 1).op.signature;
+		assert_noop!(
+			admit(RuntimeOrigin::root(), Role::Researcher, r.public(), other),
+			refused(RuleError::BadSignature)
+		);
+		assert_noop!(
+			admit(RuntimeOrigin::root(), Role::Researcher, r.public(), [0; 64]),
+			refused(RuleError::MalformedSignature)
+		);
+		assert_ok!(admit(
 			RuntimeOrigin::root(),
 			Role::Researcher,
 			r.public(),
-			r.enc
+			pop(Role::Researcher)
 		));
 		System::assert_has_event(Event::MemberAdmitted { id: r.id, role: Role::Researcher }.into());
 		let entry = Inbox::<Test>::get(1, 0).expect("governance entry");

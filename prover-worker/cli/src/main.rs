@@ -640,10 +640,8 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 		hospital.admit(Role::Hospital, 1),
 		insurer.admit(Role::Insurer, 1),
 		patient.register(2),
-		hospital.sign(
-			Operation::CredentialDoctor { doctor_key: doctor.public(), encryption_key: doctor.enc },
-			2,
-		),
+		doctor.register_as(Role::Doctor, 2),
+		hospital.sign(Operation::CredentialDoctor { doctor: doctor.id }, 2),
 	];
 	e.push(patient.sign(
 		Operation::GrantConsent {
@@ -755,7 +753,7 @@ fn kind_name(k: u8) -> &'static str {
 	match k {
 		ADMIT_MEMBER => "admit member",
 		REMOVE_MEMBER => "remove member",
-		REGISTER_PATIENT => "register patient",
+		REGISTER => "register (patient or doctor)",
 		CREDENTIAL_DOCTOR => "credential doctor",
 		REVOKE_CREDENTIAL => "revoke credential",
 		APPEND_RECORD => "append record",

@@ -428,7 +428,7 @@ pub fn synthesize(
 
 	let admit = k(kind::ADMIT_MEMBER);
 	let remove = k(kind::REMOVE_MEMBER);
-	let register = k(kind::REGISTER_PATIENT);
+	let register = k(kind::REGISTER);
 	let credential = k(kind::CREDENTIAL_DOCTOR);
 	let revoke_cred = k(kind::REVOKE_CREDENTIAL);
 	let append = k(kind::APPEND_RECORD);
@@ -451,7 +451,7 @@ pub fn synthesize(
 	require(&!noop, &!less_than_32(&now, block_in)?)?;
 	let block_out = noop.select(block_in, &now)?;
 
-	let creating = any(&[admit, register, credential]);
+	let creating = admit | register;
 	let user_op = &user & &!noop;
 	// Operations whose actor leaf must exist and sign with its own nonce.
 	let acting = &user_op & &!register;
@@ -506,7 +506,7 @@ pub fn synthesize(
 	let actor_is_doctor = role_is(2)?;
 	require(emergency, &actor_is_doctor)?; // NotADoctor
 
-	// --- New key (registration, admission, credential) ------------------------------------------
+	// --- New key (registration, admission) -------------------------------------------------------
 	let new_key = PointVar::new_witness(cs.clone(), || {
 		let p = EdwardsAffine::new_unchecked(w.fields[2], w.fields[3]);
 		Ok::<EdwardsAffine, SynthesisError>(
@@ -531,10 +531,11 @@ pub fn synthesize(
 	derived.conditional_enforce_equal(&i2, &creating)?;
 	require(&creating, &!&i2.is_zero()?)?;
 	require(&creating, &l2.empty)?;
-	// InvalidRole: governance admits roles 3..=6.
+	// InvalidRole: governance admits roles 3..=6; a participant registers as 1 or 2.
 	let role5 = &f[5];
 	let role_poly = (role5 - c(3)) * (role5 - c(4)) * (role5 - c(5)) * (role5 - c(6));
 	role_poly.conditional_enforce_equal(&Fv::zero(), admit)?;
+	((role5 - c(1)) * (role5 - c(2))).conditional_enforce_equal(&Fv::zero(), register)?;
 
 	// --- Signature ------------------------------------------------------------------------------
 	let r = PointVar::new_witness(cs.clone(), || Ok::<EdwardsAffine, SynthesisError>(w.r))?;
@@ -549,18 +550,24 @@ pub fn synthesize(
 	require(emergency, &!&a_emergency.is_zero()?)?;
 	require(emergency, &!&a_affiliation.is_zero()?)?;
 	joint_hash.conditional_enforce_equal(&a_emergency, emergency)?;
-	let sig_key = emergency.select(&joint, &register.select(&new_key, &a_key)?)?;
+	let sig_key = emergency.select(&joint, &creating.select(&new_key, &a_key)?)?;
 	let message = poseidon::hash(Domain::Operation, &f)?;
-	// MalformedSignature / BadSignature.
-	schnorr::verify(&sig_key, &message, deployment, &r, &s, &user_op)?;
+	// MalformedSignature / BadSignature: every user operation, and an admission (the admitted
+	// key's proof of possession), is signed; a removal is not.
+	let signed = &user_op | admit;
+	schnorr::verify(&sig_key, &message, deployment, &r, &s, &signed)?;
 
 	// --- Subject checks -------------------------------------------------------------------------
 	let subject_patient = &l2.role.is_eq(&c(1))? & &l2.active;
 	require(&any(&[append, access, emergency, submit, decide]), &subject_patient)?; // UnknownPatient
 	let self_op = actor.is_eq(&target)?;
-	// RevokeCredential: the doctor exists (UnknownParticipant), is a doctor (NotADoctor) and is
-	// credentialed by this hospital (NotYourDoctor).
-	require(revoke_cred, &l2.role.is_eq(&c(2))?)?;
+	// CredentialDoctor and RevokeCredential: the doctor exists (UnknownParticipant) and is a
+	// doctor (NotADoctor). A credential needs it active (ParticipantInactive) and not yet
+	// credentialed (AlreadyCredentialed); a revocation, credentialed by this hospital
+	// (NotYourDoctor).
+	require(&(credential | revoke_cred), &l2.role.is_eq(&c(2))?)?;
+	require(credential, &l2.active)?;
+	require(credential, &l2.affiliation.is_zero()?)?;
 	require(revoke_cred, &l2.affiliation.is_eq(&actor)?)?;
 	// RemoveMember: exists (UnknownParticipant) and active (ParticipantInactive).
 	require(remove, &!&l2.empty)?;
@@ -701,8 +708,7 @@ pub fn synthesize(
 	let consent_new = merkle::root(&g_new, g_bits, &g.path)?;
 
 	// --- Leaf 2 (new) ---------------------------------------------------------------------------
-	let new_role = admit.select(&f[5], &register.select(&c(1), &c(2))?)?;
-	let role2 = creating.select(&new_role, &l2.role)?;
+	let role2 = creating.select(&f[5], &l2.role)?;
 	let active2 = creating.select(&Boolean::TRUE, &(&l2.active & &!remove))?;
 	let nonce2 = creating.select(&field(register), &(&l2.nonce + field(grant_op)))?;
 	// CounterOverflow: the patient's own nonce (grant) and the index version still fit.
@@ -710,22 +716,21 @@ pub fn synthesize(
 	let (_, _) = (&nonce2 * field(grant_op)).to_bits_le_with_top_bits_zero(32)?;
 	let (_, _) = (&version2 * field(append)).to_bits_le_with_top_bits_zero(32)?;
 	let affiliation2 = creating.select(
-		&(field(credential) * &actor),
-		&revoke_cred.select(&Fv::zero(), &l2.affiliation)?,
+		&Fv::zero(),
+		&credential.select(&actor, &revoke_cred.select(&Fv::zero(), &l2.affiliation)?)?,
 	)?;
 	// A created leaf's key is the new key: the builder puts it into the (otherwise free) fields
 	// of the empty old leaf, so the key's sponge prefix is shared.
 	l2.key.x.conditional_enforce_equal(&new_key.x, &creating)?;
 	l2.key.y.conditional_enforce_equal(&new_key.y, &creating)?;
 	let enc2 = creating.select(&f[4], &l2.enc)?;
-	let joint_new = &new_key + &a_key;
+	// The doctor's registered key (proven at registration) plus the hospital's.
+	let joint_new = &l2.key + &a_key;
 	// InvalidKey: the doctor's key must not cancel the hospital's (identity joint key).
 	require(credential, &!&joint_new.x.is_zero()?)?;
 	let pinned = poseidon::hash(Domain::KeyHash, &[joint_new.x.clone(), joint_new.y.clone()])?;
-	let emergency2 = creating.select(
-		&credential.select(&pinned, &Fv::zero())?,
-		&revoke_cred.select(&Fv::zero(), &l2.emergency)?,
-	)?;
+	let emergency2 = credential
+		.select(&pinned, &(&creating | revoke_cred).select(&Fv::zero(), &l2.emergency)?)?;
 	let head2 = creating.select(&Fv::zero(), &append.select(&f[2], &l2.head)?)?;
 	let consent2 = creating.select(&Fv::constant(empty_consent_root()), &consent_new)?;
 	let logged = any(&[append, grant_op, revoke, access, emergency, submit, decide]);
@@ -741,9 +746,9 @@ pub fn synthesize(
 	let root2 = merkle::root(&value2, &i2_bits, &l2.path)?;
 
 	// --- Inbox chain ----------------------------------------------------------------------------
-	let rx = user_op.select(&r.x, &Fv::zero())?;
-	let ry = user_op.select(&r.y, &Fv::zero())?;
-	s.conditional_enforce_equal(&Fv::zero(), &!&user_op)?;
+	let rx = signed.select(&r.x, &Fv::zero())?;
+	let ry = signed.select(&r.y, &Fv::zero())?;
+	s.conditional_enforce_equal(&Fv::zero(), &!&signed)?;
 	let entry = poseidon::hash(Domain::InboxEntry, &[message, rx, ry, s, block_field])?;
 	let linked = poseidon::hash(Domain::InboxChain, &[chain_in.clone(), entry])?;
 	let chain_out = noop.select(chain_in, &linked)?;

@@ -24,7 +24,7 @@
 
 use codec::Encode;
 use emr_primitives::{
-	ops::{permission, purpose, scope, DeploymentId, Operation, ParticipantId, SignedOp},
+	ops::{permission, purpose, scope, DeploymentId, Operation, ParticipantId, Role, SignedOp},
 	rules::participant_id,
 	schnorr::SecretKey,
 	testing::dev_rollup_key,
@@ -151,7 +151,7 @@ fn run() -> Result<(), String> {
 				&deployment,
 				*id,
 				0,
-				Operation::RegisterPatient { public_key, encryption_key: [1; 32] },
+				Operation::Register { role: Role::Patient, public_key, encryption_key: [1; 32] },
 			)
 		})
 		.collect();
