@@ -372,8 +372,9 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The deployment id (32 bytes; `DeploymentId::named` of the preset for the development
-		/// chains). Every chain specification sets its own: the all-zero default is only the
-		/// default genesis's, which no network should use.
+		/// chains). Every chain specification sets its own: the all-zero default is accepted only
+		/// by the inert default genesis (no parameters, verifying key or members); with any of
+		/// them the genesis build refuses it.
 		pub deployment: [u8; 32],
 		/// Sealing and rate-limit parameters.
 		pub params: Option<BatchParams>,
@@ -390,6 +391,16 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			// The all-zero id is left to the inert default genesis (no parameters, key or
+			// members): a chain that can take operations has an id of its own.
+			assert!(
+				self.deployment != [0; 32] ||
+					(self.params.is_none() &&
+						self.verifying_key.is_none() &&
+						self.members.is_empty()),
+				"a genesis with batch parameters, a verifying key or members needs a deployment \
+				 id: the all-zero id is only the inert default genesis's"
+			);
 			Deployment::<T>::put(DeploymentId(self.deployment));
 			if let Some(p) = self.params {
 				assert!(Pallet::<T>::params_valid(&p), "genesis batch parameters out of range");
@@ -594,7 +605,7 @@ pub mod pallet {
 		/// own admission on this deployment (actor: the key's id, nonce 0; the organisation makes
 		/// it with `emr_primitives::testing::admission` or its client before the motion).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::admit_member())]
+		#[pallet::weight(Pallet::<T>::admit_member_weight())]
 		pub fn admit_member(
 			origin: OriginFor<T>,
 			role: Role,
@@ -748,6 +759,13 @@ pub mod pallet {
 		/// slot), component by component.
 		pub fn submit_weight() -> Weight {
 			T::WeightInfo::submit().max(T::WeightInfo::submit_grant_over_emergency())
+		}
+
+		/// The weight charged for an admission: its measured weight plus a whole measured `submit`
+		/// ([`Pallet::submit_weight`], which includes one signature check). An upper bound until
+		/// `admit_member` is benchmarked again with the proof-of-possession check it now makes.
+		pub fn admit_member_weight() -> Weight {
+			T::WeightInfo::admit_member().saturating_add(Self::submit_weight())
 		}
 
 		/// The current block number.

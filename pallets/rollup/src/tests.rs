@@ -818,3 +818,30 @@ fn bench_fixture_is_fresh() {
 		Ok(true)
 	);
 }
+
+/// The all-zero deployment id is the inert default genesis's only: a genesis that could take
+/// operations (here, with batch parameters and a founding member) and no id of its own is
+/// refused when it is built.
+#[test]
+#[should_panic(expected = "needs a deployment id")]
+fn a_genesis_that_takes_operations_refuses_the_all_zero_deployment_id() {
+	let h = hospital();
+	let pop = h.admit(Role::Hospital, 0).op.signature.to_vec();
+	let _ = GenesisConfig::<Test> {
+		deployment: [0; 32],
+		params: Some(params()),
+		verifying_key: None,
+		provers: vec![PROVER],
+		members: vec![(Role::Hospital.code(), h.public(), h.enc, pop)],
+	}
+	.build_storage();
+}
+
+/// The inert default genesis (no parameters, key or members) keeps the all-zero id, as the
+/// runtime's default genesis does.
+#[test]
+fn the_default_genesis_keeps_the_all_zero_deployment_id() {
+	let storage = GenesisConfig::<Test>::default().build_storage().expect("default genesis");
+	let mut ext: polkadot_sdk::sp_io::TestExternalities = storage.into();
+	ext.execute_with(|| assert_eq!(Deployment::<Test>::get(), DeploymentId([0; 32])));
+}
