@@ -394,10 +394,10 @@ pub mod pallet {
 			// The all-zero id is left to the inert default genesis (no parameters, key or
 			// members): a chain that can take operations has an id of its own.
 			assert!(
-				self.deployment != [0; 32] ||
-					(self.params.is_none() &&
-						self.verifying_key.is_none() &&
-						self.members.is_empty()),
+				self.deployment != [0; 32]
+					|| (self.params.is_none()
+						&& self.verifying_key.is_none()
+						&& self.members.is_empty()),
 				"a genesis with batch parameters, a verifying key or members needs a deployment \
 				 id: the all-zero id is only the inert default genesis's"
 			);
