@@ -137,11 +137,7 @@ impl Hospital {
 /// An organisation admitted at genesis of `deployment` under a development identity: (role
 /// code, rollup key, X25519 key, the rollup key's signature of its admission) from
 /// `emr_primitives::testing::dev_rollup_key` / `dev_encryption_key`.
-fn dev_member(
-	deployment: &DeploymentId,
-	role: Role,
-	name: &str,
-) -> (u8, [u8; 32], [u8; 32], Vec<u8>) {
+fn dev_member(deployment: &DeploymentId, role: Role, name: &str) -> pallet_rollup::GenesisMember {
 	let key = testing::dev_rollup_key(name);
 	let public_key = key.public().to_bytes();
 	let encryption_key =

@@ -385,7 +385,7 @@ pub mod pallet {
 		/// Founding members admitted at genesis (role code, rollup key, X25519 key, the rollup
 		/// key's 64-byte signature of its own admission on this deployment: its proof of
 		/// possession), entering batch 0 as governance entries.
-		pub members: Vec<(u8, [u8; 32], [u8; 32], Vec<u8>)>,
+		pub members: Vec<GenesisMember>,
 	}
 
 	#[pallet::genesis_build]
@@ -1117,3 +1117,7 @@ pub mod pallet {
 		}
 	}
 }
+
+/// A founding member in the genesis config: (role code, rollup key, X25519 key, the rollup key's
+/// 64-byte signature of its own admission on the deployment: its proof of possession).
+pub type GenesisMember = (u8, [u8; 32], [u8; 32], Vec<u8>);
