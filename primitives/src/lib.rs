@@ -10,7 +10,9 @@
 //!  rules::apply ─▶ RollupState (participants, grant slots) → Effects | RuleError
 //!  state ────────▶ leaf encodings of the Poseidon sparse Merkle state
 //!  stored ───────▶ SCALE forms of participants and grants in the runtime's storage
-//!  poseidon ─────▶ width-3 Poseidon over the BLS12-381 scalar field (Grain LFSR constants)
+//!  poseidon ─────▶ width-3 Poseidon over the BLS12-381 scalar field (Grain LFSR constants),
+//!                  and a width-9 twin for tree nodes
+//!  tree ─────────▶ the 8-ary sparse Merkle trees of the state: nodes, paths, empty roots
 //!  schnorr ──────▶ Schnorr on Bandersnatch with a Poseidon challenge; two-party co-signing
 //!  groth16 ──────▶ BatchVerifier: strict key/proof decoding, Groth16 check generic over Pairing
 //! ```
@@ -45,3 +47,4 @@ pub mod settlement;
 pub mod state;
 pub mod stored;
 pub mod testing;
+pub mod tree;

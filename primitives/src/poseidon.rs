@@ -1,4 +1,5 @@
-//! Poseidon over the BLS12-381 scalar field: width 3 (rate 2, capacity 1), S-box x^5.
+//! Poseidon over the BLS12-381 scalar field: width 3 (rate 2, capacity 1), S-box x^5, and a
+//! wide twin of width 9 (rate 8) for the 8-ary Merkle nodes ([`hash_wide`], [`crate::tree`]).
 //!
 //! # Parameters
 //!
@@ -17,6 +18,10 @@
 //!   constants, applies the S-box (to all three elements in full rounds, to element 0 in partial
 //!   rounds), then multiplies by the MDS matrix.
 //!
+//! * The wide permutation: `t = 9`, the same `α` and `R_F`, `R_P = 63` (the paper's number for
+//!   `t = 9` at 128 bits), constants from `find_poseidon_ark_and_mds(255, 8, 8, 63, 0)` in
+//!   `constants_wide`, checked by the same test.
+//!
 //! # Hashing
 //!
 //! [`hash`] is a sponge with the capacity element initialised to a tag that binds the
@@ -31,7 +36,10 @@ use ark_ff::{AdditiveGroup, Field};
 
 #[rustfmt::skip]
 mod constants;
+#[rustfmt::skip]
+mod constants_wide;
 pub use constants::{ARK, MDS};
+pub use constants_wide::{WIDE_ARK, WIDE_MDS};
 
 /// Width of the permutation (rate 2 + capacity 1).
 pub const WIDTH: usize = 3;
@@ -41,12 +49,16 @@ pub const FULL_ROUNDS: usize = 8;
 pub const PARTIAL_ROUNDS: usize = 57;
 /// S-box exponent.
 pub const ALPHA: u64 = 5;
+/// Width of the wide permutation (rate 8 + capacity 1), for the 8-ary Merkle nodes.
+pub const WIDE: usize = 9;
+/// Partial rounds of the wide permutation (the Poseidon paper's number for `t = 9`).
+pub const WIDE_PARTIAL_ROUNDS: usize = 63;
 
 /// What a hash is for; part of the capacity tag so different uses never share a hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Domain {
-	/// An inner node of a sparse Merkle tree: `hash(left, right)`.
+	/// An inner node of a sparse Merkle tree, with [`hash_wide`]: its eight children.
 	MerkleNode = 1,
 	/// A participant leaf of the state tree.
 	Participant = 2,
@@ -137,20 +149,32 @@ pub trait EmrPoseidon {
 /// The Poseidon permutation computed by arkworks in the caller's own code, never through a
 /// host call: the reference [`permute`] is compared with (tests, benchmarks).
 pub fn permute_arkworks(state: &mut [F; WIDTH]) {
+	rounds(state, &ARK, &MDS, PARTIAL_ROUNDS);
+}
+
+/// The wide (width-9) permutation. Always in the caller's code: the runtime only hashes a few
+/// empty tree roots with it, at genesis.
+pub fn permute_wide(state: &mut [F; WIDE]) {
+	rounds(state, &WIDE_ARK, &WIDE_MDS, WIDE_PARTIAL_ROUNDS);
+}
+
+/// Poseidon's rounds on a width-`W` state: add the round constants, S-box (every element in a
+/// full round, element 0 in a partial one), multiply by the MDS matrix.
+fn rounds<const W: usize>(state: &mut [F; W], ark: &[[F; W]], mds: &[[F; W]; W], partial: usize) {
 	let half = FULL_ROUNDS / 2;
-	for (round, ark) in ARK.iter().enumerate() {
+	for (round, ark) in ark.iter().enumerate() {
 		for (s, c) in state.iter_mut().zip(ark.iter()) {
 			*s += c;
 		}
-		if round < half || round >= half + PARTIAL_ROUNDS {
+		if round < half || round >= half + partial {
 			for s in state.iter_mut() {
 				*s = sbox(*s);
 			}
 		} else {
 			state[0] = sbox(state[0]);
 		}
-		let mut next = [F::ZERO; WIDTH];
-		for (i, row) in MDS.iter().enumerate() {
+		let mut next = [F::ZERO; W];
+		for (i, row) in mds.iter().enumerate() {
 			for (m, s) in row.iter().zip(state.iter()) {
 				next[i] += *m * s;
 			}
@@ -189,9 +213,23 @@ fn hash_with(domain: Domain, inputs: &[F], permutation: fn(&mut [F; WIDTH])) -> 
 	state[1]
 }
 
-/// A Merkle tree node: `hash(MerkleNode, [left, right])`, one permutation.
-pub fn hash_node(left: F, right: F) -> F {
-	hash(Domain::MerkleNode, &[left, right])
+/// The sponge of [`hash`] on the wide permutation: rate 8, so up to eight inputs cost one
+/// permutation; the capacity tag is [`Domain::tag`] as in [`hash`]. Each domain is used with
+/// one width only: [`Domain::MerkleNode`] with this one (8-ary tree nodes), every other domain
+/// with [`hash`].
+pub fn hash_wide(domain: Domain, inputs: &[F]) -> F {
+	let mut state = [F::ZERO; WIDE];
+	state[0] = domain.tag(inputs.len());
+	if inputs.is_empty() {
+		permute_wide(&mut state);
+	}
+	for chunk in inputs.chunks(WIDE - 1) {
+		for (s, x) in state[1..].iter_mut().zip(chunk) {
+			*s += x;
+		}
+		permute_wide(&mut state);
+	}
+	state[1]
 }
 
 #[cfg(test)]
@@ -222,26 +260,37 @@ mod tests {
 	};
 	use ark_ff::{BigInteger, PrimeField};
 
-	fn reference_config() -> PoseidonConfig<F> {
+	fn config(rate: usize, partial: usize) -> PoseidonConfig<F> {
 		let (ark, mds) = find_poseidon_ark_and_mds::<F>(
 			F::MODULUS_BIT_SIZE as u64,
-			2,
+			rate,
 			FULL_ROUNDS as u64,
-			PARTIAL_ROUNDS as u64,
+			partial as u64,
 			0,
 		);
-		PoseidonConfig::new(FULL_ROUNDS, PARTIAL_ROUNDS, ALPHA, mds, ark, 2, 1)
+		PoseidonConfig::new(FULL_ROUNDS, partial, ALPHA, mds, ark, rate, 1)
 	}
 
-	fn render(config: &PoseidonConfig<F>) -> String {
+	fn reference_config() -> PoseidonConfig<F> {
+		config(2, PARTIAL_ROUNDS)
+	}
+
+	fn wide_config() -> PoseidonConfig<F> {
+		config(WIDE - 1, WIDE_PARTIAL_ROUNDS)
+	}
+
+	/// The constants file for `config`, its items named with `prefix` (`""` or `"WIDE_"`).
+	fn render(config: &PoseidonConfig<F>, prefix: &str) -> String {
 		let dec = |f: &F| f.into_bigint().to_string();
-		let mut out = String::from(
+		let width = config.rate + 1;
+		let mut out = format!(
 			"//! Generated by `cargo test -p emr-primitives poseidon` with EMR_WRITE_POSEIDON=1 from\n\
-			 //! `find_poseidon_ark_and_mds(255, 2, 8, 57, 0)`; do not edit.\n\
+			 //! `find_poseidon_ark_and_mds(255, {}, 8, {}, 0)`; do not edit.\n\
 			 use crate::F;\nuse ark_ff::MontFp;\n\n",
+			config.rate, config.partial_rounds
 		);
-		out.push_str("/// Round constants, `ARK[round][element]`.\n");
-		out.push_str(&format!("pub const ARK: [[F; 3]; {}] = [\n", config.ark.len()));
+		out.push_str(&format!("/// Round constants, `{prefix}ARK[round][element]`.\n"));
+		out.push_str(&format!("pub const {prefix}ARK: [[F; {width}]; {}] = [\n", config.ark.len()));
 		for row in &config.ark {
 			out.push_str("\t[\n");
 			for v in row {
@@ -249,9 +298,10 @@ mod tests {
 			}
 			out.push_str("\t],\n");
 		}
-		out.push_str(
-			"];\n\n/// The MDS matrix, `MDS[row][column]`.\npub const MDS: [[F; 3]; 3] = [\n",
-		);
+		out.push_str(&format!(
+			"];\n\n/// The MDS matrix, `{prefix}MDS[row][column]`.\n\
+			 pub const {prefix}MDS: [[F; {width}]; {width}] = [\n"
+		));
 		for row in &config.mds {
 			out.push_str("\t[\n");
 			for v in row {
@@ -263,22 +313,51 @@ mod tests {
 		out
 	}
 
+	/// Compares (or with `EMR_WRITE_POSEIDON` set, writes) a committed constants file.
+	fn check_file(config: &PoseidonConfig<F>, file: &str, prefix: &str) {
+		let path = format!("{}/src/poseidon/{file}", env!("CARGO_MANIFEST_DIR"));
+		let expected = render(config, prefix);
+		if std::env::var_os("EMR_WRITE_POSEIDON").is_some() {
+			std::fs::write(&path, &expected).expect("write constants");
+		}
+		let committed = std::fs::read_to_string(&path).expect("read constants");
+		assert_eq!(committed, expected, "poseidon/{file} is stale");
+	}
+
 	#[test]
 	fn committed_constants_match_the_grain_lfsr_derivation() {
 		let config = reference_config();
-		let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/poseidon/constants.rs");
-		let expected = render(&config);
-		if std::env::var_os("EMR_WRITE_POSEIDON").is_some() {
-			std::fs::write(path, &expected).expect("write constants");
-		}
-		let committed = std::fs::read_to_string(path).expect("read constants");
-		assert_eq!(committed, expected, "poseidon/constants.rs is stale");
+		check_file(&config, "constants.rs", "");
 		assert_eq!(config.ark.len(), FULL_ROUNDS + PARTIAL_ROUNDS);
 		for (row, ours) in config.ark.iter().zip(ARK.iter()) {
 			assert_eq!(&row[..], &ours[..]);
 		}
 		for (row, ours) in config.mds.iter().zip(MDS.iter()) {
 			assert_eq!(&row[..], &ours[..]);
+		}
+		let wide = wide_config();
+		check_file(&wide, "constants_wide.rs", "WIDE_");
+		assert_eq!(wide.ark.len(), FULL_ROUNDS + WIDE_PARTIAL_ROUNDS);
+		for (row, ours) in wide.ark.iter().zip(WIDE_ARK.iter()) {
+			assert_eq!(&row[..], &ours[..]);
+		}
+		for (row, ours) in wide.mds.iter().zip(WIDE_MDS.iter()) {
+			assert_eq!(&row[..], &ours[..]);
+		}
+	}
+
+	#[test]
+	fn wide_hash_equals_the_arkworks_sponge() {
+		let config = wide_config();
+		for len in [0usize, 1, 7, 8, 9, 17] {
+			let inputs: Vec<F> = (0..len).map(|i| F::from(1000 + i as u64)).collect();
+			let mut sponge = PoseidonSponge::new(&config);
+			sponge.state[0] = Domain::MerkleNode.tag(len);
+			for x in &inputs {
+				sponge.absorb(x);
+			}
+			let reference: Vec<F> = sponge.squeeze_field_elements(1);
+			assert_eq!(hash_wide(Domain::MerkleNode, &inputs), reference[0], "len {len}");
 		}
 	}
 
@@ -302,12 +381,23 @@ mod tests {
 		let a = F::from(7u64);
 		assert_ne!(hash(Domain::Operation, &[a]), hash(Domain::InboxEntry, &[a]));
 		assert_ne!(hash(Domain::Operation, &[a]), hash(Domain::Operation, &[a, F::ZERO]));
-		assert_ne!(hash_node(a, F::ZERO), hash_node(F::ZERO, a));
-		// Known-answer value, so an accidental change of the construction is caught.
-		let kat = hash_node(F::from(1u64), F::from(2u64)).into_bigint().to_bytes_le();
+		assert_ne!(hash(Domain::Operation, &[a, F::ZERO]), hash(Domain::Operation, &[F::ZERO, a]));
+		assert_ne!(
+			hash_wide(Domain::MerkleNode, &[a]),
+			hash_wide(Domain::MerkleNode, &[a, F::ZERO])
+		);
+		// Known-answer values, so an accidental change of either construction is caught.
+		let kat =
+			hash(Domain::MerkleNode, &[F::from(1u64), F::from(2u64)]).into_bigint().to_bytes_le();
 		assert_eq!(
 			hex::encode(kat),
 			"8b5185deb844cb1fae87384beabd31053874460c0178c935e2dbaaeadcdbdd39"
+		);
+		let wide: Vec<F> = (1..=8u64).map(F::from).collect();
+		let kat = hash_wide(Domain::MerkleNode, &wide).into_bigint().to_bytes_le();
+		assert_eq!(
+			hex::encode(kat),
+			"96922577c0bb18b251c3d2e662d9fd3396b52c2f3fdbfe53aaf59c9d14ff272d"
 		);
 	}
 }

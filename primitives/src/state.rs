@@ -17,12 +17,11 @@
 //! can be shared between a leaf's old and new hash.
 
 use crate::{
-	ops::{BlockNumber, DeploymentId, GrantId, ParticipantId, Role, GRANT_DEPTH},
+	ops::{BlockNumber, DeploymentId, GrantId, ParticipantId, Role},
 	poseidon::{self, Domain},
 	schnorr::PublicKey,
 	F,
 };
-use alloc::vec::Vec;
 use ark_ff::{AdditiveGroup, Field};
 
 /// A participant as the rules see it.
@@ -228,19 +227,7 @@ pub fn pack(parts: &[(u64, u32)]) -> F {
 	acc
 }
 
-/// Roots of empty subtrees: `EMPTY[0] = 0` (an empty leaf), `EMPTY[k+1] = node(EMPTY[k], EMPTY[k])`.
-pub fn empty_roots(depth: usize) -> Vec<F> {
-	let mut out = alloc::vec![F::ZERO];
-	for k in 0..depth {
-		out.push(poseidon::hash_node(out[k], out[k]));
-	}
-	out
-}
-
-/// The root of an empty consent subtree.
-pub fn empty_consent_root() -> F {
-	empty_roots(GRANT_DEPTH)[GRANT_DEPTH]
-}
+pub use crate::tree::empty_consent_root;
 
 /// The state the rules work on. Reads return `None` for empty slots.
 pub trait RollupState {

@@ -46,8 +46,12 @@ fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 
 fn native(c: &mut Criterion) {
 	let (a, b) = (F::from(1u64), F::from(2u64));
-	c.bench_function("poseidon hash_node (one permutation)", |bench| {
-		bench.iter(|| poseidon::hash_node(a, b))
+	c.bench_function("poseidon hash of two inputs (one permutation)", |bench| {
+		bench.iter(|| poseidon::hash(poseidon::Domain::Operation, &[a, b]))
+	});
+	let children = [a; emr_primitives::tree::ARITY];
+	c.bench_function("8-ary tree node (one wide permutation)", |bench| {
+		bench.iter(|| emr_primitives::tree::node(&children))
 	});
 	let sk = SecretKey::from_seed(&[3; 32]);
 	let pk = sk.public();

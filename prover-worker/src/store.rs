@@ -3,34 +3,32 @@
 //!
 //! # Layout of the rollup state
 //!
-//! The state is one **participant tree** of depth [`PARTICIPANT_DEPTH`] (24) and, under every
-//! participant, a **consent subtree** of depth [`GRANT_DEPTH`] (12). The state root is the root of
-//! the participant tree.
+//! The state is one 8-ary **participant tree** of [`PARTICIPANT_LEVELS`] (8) levels, 2^24 ids,
+//! and, under every participant, an 8-ary **consent subtree** of [`GRANT_LEVELS`] (4) levels,
+//! 4,096 slots ([`emr_primitives::tree`] defines both). The state root is the root of the
+//! participant tree.
 //!
 //! ```text
-//!                         state root = participant tree root             level 24
-//!                        /                                  \
-//!                     node                                  node         level 23
-//!                    /    \                                /    \
-//!                  ...    ...                            ...    ...
-//!                 /                                                \
+//!                         state root = participant tree root                  level 8
+//!                    /     /     /     /     \     \     \     \
+//!                  node  node   ...                            node           level 7
+//!                  ...
 //!   leaf 0    leaf 1    ...    leaf id = Participant::leaf(consent_root(id))   ...   level 0
 //!                                              |                 (0 when slot id is empty)
 //!                                              | consent_root(id)
-//!                               consent subtree of id (depth 12)          level 12
-//!                              /                              \
+//!                               consent subtree of id (4 levels)          level 4
+//!                              /  /  /  /  \  \  \  \
 //!                            ...                              ...
 //!                  slot 0  slot 1  ...  slot s = Grant::leaf()  ...  slot 4095    level 0
 //!                                              (0 when grant slot s is empty)
 //! ```
 //!
-//! * A leaf's index selects its path: bit `i` of the index is the direction at level `i` (counted
-//!   from the leaves), 0 = left child, 1 = right child. So bit 0 of `id` says whether the leaf is
-//!   the left or the right child of its parent at level 1.
-//! * Inner node: `node = poseidon::hash_node(left, right)`.
+//! * A leaf's index selects its path in base 8: digit `l` of the index (bits `3l..3l+3`) is the
+//!   position of its ancestor among the eight children at level `l` (counted from the leaves).
+//! * Inner node: `node = tree::node(children)`, one wide Poseidon permutation.
 //! * An empty subtree of height `k` has root `empty_roots(k)[k]` (`EMPTY[0] = 0`,
-//!   `EMPTY[k+1] = hash_node(EMPTY[k], EMPTY[k])`); the root of an empty store is
-//!   `empty_roots(24)[24]` and the consent root of a participant without grants is
+//!   `EMPTY[k+1] = node([EMPTY[k]; 8])`); the root of an empty store is
+//!   [`tree::empty_state_root`] and the consent root of a participant without grants is
 //!   [`empty_consent_root`].
 //! * Participant leaf `id`: `Participant::leaf(consent_root(id))` when slot `id` holds a
 //!   participant, else 0. Grant leaf `(p, s)`: `Grant::leaf()` or 0.
@@ -83,17 +81,17 @@
 //! reaches the disk. Reads of slots outside the trees (`id ≥ 2^24`, `slot ≥ 2^12`) answer empty
 //! without poisoning; writes there and paths for them poison.
 //!
-//! Every update costs O(depth) hashes: a participant write recomputes its leaf and the 24 nodes
-//! above it; a grant write recomputes the 12 nodes above its slot, then (when the patient exists)
-//! the patient's leaf and its 24 nodes.
+//! Every update costs one hash per level: a participant write recomputes its leaf and the 8
+//! nodes above it; a grant write recomputes the 4 nodes above its slot, then (when the patient
+//! exists) the patient's leaf and its 8 nodes.
 
 use ark_ff::AdditiveGroup;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use emr_primitives::{
 	ops::{DeploymentId, GrantId, ParticipantId, Role, GRANT_DEPTH, PARTICIPANT_DEPTH},
-	poseidon::hash_node,
 	schnorr::PublicKey,
-	state::{empty_consent_root, empty_roots, ClaimStatus, Grant, Participant, RollupState},
+	state::{empty_consent_root, ClaimStatus, Grant, Participant, RollupState},
+	tree::{self, empty_roots, ARITY, ARITY_BITS, GRANT_LEVELS, PARTICIPANT_LEVELS, SIBLINGS},
 	F,
 };
 use redb::{Database, ReadOnlyTable, ReadableTable, TableDefinition};
@@ -104,8 +102,8 @@ use std::{
 };
 
 /// Version of the on-disk format (the `format` meta entry; 2: participants without a next grant
-/// slot, since grants name their slot).
-pub const FORMAT_VERSION: u32 = 2;
+/// slot, since grants name their slot; 3: 8-ary trees).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Version byte that starts every participant and grant record.
 const RECORD_VERSION: u8 = 1;
@@ -190,38 +188,32 @@ from_redb!(
 	redb::CommitError
 );
 
-/// A Merkle path: the leaf's index and its siblings from the leaf level upward
-/// (`siblings.len()` is the depth of the tree).
+/// A Merkle path: the leaf's index and its siblings from the leaf level upward, seven per
+/// level in the order of [`tree::children`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MerklePath {
-	/// Index of the leaf (bit `i` = direction at level `i`, 1 = right child).
+	/// Index of the leaf (base-8 digit `l` = position at level `l`).
 	pub index: u32,
-	/// Siblings, `siblings[0]` at the leaf level.
+	/// Siblings, `siblings[7l..7l + 7]` at level `l` (the leaves are level 0).
 	pub siblings: Vec<F>,
 }
 
 impl MerklePath {
-	/// Depth of the tree this path belongs to.
-	pub fn depth(&self) -> usize {
-		self.siblings.len()
+	/// Levels of the tree this path belongs to.
+	pub fn levels(&self) -> usize {
+		self.siblings.len() / SIBLINGS
 	}
 
 	/// The root this path gives for `leaf`.
 	pub fn root(&self, leaf: F) -> F {
-		let mut cur = leaf;
-		for (level, sibling) in self.siblings.iter().enumerate() {
-			cur = if (self.index >> level) & 1 == 0 {
-				hash_node(cur, *sibling)
-			} else {
-				hash_node(*sibling, cur)
-			};
-		}
-		cur
+		tree::root(leaf, self.index, &self.siblings)
 	}
 
-	/// Membership: `leaf` sits at `index` under `root` (the index must fit the depth).
+	/// Membership: `leaf` sits at `index` under `root` (the index must fit the levels).
 	pub fn verify(&self, root: F, leaf: F) -> bool {
-		(self.index as u64) >> self.depth().min(63) == 0 && self.root(leaf) == root
+		self.siblings.len() % SIBLINGS == 0
+			&& (self.index as u64) >> (ARITY_BITS * self.levels()).min(63) == 0
+			&& self.root(leaf) == root
 	}
 
 	/// Non-membership: slot `index` under `root` is empty (its leaf is 0).
@@ -261,7 +253,7 @@ struct Snapshot {
 pub struct Store {
 	db: Database,
 	deployment: DeploymentId,
-	/// `empty_roots(PARTICIPANT_DEPTH)`; its prefix serves the consent subtrees.
+	/// `empty_roots(PARTICIPANT_LEVELS)`; its prefix serves the consent subtrees.
 	empty: Vec<F>,
 	overlay: Overlay,
 	/// Current root (overlay included).
@@ -332,11 +324,11 @@ impl Store {
 			Some(v) => Some(decode_f(v.value(), "root entry")?),
 			None => None,
 		};
-		let empty = empty_roots(PARTICIPANT_DEPTH);
+		let empty = empty_roots(PARTICIPANT_LEVELS);
 		let nodes = read.open_table(NODES)?;
-		let root = match nodes.get(participant_node(PARTICIPANT_DEPTH, 0))? {
+		let root = match nodes.get(participant_node(PARTICIPANT_LEVELS, 0))? {
 			Some(v) => decode_f(&v.value(), "state root node")?,
-			None => empty[PARTICIPANT_DEPTH],
+			None => empty[PARTICIPANT_LEVELS],
 		};
 		if batch.is_some() != meta_root.is_some() {
 			return Err(StoreError::Corrupt("meta has only one of batch and root".into()));
@@ -470,7 +462,7 @@ impl Store {
 		if !in_range(patient, PARTICIPANT_DEPTH) {
 			return empty_consent_root();
 		}
-		self.read(|s, snap| s.node(snap, consent_node(patient, GRANT_DEPTH, 0)))
+		self.read(|s, snap| s.node(snap, consent_node(patient, GRANT_LEVELS, 0)))
 	}
 
 	/// Path of participant slot `id` to [`Store::root`]; with [`Store::participant_leaf`] a
@@ -506,25 +498,32 @@ impl Store {
 	) -> MerklePath {
 		if !in_range(index, depth) {
 			self.poison(StoreError::OutOfRange { what, value: index, depth });
-			return MerklePath { index: 0, siblings: self.empty[..depth].to_vec() };
+			return MerklePath { index: 0, siblings: self.empty_path(depth) };
 		}
 		let snap = match self.snapshot() {
 			Ok(snap) => snap,
 			Err(e) => {
 				self.poison(e);
-				return MerklePath { index, siblings: self.empty[..depth].to_vec() };
+				return MerklePath { index, siblings: self.empty_path(depth) };
 			},
 		};
-		let siblings = (0..depth)
-			.map(|level| {
-				let k = key(level, (index >> level) ^ 1);
-				self.node(&snap, k).unwrap_or_else(|e| {
+		let mut siblings = Vec::with_capacity(depth / ARITY_BITS * SIBLINGS);
+		for level in 0..depth / ARITY_BITS {
+			let i = index >> (ARITY_BITS * level);
+			for j in (0..ARITY as u32).filter(|j| *j != i % ARITY as u32) {
+				let k = key(level, i - i % ARITY as u32 + j);
+				siblings.push(self.node(&snap, k).unwrap_or_else(|e| {
 					self.poison(e);
 					self.empty[level]
-				})
-			})
-			.collect();
+				}));
+			}
+		}
 		MerklePath { index, siblings }
+	}
+
+	/// The siblings of an all-empty path in a tree of `depth` index bits.
+	fn empty_path(&self, depth: usize) -> Vec<F> {
+		self.empty[..depth / ARITY_BITS].iter().flat_map(|e| [*e; SIBLINGS]).collect()
 	}
 
 	// --- internals ---
@@ -610,24 +609,29 @@ impl Store {
 		}
 	}
 
-	/// Sets leaf `index` of a tree to `leaf` and recomputes the `depth` nodes above it (into the
-	/// overlay); returns the tree's new root.
+	/// Sets leaf `index` of a tree to `leaf` and recomputes the `levels` nodes above it (into
+	/// the overlay); returns the tree's new root.
 	fn update_path(
 		&mut self,
 		snap: &Snapshot,
 		index: u32,
-		depth: usize,
+		levels: usize,
 		leaf: F,
 		key: impl Fn(usize, u32) -> NodeKey,
 	) -> Result<F, StoreError> {
-		let mut nodes = Vec::with_capacity(depth + 1);
+		let mut nodes = Vec::with_capacity(levels + 1);
 		let mut cur = leaf;
 		nodes.push((key(0, index), cur));
-		for level in 0..depth {
-			let i = index >> level;
-			let sibling = self.node(snap, key(level, i ^ 1))?;
-			cur = if i & 1 == 0 { hash_node(cur, sibling) } else { hash_node(sibling, cur) };
-			nodes.push((key(level + 1, i >> 1), cur));
+		for level in 0..levels {
+			let i = index >> (ARITY_BITS * level);
+			let first = i - i % ARITY as u32;
+			let mut children = [F::ZERO; ARITY];
+			for (j, child) in children.iter_mut().enumerate() {
+				let at = first + j as u32;
+				*child = if at == i { cur } else { self.node(snap, key(level, at))? };
+			}
+			cur = tree::node(&children);
+			nodes.push((key(level + 1, i >> ARITY_BITS), cur));
 		}
 		self.overlay.nodes.extend(nodes);
 		Ok(cur)
@@ -641,9 +645,9 @@ impl Store {
 		participant: Option<&Participant>,
 	) -> Result<(), StoreError> {
 		let Some(p) = participant else { return Ok(()) };
-		let consent = self.node(snap, consent_node(id, GRANT_DEPTH, 0))?;
+		let consent = self.node(snap, consent_node(id, GRANT_LEVELS, 0))?;
 		let leaf = p.leaf(consent);
-		self.root = self.update_path(snap, id, PARTICIPANT_DEPTH, leaf, participant_node)?;
+		self.root = self.update_path(snap, id, PARTICIPANT_LEVELS, leaf, participant_node)?;
 		Ok(())
 	}
 
@@ -670,7 +674,7 @@ impl Store {
 		let snap = self.snapshot()?;
 		let owner = self.load_participant(&snap, patient)?;
 		let leaf = value.as_ref().map(Grant::leaf).unwrap_or(F::ZERO);
-		self.update_path(&snap, slot, GRANT_DEPTH, leaf, |l, i| consent_node(patient, l, i))?;
+		self.update_path(&snap, slot, GRANT_LEVELS, leaf, |l, i| consent_node(patient, l, i))?;
 		self.refresh_participant(&snap, patient, owner.as_ref())?;
 		self.overlay.grants.insert((patient, slot), value);
 		Ok(())
@@ -950,6 +954,7 @@ mod tests {
 	use emr_primitives::{
 		memory::MemoryState,
 		ops::{permission, purpose, scope, Operation, Role, SignedOp},
+		poseidon,
 		rules::{self, participant_id},
 		schnorr::SecretKey,
 		testing::deployment,
@@ -963,29 +968,33 @@ mod tests {
 	fn empties() -> &'static [F] {
 		static E: OnceLock<Vec<F>> = OnceLock::new();
 		E.get_or_init(|| {
+			// Written out here rather than through `tree::empty_roots`, as a reference.
 			let mut e = vec![F::ZERO];
-			for k in 0..PARTICIPANT_DEPTH {
-				e.push(hash_node(e[k], e[k]));
+			for k in 0..PARTICIPANT_LEVELS {
+				let children: Vec<F> = vec![e[k]; 8];
+				e.push(poseidon::hash_wide(poseidon::Domain::MerkleNode, &children));
 			}
 			e
 		})
 	}
 
-	/// Root of a sparse tree of `depth` with these non-empty leaves, by plain recursion.
-	fn sparse_root(leaves: &BTreeMap<u32, F>, depth: usize) -> F {
+	/// Root of a sparse 8-ary tree of `levels` with these non-empty leaves, by plain recursion.
+	fn sparse_root(leaves: &BTreeMap<u32, F>, levels: usize) -> F {
 		fn sub(leaves: &BTreeMap<u32, F>, level: usize, index: u64) -> F {
-			let lo = index << level;
-			let hi = lo + (1u64 << level);
+			let lo = index << (3 * level);
+			let hi = lo + (1u64 << (3 * level));
 			let any = leaves.range(lo as u32..).next().is_some_and(|(k, _)| (*k as u64) < hi);
 			if !any {
 				empties()[level]
 			} else if level == 0 {
 				leaves[&(index as u32)]
 			} else {
-				hash_node(sub(leaves, level - 1, 2 * index), sub(leaves, level - 1, 2 * index + 1))
+				let children: Vec<F> =
+					(0..8).map(|j| sub(leaves, level - 1, 8 * index + j)).collect();
+				poseidon::hash_wide(poseidon::Domain::MerkleNode, &children)
 			}
 		}
-		sub(leaves, depth, 0)
+		sub(leaves, levels, 0)
 	}
 
 	fn naive_consent_root(mem: &MemoryState, patient: ParticipantId) -> F {
@@ -995,7 +1004,7 @@ mod tests {
 			.filter(|((p, _), _)| *p == patient)
 			.map(|((_, s), g)| (*s, g.leaf()))
 			.collect();
-		sparse_root(&leaves, GRANT_DEPTH)
+		sparse_root(&leaves, GRANT_LEVELS)
 	}
 
 	/// The state root recomputed from scratch from the records.
@@ -1005,7 +1014,7 @@ mod tests {
 			.iter()
 			.map(|(id, p)| (*id, p.leaf(naive_consent_root(mem, *id))))
 			.collect();
-		sparse_root(&leaves, PARTICIPANT_DEPTH)
+		sparse_root(&leaves, PARTICIPANT_LEVELS)
 	}
 
 	// --- fixtures ---
@@ -1086,12 +1095,12 @@ mod tests {
 	fn empty_store_has_the_empty_root() {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let store = open(&dir);
-		assert_eq!(store.root(), empty_roots(PARTICIPANT_DEPTH)[PARTICIPANT_DEPTH]);
+		assert_eq!(store.root(), tree::empty_state_root());
 		assert_eq!(store.root(), naive_root(&MemoryState::new(deployment())));
 		assert_eq!(store.committed_batch(), None);
 		assert_eq!(store.consent_root(5), empty_consent_root());
 		let path = store.participant_path(5);
-		assert_eq!(path.depth(), PARTICIPANT_DEPTH);
+		assert_eq!(path.levels(), PARTICIPANT_LEVELS);
 		assert!(path.verify_absent(store.root()));
 		assert!(store.grant_path(5, 9).verify_absent(empty_consent_root()));
 	}
@@ -1105,7 +1114,7 @@ mod tests {
 		store.set_grant(2, 7, Some(grant(1)));
 		mem.set_grant(2, 7, Some(grant(1)));
 		assert_eq!(store.participant_leaf(2), F::ZERO);
-		assert_eq!(store.root(), empty_roots(PARTICIPANT_DEPTH)[PARTICIPANT_DEPTH]);
+		assert_eq!(store.root(), tree::empty_state_root());
 		assert_eq!(store.consent_root(2), naive_consent_root(&mem, 2));
 		let mut writes = 0;
 		for (i, id) in IDS.iter().enumerate() {
@@ -1301,15 +1310,15 @@ mod tests {
 		// Grant of a patient without a record: only its consent path (leaf + 12 nodes).
 		store.set_grant(9, 17, Some(grant(4)));
 		store.commit(1).expect("commit");
-		assert_eq!(count(&store), (GRANT_DEPTH as u64 + 1, 1));
+		assert_eq!(count(&store), (GRANT_LEVELS as u64 + 1, 1));
 		// The patient arrives: its participant path (leaf + 24 nodes).
 		store.set_participant(9, participant(0, 0));
 		store.commit(2).expect("commit");
-		assert_eq!(count(&store), (GRANT_DEPTH as u64 + PARTICIPANT_DEPTH as u64 + 2, 1));
+		assert_eq!(count(&store), (GRANT_LEVELS as u64 + PARTICIPANT_LEVELS as u64 + 2, 1));
 		// Emptying the slot deletes the consent path and the record.
 		store.set_grant(9, 17, None);
 		store.commit(3).expect("commit");
-		assert_eq!(count(&store), (PARTICIPANT_DEPTH as u64 + 1, 0));
+		assert_eq!(count(&store), (PARTICIPANT_LEVELS as u64 + 1, 0));
 		assert_eq!(store.consent_root(9), empty_consent_root());
 		assert_eq!(store.participant_leaf(9), participant(0, 0).leaf(empty_consent_root()));
 	}
@@ -1394,8 +1403,9 @@ mod tests {
 		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
 		set_meta(META_ROOT, &[0xFF; 32]);
 		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
-		set_meta(META_FORMAT, &3u32.to_le_bytes());
-		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 3 })));
+		// Format 2 (binary trees) is not read as the 8-ary trees of format 3.
+		set_meta(META_FORMAT, &2u32.to_le_bytes());
+		assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 2 })));
 	}
 
 	#[test]

@@ -12,8 +12,9 @@
 use ark_ff::Field;
 use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, fields::FieldVar, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, SynthesisError};
+use emr_primitives::poseidon::Domain;
 use emr_primitives::F;
-use emr_prover::circuit::{merkle, Fv};
+use emr_prover::circuit::{merkle, poseidon, Fv};
 
 const FULL_ROUNDS: usize = 8;
 
@@ -111,52 +112,6 @@ impl Params {
 	}
 }
 
-/// The `k` children of a level with `cur` at position `pos` (little-endian bits) and the
-/// `k − 1` siblings in order around it: child `j` is `sib[j]` left of `pos`, `cur` at `pos`,
-/// `sib[j − 1]` right of it. Costs `2^b − 1 − b` constraints for the position indicators
-/// (`b` bits; the last indicator of each bit follows linearly from the others) and `2k − 2` for
-/// the children.
-fn order_children(
-	cur: &Fv,
-	pos: &[Boolean<F>],
-	siblings: &[Fv],
-) -> Result<Vec<Fv>, SynthesisError> {
-	let k = siblings.len() + 1;
-	// eq[j] = [pos == j], built bit by bit: each indicator p splits into p·(1 − bit), p·bit.
-	let mut eq = vec![Fv::one()];
-	for bit in pos {
-		let bit = Fv::from(bit.clone());
-		let mut ones = Vec::with_capacity(eq.len());
-		for (i, p) in eq.iter().enumerate() {
-			ones.push(if i == 0 && eq.len() == 1 {
-				bit.clone()
-			} else if i + 1 == eq.len() {
-				// Σ p = 1, so Σ p·bit = bit.
-				ones.iter().fold(bit.clone(), |acc: Fv, q| acc - q)
-			} else {
-				p * &bit
-			});
-		}
-		let zeros: Vec<Fv> = eq.iter().zip(&ones).map(|(p, q)| p - q).collect();
-		eq = zeros.into_iter().chain(ones).collect();
-	}
-	let mut out = Vec::with_capacity(k);
-	let mut right = Fv::zero(); // [pos < j] = Σ eq[i] for i < j
-	for j in 0..k {
-		// What child j is when it is not `cur`.
-		let other = if j == 0 {
-			siblings[0].clone()
-		} else if j == k - 1 {
-			siblings[k - 2].clone()
-		} else {
-			&siblings[j] + &right * (&siblings[j - 1] - &siblings[j])
-		};
-		out.push(&other + &eq[j] * (cur - &other));
-		right += &eq[j];
-	}
-	Ok(out)
-}
-
 fn k_ary_root(
 	params: &Params,
 	leaf: &Fv,
@@ -165,7 +120,7 @@ fn k_ary_root(
 ) -> Result<Fv, SynthesisError> {
 	let mut cur = leaf.clone();
 	for (pos, sibs) in digits.iter().zip(siblings) {
-		let children = order_children(&cur, pos, sibs)?;
+		let children = merkle::order_children(&cur, pos, sibs)?;
 		cur = params.node(&children)?;
 	}
 	Ok(cur)
@@ -235,18 +190,19 @@ fn level_cost(k: usize, partial: usize, levels: usize) -> usize {
 	per_level
 }
 
-/// Today's binary level through the circuit's own gadget.
+/// A binary level as version 1 built it: one width-3 permutation over (left, right) and one
+/// selection constraint.
 fn binary_level_cost(levels: usize) -> usize {
 	let cs = cs();
-	let leaf = Fv::new_witness(cs.clone(), || Ok(F::from(1u64))).expect("alloc");
-	let bits: Vec<Boolean<F>> = (0..levels)
-		.map(|i| Boolean::new_witness(cs.clone(), || Ok(i % 3 == 0)).expect("alloc"))
-		.collect();
-	let sibs: Vec<Fv> = (0..levels)
-		.map(|i| Fv::new_witness(cs.clone(), || Ok(F::from(i as u64))).expect("alloc"))
-		.collect();
+	let mut cur = Fv::new_witness(cs.clone(), || Ok(F::from(1u64))).expect("alloc");
 	let before = cs.num_constraints();
-	let _ = merkle::root(&leaf, &bits, &sibs).expect("root");
+	for i in 0..levels {
+		let bit = Boolean::new_witness(cs.clone(), || Ok(i % 3 == 0)).expect("alloc");
+		let sib = Fv::new_witness(cs.clone(), || Ok(F::from(i as u64))).expect("alloc");
+		let left = bit.select(&sib, &cur).expect("select");
+		let right = &cur + &sib - &left;
+		cur = poseidon::hash(Domain::MerkleNode, &[left, right]).expect("node");
+	}
 	(cs.num_constraints() - before) / levels
 }
 

@@ -238,8 +238,7 @@ impl<T: Config> RollupState for ChainState<T> {
 
 /// The root of the empty rollup state (no participant): the root of an empty participant tree.
 pub fn empty_state_root() -> [u8; 32] {
-	let depth = emr_primitives::ops::PARTICIPANT_DEPTH;
-	field_bytes(&emr_primitives::state::empty_roots(depth)[depth])
+	field_bytes(&emr_primitives::tree::empty_state_root())
 }
 
 // The pallet macros expand to fully qualified paths (and want the supertrait spelled through

@@ -109,8 +109,7 @@ impl BatchCircuit {
 		let witness = BatchWitness {
 			batch: 0,
 			deployment: F::from(0u64),
-			old_root: emr_primitives::state::empty_roots(emr_primitives::ops::PARTICIPANT_DEPTH)
-				[emr_primitives::ops::PARTICIPANT_DEPTH],
+			old_root: emr_primitives::tree::empty_state_root(),
 			slots: (0..batch_size).map(|_| SlotWitness::padding_on_empty_state()).collect(),
 			starts: vec![],
 		};

@@ -1,13 +1,17 @@
 //! Poseidon in constraints: the twin of [`emr_primitives::poseidon`].
 //!
 //! Each S-box costs three constraints (`x²`, `x⁴`, `x⁵`); round constants and the MDS matrix are
-//! linear and free. A permutation costs `3·(3·8 + 57) = 243` constraints.
+//! linear and free. A permutation costs `3·(3·8 + 57) = 243` constraints; the wide one (8-ary
+//! tree nodes) `3·(9·8 + 63) = 405`.
 
 use super::Fv;
 use ark_r1cs_std::fields::FieldVar;
 use ark_relations::gr1cs::SynthesisError;
 use emr_primitives::{
-	poseidon::{Domain, ARK, FULL_ROUNDS, MDS, PARTIAL_ROUNDS, WIDTH},
+	poseidon::{
+		Domain, ARK, FULL_ROUNDS, MDS, PARTIAL_ROUNDS, WIDE, WIDE_ARK, WIDE_MDS,
+		WIDE_PARTIAL_ROUNDS, WIDTH,
+	},
 	F,
 };
 
@@ -19,20 +23,34 @@ fn sbox(x: &Fv) -> Result<Fv, SynthesisError> {
 
 /// The permutation, in place.
 pub fn permute(state: &mut [Fv; WIDTH]) -> Result<(), SynthesisError> {
+	rounds(state, &ARK, &MDS, PARTIAL_ROUNDS)
+}
+
+/// The wide permutation, in place.
+pub fn permute_wide(state: &mut [Fv; WIDE]) -> Result<(), SynthesisError> {
+	rounds(state, &WIDE_ARK, &WIDE_MDS, WIDE_PARTIAL_ROUNDS)
+}
+
+fn rounds<const W: usize>(
+	state: &mut [Fv; W],
+	ark: &[[F; W]],
+	mds: &[[F; W]; W],
+	partial: usize,
+) -> Result<(), SynthesisError> {
 	let half = FULL_ROUNDS / 2;
-	for (round, ark) in ARK.iter().enumerate() {
+	for (round, ark) in ark.iter().enumerate() {
 		for (s, c) in state.iter_mut().zip(ark.iter()) {
 			*s += *c;
 		}
-		if round < half || round >= half + PARTIAL_ROUNDS {
+		if round < half || round >= half + partial {
 			for s in state.iter_mut() {
 				*s = sbox(s)?;
 			}
 		} else {
 			state[0] = sbox(&state[0])?;
 		}
-		let next: [Fv; WIDTH] = core::array::from_fn(|i| {
-			MDS[i].iter().zip(state.iter()).fold(Fv::zero(), |acc, (m, s)| acc + s * *m)
+		let next: [Fv; W] = core::array::from_fn(|i| {
+			mds[i].iter().zip(state.iter()).fold(Fv::zero(), |acc, (m, s)| acc + s * *m)
 		});
 		*state = next;
 	}
@@ -70,9 +88,25 @@ pub fn sponge_absorb(state: &[Fv; WIDTH], a: &Fv, b: &Fv) -> Result<[Fv; WIDTH],
 	Ok(next)
 }
 
-/// A Merkle node.
-pub fn hash_node(left: &Fv, right: &Fv) -> Result<Fv, SynthesisError> {
-	hash(Domain::MerkleNode, &[left.clone(), right.clone()])
+/// The sponge of [`emr_primitives::poseidon::hash_wide`].
+pub fn hash_wide(domain: Domain, inputs: &[Fv]) -> Result<Fv, SynthesisError> {
+	let mut state: [Fv; WIDE] = core::array::from_fn(|_| Fv::zero());
+	state[0] = Fv::constant(domain.tag(inputs.len()));
+	if inputs.is_empty() {
+		permute_wide(&mut state)?;
+	}
+	for chunk in inputs.chunks(WIDE - 1) {
+		for (s, x) in state[1..].iter_mut().zip(chunk) {
+			*s += x;
+		}
+		permute_wide(&mut state)?;
+	}
+	Ok(state[1].clone())
+}
+
+/// An 8-ary Merkle node ([`emr_primitives::tree::node`]).
+pub fn tree_node(children: &[Fv]) -> Result<Fv, SynthesisError> {
+	hash_wide(Domain::MerkleNode, children)
 }
 
 /// A constant of the field as a variable-free [`Fv`].

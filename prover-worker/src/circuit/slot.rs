@@ -8,7 +8,8 @@ use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 use emr_primitives::{
 	ops::{kind, layout, permission, purpose, EMERGENCY_WINDOW, GRANT_DEPTH, PARTICIPANT_DEPTH},
 	poseidon::Domain,
-	state::{empty_consent_root, empty_roots, two_pow},
+	state::{empty_consent_root, two_pow},
+	tree::{empty_path, GRANT_LEVELS, PARTICIPANT_LEVELS},
 	F,
 };
 
@@ -38,7 +39,7 @@ pub struct LeafWitness {
 	pub consent: F,
 	/// Access-log head.
 	pub log: F,
-	/// Siblings from the leaf up (depth 24).
+	/// Siblings from the leaf up: 8 levels of 7 ([`emr_primitives::tree`]).
 	pub path: Vec<F>,
 }
 
@@ -95,7 +96,7 @@ pub struct GrantWitness {
 	pub claim_amount: u64,
 	/// Settled amount.
 	pub settled: u64,
-	/// Siblings from the leaf up (depth 12).
+	/// Siblings from the leaf up: 4 levels of 7 ([`emr_primitives::tree`]).
 	pub path: Vec<F>,
 }
 
@@ -139,16 +140,14 @@ pub struct SlotWitness {
 impl SlotWitness {
 	/// A padding slot on a completely empty state (used for setup).
 	pub fn padding_on_empty_state() -> Self {
-		let roots = empty_roots(PARTICIPANT_DEPTH);
-		let groots = empty_roots(GRANT_DEPTH);
-		let leaf = LeafWitness::empty(roots[..PARTICIPANT_DEPTH].to_vec());
+		let leaf = LeafWitness::empty(empty_path(PARTICIPANT_LEVELS));
 		SlotWitness {
 			fields: [F::from(0u64); 6],
 			r: EdwardsAffine::generator(),
 			s: F::from(0u64),
 			block_field: F::from(0u64),
 			leaf1: leaf.clone(),
-			grant: GrantWitness { path: groots[..GRANT_DEPTH].to_vec(), ..Default::default() },
+			grant: GrantWitness { path: empty_path(GRANT_LEVELS), ..Default::default() },
 			leaf2: leaf,
 			joint_key: EdwardsAffine::generator(),
 			granted: false,
