@@ -5,7 +5,9 @@
 //! emergency review written, a log entry, the inbox entry and its Poseidon commitment; and,
 //! since grant slots are reused, with an ordinary grant into an expired emergency grant's slot
 //! (`submit_grant_over_emergency`, which also removes the review). The call is charged the
-//! larger of the two.
+//! larger of the two. Both are measured as the entry that seals its batch (the setup fills the
+//! open batch up to one entry short of the verifying key's batch size), since sealing writes
+//! once more than an entry that leaves the batch open.
 //! `submit_proof` verifies a real Groth16 proof (a committed fixture made by `emr-prover`, see
 //! [`crate::fixture::Fixture`]) with the runtime's verifier (host calls); `verify_without_host_calls` does the
 //! same verification in pure wasm arkworks, for comparison.
@@ -59,22 +61,46 @@ fn credentialed<T: Config>() -> (Actor, Actor, Actor) {
 	(hospital, patient, doctor)
 }
 
+/// Registers patients until the open batch is one entry short of the current verifying key's
+/// batch size, so that the measured call is the entry that seals the batch: every kind's worst
+/// case, since sealing writes once more than an entry that leaves the batch open.
+fn fill_to_seal<T: Config>(taken: &[ParticipantId], block: BlockNumber) {
+	let size = VerifyingKeys::<T>::get(CurrentKey::<T>::get().unwrap_or(0))
+		.map(|k| k.batch_size)
+		.unwrap_or(MAX_BATCH_SIZE);
+	assert!(size <= 64, "the benchmark genesis has a verifying key with a small batch");
+	let mut taken = taken.to_vec();
+	for seed in 1_000u64.. {
+		let len = Batches::<T>::get(OpenBatch::<T>::get()).map(|b| b.len).unwrap_or(0);
+		if len + 1 >= size {
+			break;
+		}
+		let mut filler = Actor::new(seed, &taken);
+		taken.push(filler.id);
+		Pallet::<T>::apply(filler.register(block).op, Origin::User).expect("registered");
+	}
+}
+
 /// The most expensive operation, ready to submit: the doctor's co-signed emergency access to
-/// the patient's record (after [`credentialed`]). Returns the operation and the patient's id.
+/// the patient's record (after [`credentialed`]), as the entry that seals its batch. Returns
+/// the operation and the patient's id.
 fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 	let (hospital, patient, mut doctor) = credentialed::<T>();
+	fill_to_seal::<T>(&[hospital.id, patient.id, doctor.id], 0);
 	(emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op, patient.id)
 }
 
 /// `submit`'s other candidate for the worst case since grant slots are reused: the patient's
 /// ordinary grant into the slot of an emergency grant that has expired, which also removes
-/// the emergency review entry. Returns the operation and the patient's id.
+/// the emergency review entry, as the entry that seals its batch. Returns the operation and the
+/// patient's id.
 fn grant_over_emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 	let (hospital, mut patient, mut doctor) = credentialed::<T>();
 	let opened = emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op;
 	Pallet::<T>::apply(opened, Origin::User).expect("emergency access");
 	let now = EMERGENCY_WINDOW + 1;
 	frame_system::Pallet::<T>::set_block_number(now.into());
+	fill_to_seal::<T>(&[hospital.id, patient.id, doctor.id], now);
 	let grant = Operation::GrantConsent {
 		grantee: doctor.id,
 		permissions: permission::READ | permission::WRITE | permission::CLAIM,
@@ -101,11 +127,13 @@ mod benchmarks {
 	#[benchmark]
 	fn submit() {
 		let (op, patient) = emergency_setup::<T>();
+		let open = OpenBatch::<T>::get();
 
 		#[extrinsic_call]
 		_(RawOrigin::None, op);
 
 		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_some());
+		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 	}
 
 	/// `submit` with the patient's ordinary grant into an expired emergency grant's slot (see
@@ -113,10 +141,12 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_grant_over_emergency() {
 		let (op, patient) = grant_over_emergency_setup::<T>();
+		let open = OpenBatch::<T>::get();
 
 		#[extrinsic_call]
 		submit(RawOrigin::None, op);
 
+		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_none());
 		assert!(pallet_consent::Grants::<T>::get(patient, 0).is_some_and(|g| !g.emergency));
 	}
