@@ -1,5 +1,6 @@
 //! Poseidon over the BLS12-381 scalar field: width 3 (rate 2, capacity 1), S-box x^5, and a
-//! wide twin of width 9 (rate 8) for the 8-ary Merkle nodes ([`hash_wide`], [`crate::tree`]).
+//! wide twin of width 9 (rate 8) for the 8-ary Merkle nodes and the leaves ([`hash_wide`],
+//! [`crate::tree`]).
 //!
 //! # Parameters
 //!
@@ -215,8 +216,9 @@ fn hash_with(domain: Domain, inputs: &[F], permutation: fn(&mut [F; WIDTH])) -> 
 
 /// The sponge of [`hash`] on the wide permutation: rate 8, so up to eight inputs cost one
 /// permutation; the capacity tag is [`Domain::tag`] as in [`hash`]. Each domain is used with
-/// one width only: [`Domain::MerkleNode`] with this one (8-ary tree nodes), every other domain
-/// with [`hash`].
+/// one width only: [`Domain::MerkleNode`] (8-ary tree nodes), [`Domain::Participant`] and
+/// [`Domain::Grant`] (leaves) with this one, every other domain with [`hash`] (the runtime
+/// computes those through its host call).
 pub fn hash_wide(domain: Domain, inputs: &[F]) -> F {
 	let mut state = [F::ZERO; WIDE];
 	state[0] = domain.tag(inputs.len());

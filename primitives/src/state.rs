@@ -5,16 +5,16 @@
 //! leaf encodings are part of the rollup's definition (the circuit recomputes them):
 //!
 //! ```text
-//! participant leaf = Poseidon(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
+//! participant leaf = PoseidonWide(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
 //!   p = role | active·2^8 | nonce·2^16 | version·2^48 | affiliation·2^80
-//! grant leaf       = Poseidon(Grant, [g, claim_record, claim_amount + 2^64·settled])
+//! grant leaf       = PoseidonWide(Grant, [g, claim_record, claim_amount + 2^64·settled])
 //!   g = grantee | permissions·2^24 | purposes·2^32 | scope·2^40 | expires_at·2^72
 //!       | flags·2^104 | claim_status·2^112          (flags: 1 = present, 2 = emergency)
 //! empty slot       = 0
 //! ```
 //!
-//! The fields that change least come first, so the sponge states after the first absorptions
-//! can be shared between a leaf's old and new hash.
+//! `PoseidonWide` is [`poseidon::hash_wide`]: each leaf is one width-9 permutation (405
+//! constraints in the circuit; the width-3 sponge needed four and two).
 
 use crate::{
 	ops::{BlockNumber, DeploymentId, GrantId, ParticipantId, Role},
@@ -84,7 +84,7 @@ impl Participant {
 
 	/// The leaf, given the root of the participant's consent subtree.
 	pub fn leaf(&self, consent_root: F) -> F {
-		poseidon::hash(
+		poseidon::hash_wide(
 			Domain::Participant,
 			&[
 				self.key.0.x,
@@ -166,7 +166,7 @@ impl Grant {
 
 	/// The leaf.
 	pub fn leaf(&self) -> F {
-		poseidon::hash(
+		poseidon::hash_wide(
 			Domain::Grant,
 			&[
 				self.packed(),

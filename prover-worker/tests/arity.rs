@@ -240,16 +240,16 @@ fn tree_arity_costs() {
 	assert!(b4 * 12 < b2 * 24 && b8 * 8 < b4 * 12, "{b2} {b4} {b8}");
 }
 
-/// `c·A` for the Schnorr check with 2-bit windows (precompute `A, 2A, 3A`; per window two
-/// doublings, one lookup of four variable points, one addition) against arkworks'
-/// double-and-add (`scalar_mul_le`), on the same 255 challenge bits: both equal the native
-/// product; the constraint counts are printed.
+/// `c·A` for the Schnorr check with 2-bit windows (the circuit's `schnorr::mul_windowed`:
+/// precompute `A, 2A, 3A`; per window two doublings, one lookup of four variable points, one
+/// addition) against arkworks' double-and-add (`scalar_mul_le`), on the same 255 challenge
+/// bits: both equal the native product; the constraint counts are printed.
 #[test]
 fn windowed_challenge_multiplication_costs() {
 	use ark_ec::{AffineRepr, CurveGroup};
 	use ark_ed_on_bls12_381_bandersnatch::{EdwardsAffine, EdwardsProjective, Fr};
 	use ark_ff::PrimeField;
-	use ark_r1cs_std::{convert::ToBitsGadget, groups::CurveVar, select::CondSelectGadget};
+	use ark_r1cs_std::{convert::ToBitsGadget, groups::CurveVar};
 	use emr_prover::circuit::PointVar;
 	let a = (EdwardsAffine::generator() * Fr::from(0xabcdefu64)).into_affine();
 	let c = F::from(3u64).pow([170]) + F::from(12345u64);
@@ -262,24 +262,7 @@ fn windowed_challenge_multiplication_costs() {
 		let bits = c_var.to_bits_le().expect("bits");
 		let before = cs.num_constraints();
 		let product = if windowed {
-			let a2 = a_var.double().expect("2A");
-			let a3 = &a2 + &a_var;
-			let table = [PointVar::zero(), a_var.clone(), a2, a3];
-			let mut acc = PointVar::zero();
-			let mut padded = bits.clone();
-			if padded.len() % 2 == 1 {
-				padded.push(Boolean::FALSE);
-			}
-			for pair in padded.chunks(2).rev() {
-				acc = acc.double().expect("double").double().expect("double");
-				let pick = PointVar::conditionally_select_power_of_two_vector(
-					&[pair[1].clone(), pair[0].clone()],
-					&table,
-				)
-				.expect("lookup");
-				acc += pick;
-			}
-			acc
+			emr_prover::circuit::schnorr::mul_windowed(&a_var, &bits).expect("windowed")
 		} else {
 			a_var.scalar_mul_le(bits.iter()).expect("mul")
 		};

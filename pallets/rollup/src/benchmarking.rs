@@ -7,7 +7,8 @@
 //! (`submit_grant_over_emergency`, which also removes the review). The call is charged the
 //! larger of the two. Both are measured as the entry that seals its batch (the setup fills the
 //! open batch up to one entry short of the verifying key's batch size), since sealing writes
-//! once more than an entry that leaves the batch open.
+//! once more than an entry that leaves the batch open. The governance calls (`admit_member`,
+//! `remove_member`) are measured as sealing entries too.
 //! `submit_proof` verifies a real Groth16 proof (a committed fixture made by `emr-prover`, see
 //! [`crate::fixture::Fixture`]) with the runtime's verifier (host calls); `verify_without_host_calls` does the
 //! same verification in pure wasm arkworks, for comparison.
@@ -256,6 +257,8 @@ mod benchmarks {
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let a = Actor::new(1, &[]);
+		fill_to_seal::<T>(&[a.id], 0);
+		let open = OpenBatch::<T>::get();
 
 		let pop = a.admit(Role::Hospital, 0).op.signature;
 
@@ -263,6 +266,7 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, Role::Hospital, a.public(), a.enc, pop);
 
 		assert!(pallet_emr_registry::Participants::<T>::contains_key(a.id));
+		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 		Ok(())
 	}
 
@@ -273,11 +277,14 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let a = Actor::new(1, &[]);
 		admit::<T>(&a, Role::Hospital);
+		fill_to_seal::<T>(&[a.id], 0);
+		let open = OpenBatch::<T>::get();
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, a.id);
 
 		assert!(!pallet_emr_registry::Participants::<T>::get(a.id).expect("kept").active);
+		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 		Ok(())
 	}
 

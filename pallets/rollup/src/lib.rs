@@ -604,7 +604,7 @@ pub mod pallet {
 		/// own admission on this deployment (actor: the key's id, nonce 0; the organisation makes
 		/// it with `emr_primitives::testing::admission` or its client before the motion).
 		#[pallet::call_index(2)]
-		#[pallet::weight(Pallet::<T>::admit_member_weight())]
+		#[pallet::weight(T::WeightInfo::admit_member())]
 		pub fn admit_member(
 			origin: OriginFor<T>,
 			role: Role,
@@ -758,13 +758,6 @@ pub mod pallet {
 		/// slot), component by component.
 		pub fn submit_weight() -> Weight {
 			T::WeightInfo::submit().max(T::WeightInfo::submit_grant_over_emergency())
-		}
-
-		/// The weight charged for an admission: its measured weight plus a whole measured `submit`
-		/// ([`Pallet::submit_weight`], which includes one signature check). An upper bound until
-		/// `admit_member` is benchmarked again with the proof-of-possession check it now makes.
-		pub fn admit_member_weight() -> Weight {
-			T::WeightInfo::admit_member().saturating_add(Self::submit_weight())
 		}
 
 		/// The current block number.

@@ -64,105 +64,105 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage proof: measured 3089 bytes, estimated 15809 bytes;
-	/// fastest run 1_057_178 ns.
+	/// fastest run 1_096_156 ns.
 	fn submit() -> Weight {
-		Weight::from_parts(1_154_071_000, 15809)
+		Weight::from_parts(1_311_005_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(12))
-			.saturating_add(T::DbWeight::get().writes(11))
+			.saturating_add(T::DbWeight::get().writes(13))
 	}
-	/// Storage proof: measured 3373 bytes, estimated 15809 bytes;
-	/// fastest run 1_090_738 ns.
+	/// Storage proof: measured 3517 bytes, estimated 15809 bytes;
+	/// fastest run 1_108_394 ns.
 	fn submit_grant_over_emergency() -> Weight {
-		Weight::from_parts(1_272_668_000, 15809)
+		Weight::from_parts(1_439_075_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 79_298 ns.
+	/// fastest run 79_518 ns.
 	fn part_message_hash() -> Weight {
-		Weight::from_parts(81_091_000, 0)
+		Weight::from_parts(81_561_000, 0)
 	}
 	/// Storage proof: measured 937 bytes, estimated 3724 bytes;
-	/// fastest run 684_926 ns.
+	/// fastest run 671_606 ns.
 	fn part_signature_check() -> Weight {
-		Weight::from_parts(935_397_000, 3724)
+		Weight::from_parts(781_689_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 650_565 ns.
+	/// fastest run 663_484 ns.
 	fn part_schnorr_host_calls() -> Weight {
-		Weight::from_parts(873_996_000, 0)
+		Weight::from_parts(802_801_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 1_039_061 ns.
+	/// fastest run 1_031_790 ns.
 	fn part_schnorr_in_wasm() -> Weight {
-		Weight::from_parts(1_077_007_000, 0)
+		Weight::from_parts(1_072_240_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 61_631 ns.
+	/// fastest run 61_121 ns.
 	fn part_poseidon_host_calls() -> Weight {
-		Weight::from_parts(62_433_000, 0)
+		Weight::from_parts(62_022_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 330_520 ns.
+	/// fastest run 329_800 ns.
 	fn part_poseidon_in_wasm() -> Weight {
-		Weight::from_parts(334_346_000, 0)
+		Weight::from_parts(332_684_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 166_467 ns.
+	/// fastest run 174_629 ns.
 	fn part_inbox_hash() -> Weight {
-		Weight::from_parts(170_152_000, 0)
+		Weight::from_parts(178_314_000, 0)
 	}
 	/// Storage proof: measured 2368 bytes, estimated 15809 bytes;
-	/// fastest run 1_432_315 ns.
+	/// fastest run 2_111_962 ns.
 	fn admit_member() -> Weight {
-		Weight::from_parts(1_508_888_000, 15809)
+		Weight::from_parts(2_361_703_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage proof: measured 2600 bytes, estimated 15809 bytes;
-	/// fastest run 341_727 ns.
+	/// fastest run 350_270 ns.
 	fn remove_member() -> Weight {
-		Weight::from_parts(383_890_000, 15809)
+		Weight::from_parts(356_028_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage proof: measured 2201 bytes, estimated 15809 bytes;
-	/// fastest run 4_353_426 ns.
+	/// fastest run 4_142_474 ns.
 	fn submit_proof() -> Weight {
-		Weight::from_parts(5_854_934_000, 15809)
+		Weight::from_parts(4_499_924_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 16_414_846 ns.
+	/// fastest run 15_627_969 ns.
 	fn verify_without_host_calls() -> Weight {
-		Weight::from_parts(23_612_882_000, 0)
+		Weight::from_parts(15_839_983_000, 0)
 	}
 	/// Storage proof: measured 269 bytes, estimated 3638 bytes;
-	/// fastest run 7_599_261 ns.
+	/// fastest run 7_295_531 ns.
 	fn set_verifying_key() -> Weight {
-		Weight::from_parts(7_801_230_000, 3638)
+		Weight::from_parts(7_428_928_000, 3638)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 5_489 ns.
+	/// fastest run 5_658 ns.
 	fn set_batch_params() -> Weight {
-		Weight::from_parts(6_109_000, 0)
+		Weight::from_parts(6_320_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage proof: measured 1190 bytes, estimated 2510 bytes;
-	/// fastest run 11_877 ns.
+	/// fastest run 12_208 ns.
 	fn add_prover() -> Weight {
-		Weight::from_parts(13_089_000, 2510)
+		Weight::from_parts(13_330_000, 2510)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage proof: measured 1222 bytes, estimated 2510 bytes;
-	/// fastest run 11_607 ns.
+	/// fastest run 11_867 ns.
 	fn remove_prover() -> Weight {
-		Weight::from_parts(12_859_000, 2510)
+		Weight::from_parts(12_989_000, 2510)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -171,71 +171,71 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit() -> Weight {
-		Weight::from_parts(1_154_071_000, 15809)
+		Weight::from_parts(1_311_005_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(12))
-			.saturating_add(RocksDbWeight::get().writes(11))
+			.saturating_add(RocksDbWeight::get().writes(13))
 	}
 	fn submit_grant_over_emergency() -> Weight {
-		Weight::from_parts(1_272_668_000, 15809)
+		Weight::from_parts(1_439_075_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(12))
 			.saturating_add(RocksDbWeight::get().writes(12))
 	}
 	fn part_message_hash() -> Weight {
-		Weight::from_parts(81_091_000, 0)
+		Weight::from_parts(81_561_000, 0)
 	}
 	fn part_signature_check() -> Weight {
-		Weight::from_parts(935_397_000, 3724)
+		Weight::from_parts(781_689_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(2))
 	}
 	fn part_schnorr_host_calls() -> Weight {
-		Weight::from_parts(873_996_000, 0)
+		Weight::from_parts(802_801_000, 0)
 	}
 	fn part_schnorr_in_wasm() -> Weight {
-		Weight::from_parts(1_077_007_000, 0)
+		Weight::from_parts(1_072_240_000, 0)
 	}
 	fn part_poseidon_host_calls() -> Weight {
-		Weight::from_parts(62_433_000, 0)
+		Weight::from_parts(62_022_000, 0)
 	}
 	fn part_poseidon_in_wasm() -> Weight {
-		Weight::from_parts(334_346_000, 0)
+		Weight::from_parts(332_684_000, 0)
 	}
 	fn part_inbox_hash() -> Weight {
-		Weight::from_parts(170_152_000, 0)
+		Weight::from_parts(178_314_000, 0)
 	}
 	fn admit_member() -> Weight {
-		Weight::from_parts(1_508_888_000, 15809)
+		Weight::from_parts(2_361_703_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(7))
 	}
 	fn remove_member() -> Weight {
-		Weight::from_parts(383_890_000, 15809)
+		Weight::from_parts(356_028_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(3))
 	}
 	fn submit_proof() -> Weight {
-		Weight::from_parts(5_854_934_000, 15809)
+		Weight::from_parts(4_499_924_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 	fn verify_without_host_calls() -> Weight {
-		Weight::from_parts(23_612_882_000, 0)
+		Weight::from_parts(15_839_983_000, 0)
 	}
 	fn set_verifying_key() -> Weight {
-		Weight::from_parts(7_801_230_000, 3638)
+		Weight::from_parts(7_428_928_000, 3638)
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	fn set_batch_params() -> Weight {
-		Weight::from_parts(6_109_000, 0)
+		Weight::from_parts(6_320_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn add_prover() -> Weight {
-		Weight::from_parts(13_089_000, 2510)
+		Weight::from_parts(13_330_000, 2510)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn remove_prover() -> Weight {
-		Weight::from_parts(12_859_000, 2510)
+		Weight::from_parts(12_989_000, 2510)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}

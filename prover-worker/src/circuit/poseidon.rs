@@ -73,21 +73,6 @@ pub fn hash(domain: Domain, inputs: &[Fv]) -> Result<Fv, SynthesisError> {
 	Ok(state[1].clone())
 }
 
-/// The sponge state before absorbing `len` inputs in `domain`.
-pub fn sponge_start(domain: Domain, len: usize) -> [Fv; WIDTH] {
-	[Fv::constant(domain.tag(len)), Fv::zero(), Fv::zero()]
-}
-
-/// Absorbs two inputs (one permutation). Lets hashes that share a prefix of inputs share the
-/// permutations of that prefix; the result equals [`hash`] when the same inputs are absorbed.
-pub fn sponge_absorb(state: &[Fv; WIDTH], a: &Fv, b: &Fv) -> Result<[Fv; WIDTH], SynthesisError> {
-	let mut next = state.clone();
-	next[1] += a;
-	next[2] += b;
-	permute(&mut next)?;
-	Ok(next)
-}
-
 /// The sponge of [`emr_primitives::poseidon::hash_wide`].
 pub fn hash_wide(domain: Domain, inputs: &[Fv]) -> Result<Fv, SynthesisError> {
 	let mut state: [Fv; WIDE] = core::array::from_fn(|_| Fv::zero());

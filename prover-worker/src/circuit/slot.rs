@@ -198,29 +198,33 @@ struct LeafVar {
 	empty: B,
 	value: Fv,
 	path: Vec<Fv>,
-	after_key: [Fv; 3],
-	after_six: [Fv; 3],
 }
 
-/// The participant leaf hash, sharing work: the sponge state after the key (first pair) and
-/// after the first six inputs can be reused by another hash of the same leaf.
-fn leaf_after_key(key: &PointVar) -> Result<[Fv; 3], SynthesisError> {
-	poseidon::sponge_absorb(&poseidon::sponge_start(Domain::Participant, 8), &key.x, &key.y)
-}
-
-fn leaf_after_six(
-	after_key: &[Fv; 3],
+/// The participant leaf hash ([`emr_primitives::state::Participant::leaf`]): one wide
+/// permutation.
+#[allow(clippy::too_many_arguments)]
+fn leaf_hash(
+	key: &PointVar,
 	enc: &Fv,
 	emergency: &Fv,
 	head: &Fv,
 	consent: &Fv,
-) -> Result<[Fv; 3], SynthesisError> {
-	let s = poseidon::sponge_absorb(after_key, enc, emergency)?;
-	poseidon::sponge_absorb(&s, head, consent)
-}
-
-fn leaf_finish(after_six: &[Fv; 3], log: &Fv, packed: &Fv) -> Result<Fv, SynthesisError> {
-	Ok(poseidon::sponge_absorb(after_six, log, packed)?[1].clone())
+	log: &Fv,
+	packed: &Fv,
+) -> Result<Fv, SynthesisError> {
+	poseidon::hash_wide(
+		Domain::Participant,
+		&[
+			key.x.clone(),
+			key.y.clone(),
+			enc.clone(),
+			emergency.clone(),
+			head.clone(),
+			consent.clone(),
+			log.clone(),
+			packed.clone(),
+		],
+	)
 }
 
 fn pack_leaf(role: &Fv, active: &Fv, nonce: &Fv, version: &Fv, affiliation: &Fv) -> Fv {
@@ -248,13 +252,9 @@ fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, S
 	let log = alloc(w.log)?;
 	let path = w.path.iter().map(|s| alloc(*s)).collect::<Result<Vec<_>, _>>()?;
 	let empty = role.is_zero()?;
-	let after_key = leaf_after_key(&key)?;
-	let after_six = leaf_after_six(&after_key, &enc, &emergency, &head, &consent)?;
-	let hash = leaf_finish(&after_six, &log, &packed)?;
+	let hash = leaf_hash(&key, &enc, &emergency, &head, &consent, &log, &packed)?;
 	let value = empty.select(&Fv::zero(), &hash)?;
 	Ok(LeafVar {
-		after_key,
-		after_six,
 		role,
 		active: bits[8].clone(),
 		nonce: num(&bits[16..48])?,
@@ -288,7 +288,7 @@ struct GrantVar {
 }
 
 fn grant_hash(packed: &Fv, record: &Fv, amounts: &Fv) -> Result<Fv, SynthesisError> {
-	poseidon::hash(Domain::Grant, &[packed.clone(), record.clone(), amounts.clone()])
+	poseidon::hash_wide(Domain::Grant, &[packed.clone(), record.clone(), amounts.clone()])
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -473,7 +473,8 @@ pub fn synthesize(
 	let nonce1_new = &l1.nonce + field(&actor_is_1);
 	let packed1_new =
 		pack_leaf(&l1.role, &field(&l1.active), &nonce1_new, &l1.version, &l1.affiliation);
-	let hash1_new = leaf_finish(&l1.after_six, &l1.log, &packed1_new)?;
+	let hash1_new =
+		leaf_hash(&l1.key, &l1.enc, &l1.emergency, &l1.head, &l1.consent, &l1.log, &packed1_new)?;
 	// Leaf 1 changes only when it is the actor (then it exists; checked below).
 	let value1_new = actor_is_1.select(&hash1_new, &l1.value)?;
 	let root1 = merkle::root(&value1_new, &i1_bits, &l1.path)?;
@@ -740,8 +741,7 @@ pub fn synthesize(
 	)?;
 	let log2 = creating.select(&Fv::zero(), &logged.select(&link, &l2.log)?)?;
 	let packed2 = pack_leaf(&role2, &field(&active2), &nonce2, &version2, &affiliation2);
-	let after_six2 = leaf_after_six(&l2.after_key, &enc2, &emergency2, &head2, &consent2)?;
-	let value2 = leaf_finish(&after_six2, &log2, &packed2)?;
+	let value2 = leaf_hash(&l2.key, &enc2, &emergency2, &head2, &consent2, &log2, &packed2)?;
 	let root2 = merkle::root(&value2, &i2_bits, &l2.path)?;
 
 	// --- Inbox chain ----------------------------------------------------------------------------
