@@ -4,7 +4,10 @@
 #                            (RUNS runs, default 5), min/median/max
 #   scripts/bench.sh prover  Groth16 setup, proving and verification for BATCH_SIZES (default
 #                            "4 16 64"): wall time and peak memory of each step, constraints,
-#                            proven operations per second; then the criterion benches
+#                            proven operations per second; then the criterion benches (unless
+#                            CRITERION=0). BASELINE_REV=<git rev> (built in a worktree) or
+#                            BASELINE_BIN=<emr-prover> adds the same rows for that version,
+#                            measured alternately with this one
 #   scripts/bench.sh client  the client's encryption + storage throughput (criterion)
 #   scripts/bench.sh l2      L2 operations included per second by one `--dev` node: the load
 #                            generator `emr-l2-load` submits pre-signed operations of ACTORS
@@ -31,34 +34,57 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/setup.sh"
 what="${1:-all}"
 
+# One row of the prover table: setup, prove (wall time and peak memory) and verify of an
+# example batch of $3 entries with the emr-prover binary $2, labelled $1.
+prover_row() {
+	local label="$1" bin="$2" n="$3" dir
+	dir=$(mktemp -d -t emr-bench-prover-XXXXXX)
+	/usr/bin/time -f '%e %M' -o "$dir/setup.time" "$bin" setup --batch-size "$n" --out "$dir/keys" >"$dir/setup.log"
+	"$bin" example-batch --entries "$n" --out "$dir/batch" >/dev/null
+	/usr/bin/time -f '%e %M' -o "$dir/prove.time" "$bin" prove --keys "$dir/keys" --state "$dir/state" \
+		--batch "$dir/batch" --out "$dir/proof" >"$dir/prove.log" 2>&1
+	local verify_ms=()
+	for _ in 1 2 3 4 5; do
+		verify_ms+=("$("$bin" verify --keys "$dir/keys" --proof "$dir/proof" | sed -E 's/.*\(([0-9.]+) ms\).*/\1/')")
+	done
+	local constraints setup_s setup_kb prove_s prove_kb vmed
+	constraints=$(sed -nE 's/^constraints = ([0-9]+).*/\1/p' "$dir/setup.log")
+	read -r setup_s setup_kb <"$dir/setup.time"
+	read -r _ prove_kb <"$dir/prove.time"
+	prove_s=$(sed -nE 's/^proved in ([0-9.]+) s/\1/p' "$dir/prove.log")
+	vmed=$(printf '%s\n' "${verify_ms[@]}" | sort -n | sed -n 3p)
+	printf '%-9s %6s %11s %9s %10s %9s %10s %10s %8.2f\n' "$label" "$n" "$constraints" "$setup_s" $((setup_kb / 1024)) \
+		"$prove_s" $((prove_kb / 1024)) "$vmed" "$(awk -v n="$n" -v t="$prove_s" 'BEGIN{print n/t}')"
+	rm -rf "$dir"
+}
+
+# The emr-prover of git revision $1, built in a worktree with its own target directory (for
+# side-by-side figures of two circuit versions); prints the binary's path.
+baseline_prover() {
+	local rev="$1" tree="$HOME/.cache/emr-chain/baseline-src" target="$HOME/.cache/emr-chain/target-baseline"
+	rm -rf "$tree"
+	git -C "$ROOT" worktree prune
+	git -C "$ROOT" worktree add --detach "$tree" "$rev" >&2
+	(cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --release --locked -p emr-prover-cli >&2)
+	git -C "$ROOT" worktree remove --force "$tree" >&2
+	echo "$target/release/emr-prover"
+}
+
 bench_prover() {
 	echo "==> prover (batch sizes ${BATCH_SIZES:-4 16 64})"
 	build_node >/dev/null
-	local bin="$CARGO_TARGET_DIR/release/emr-prover"
-	printf '%6s %11s %9s %10s %9s %10s %10s %8s\n' slots constraints setup_s setup_MiB prove_s prove_MiB verify_ms ops/s
+	local bin="$CARGO_TARGET_DIR/release/emr-prover" base=""
+	# BASELINE_REV (a git revision) or BASELINE_BIN (an emr-prover binary): the same rows for
+	# that version too, each batch size measured with both, one after the other.
+	if [ -n "${BASELINE_REV:-}" ]; then base=$(baseline_prover "$BASELINE_REV"); fi
+	if [ -n "${BASELINE_BIN:-}" ]; then base="$BASELINE_BIN"; fi
+	printf '%-9s %6s %11s %9s %10s %9s %10s %10s %8s\n' version slots constraints setup_s setup_MiB prove_s prove_MiB verify_ms ops/s
 	for n in ${BATCH_SIZES:-4 16 64}; do
-		local dir
-		dir=$(mktemp -d -t emr-bench-prover-XXXXXX)
-		/usr/bin/time -f '%e %M' -o "$dir/setup.time" "$bin" setup --batch-size "$n" --out "$dir/keys" >"$dir/setup.log"
-		"$bin" example-batch --entries "$n" --out "$dir/batch" >/dev/null
-		/usr/bin/time -f '%e %M' -o "$dir/prove.time" "$bin" prove --keys "$dir/keys" --state "$dir/state" \
-			--batch "$dir/batch" --out "$dir/proof" >"$dir/prove.log" 2>&1
-		local verify_ms=()
-		for _ in 1 2 3 4 5; do
-			verify_ms+=("$("$bin" verify --keys "$dir/keys" --proof "$dir/proof" | sed -E 's/.*\(([0-9.]+) ms\).*/\1/')")
-		done
-		local constraints setup_s setup_kb prove_s prove_kb vmed
-		constraints=$(sed -nE 's/^constraints = ([0-9]+).*/\1/p' "$dir/setup.log")
-		read -r setup_s setup_kb <"$dir/setup.time"
-		read -r _ prove_kb <"$dir/prove.time"
-		prove_s=$(sed -nE 's/^proved in ([0-9.]+) s/\1/p' "$dir/prove.log")
-		vmed=$(printf '%s\n' "${verify_ms[@]}" | sort -n | sed -n 3p)
-		printf '%6s %11s %9s %10s %9s %10s %10s %8.2f\n' "$n" "$constraints" "$setup_s" $((setup_kb / 1024)) \
-			"$prove_s" $((prove_kb / 1024)) "$vmed" "$(awk -v n="$n" -v t="$prove_s" 'BEGIN{print n/t}')"
-		rm -rf "$dir"
+		if [ -n "$base" ]; then prover_row baseline "$base" "$n"; fi
+		prover_row this "$bin" "$n"
 	done
 	"$bin" constraints
-	(cd "$ROOT" && cargo bench --locked -p emr-prover)
+	if [ "${CRITERION:-1}" = 1 ]; then (cd "$ROOT" && cargo bench --locked -p emr-prover); fi
 }
 
 bench_profile() {

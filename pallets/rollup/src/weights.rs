@@ -64,105 +64,105 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage proof: measured 3089 bytes, estimated 15809 bytes;
-	/// fastest run 1_096_156 ns.
+	/// fastest run 1_101_955 ns.
 	fn submit() -> Weight {
-		Weight::from_parts(1_311_005_000, 15809)
+		Weight::from_parts(1_306_538_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(13))
 	}
 	/// Storage proof: measured 3517 bytes, estimated 15809 bytes;
-	/// fastest run 1_108_394 ns.
+	/// fastest run 1_126_851 ns.
 	fn submit_grant_over_emergency() -> Weight {
-		Weight::from_parts(1_439_075_000, 15809)
+		Weight::from_parts(1_318_215_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 79_518 ns.
+	/// fastest run 79_367 ns.
 	fn part_message_hash() -> Weight {
-		Weight::from_parts(81_561_000, 0)
+		Weight::from_parts(81_722_000, 0)
 	}
 	/// Storage proof: measured 937 bytes, estimated 3724 bytes;
-	/// fastest run 671_606 ns.
+	/// fastest run 676_763 ns.
 	fn part_signature_check() -> Weight {
-		Weight::from_parts(781_689_000, 3724)
+		Weight::from_parts(882_429_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 663_484 ns.
+	/// fastest run 649_844 ns.
 	fn part_schnorr_host_calls() -> Weight {
-		Weight::from_parts(802_801_000, 0)
+		Weight::from_parts(827_908_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 1_031_790 ns.
+	/// fastest run 1_028_546 ns.
 	fn part_schnorr_in_wasm() -> Weight {
-		Weight::from_parts(1_072_240_000, 0)
+		Weight::from_parts(1_042_446_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 61_121 ns.
+	/// fastest run 60_319 ns.
 	fn part_poseidon_host_calls() -> Weight {
-		Weight::from_parts(62_022_000, 0)
+		Weight::from_parts(61_672_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 329_800 ns.
+	/// fastest run 327_826 ns.
 	fn part_poseidon_in_wasm() -> Weight {
-		Weight::from_parts(332_684_000, 0)
+		Weight::from_parts(331_372_000, 0)
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 174_629 ns.
+	/// fastest run 173_768 ns.
 	fn part_inbox_hash() -> Weight {
-		Weight::from_parts(178_314_000, 0)
+		Weight::from_parts(176_842_000, 0)
 	}
 	/// Storage proof: measured 2368 bytes, estimated 15809 bytes;
-	/// fastest run 2_111_962 ns.
+	/// fastest run 2_080_936 ns.
 	fn admit_member() -> Weight {
-		Weight::from_parts(2_361_703_000, 15809)
+		Weight::from_parts(2_320_782_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
-	/// Storage proof: measured 2600 bytes, estimated 15809 bytes;
-	/// fastest run 350_270 ns.
+	/// Storage proof: measured 2792 bytes, estimated 15809 bytes;
+	/// fastest run 359_513 ns.
 	fn remove_member() -> Weight {
-		Weight::from_parts(356_028_000, 15809)
+		Weight::from_parts(368_156_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage proof: measured 2201 bytes, estimated 15809 bytes;
-	/// fastest run 4_142_474 ns.
+	/// fastest run 4_172_969 ns.
 	fn submit_proof() -> Weight {
-		Weight::from_parts(4_499_924_000, 15809)
+		Weight::from_parts(4_358_514_000, 15809)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 15_627_969 ns.
+	/// fastest run 15_700_526 ns.
 	fn verify_without_host_calls() -> Weight {
-		Weight::from_parts(15_839_983_000, 0)
+		Weight::from_parts(15_803_900_000, 0)
 	}
 	/// Storage proof: measured 269 bytes, estimated 3638 bytes;
-	/// fastest run 7_295_531 ns.
+	/// fastest run 7_357_913 ns.
 	fn set_verifying_key() -> Weight {
-		Weight::from_parts(7_428_928_000, 3638)
+		Weight::from_parts(7_500_043_000, 3638)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage proof: measured 0 bytes, estimated 0 bytes;
-	/// fastest run 5_658 ns.
+	/// fastest run 5_418 ns.
 	fn set_batch_params() -> Weight {
-		Weight::from_parts(6_320_000, 0)
+		Weight::from_parts(6_049_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage proof: measured 1190 bytes, estimated 2510 bytes;
-	/// fastest run 12_208 ns.
+	/// fastest run 11_818 ns.
 	fn add_prover() -> Weight {
-		Weight::from_parts(13_330_000, 2510)
+		Weight::from_parts(13_119_000, 2510)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage proof: measured 1222 bytes, estimated 2510 bytes;
-	/// fastest run 11_867 ns.
+	/// fastest run 11_367 ns.
 	fn remove_prover() -> Weight {
-		Weight::from_parts(12_989_000, 2510)
+		Weight::from_parts(12_588_000, 2510)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -171,71 +171,71 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit() -> Weight {
-		Weight::from_parts(1_311_005_000, 15809)
+		Weight::from_parts(1_306_538_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(12))
 			.saturating_add(RocksDbWeight::get().writes(13))
 	}
 	fn submit_grant_over_emergency() -> Weight {
-		Weight::from_parts(1_439_075_000, 15809)
+		Weight::from_parts(1_318_215_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(12))
 			.saturating_add(RocksDbWeight::get().writes(12))
 	}
 	fn part_message_hash() -> Weight {
-		Weight::from_parts(81_561_000, 0)
+		Weight::from_parts(81_722_000, 0)
 	}
 	fn part_signature_check() -> Weight {
-		Weight::from_parts(781_689_000, 3724)
+		Weight::from_parts(882_429_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(2))
 	}
 	fn part_schnorr_host_calls() -> Weight {
-		Weight::from_parts(802_801_000, 0)
+		Weight::from_parts(827_908_000, 0)
 	}
 	fn part_schnorr_in_wasm() -> Weight {
-		Weight::from_parts(1_072_240_000, 0)
+		Weight::from_parts(1_042_446_000, 0)
 	}
 	fn part_poseidon_host_calls() -> Weight {
-		Weight::from_parts(62_022_000, 0)
+		Weight::from_parts(61_672_000, 0)
 	}
 	fn part_poseidon_in_wasm() -> Weight {
-		Weight::from_parts(332_684_000, 0)
+		Weight::from_parts(331_372_000, 0)
 	}
 	fn part_inbox_hash() -> Weight {
-		Weight::from_parts(178_314_000, 0)
+		Weight::from_parts(176_842_000, 0)
 	}
 	fn admit_member() -> Weight {
-		Weight::from_parts(2_361_703_000, 15809)
+		Weight::from_parts(2_320_782_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(7))
 	}
 	fn remove_member() -> Weight {
-		Weight::from_parts(356_028_000, 15809)
+		Weight::from_parts(368_156_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(6))
-			.saturating_add(RocksDbWeight::get().writes(3))
+			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	fn submit_proof() -> Weight {
-		Weight::from_parts(4_499_924_000, 15809)
+		Weight::from_parts(4_358_514_000, 15809)
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 	fn verify_without_host_calls() -> Weight {
-		Weight::from_parts(15_839_983_000, 0)
+		Weight::from_parts(15_803_900_000, 0)
 	}
 	fn set_verifying_key() -> Weight {
-		Weight::from_parts(7_428_928_000, 3638)
+		Weight::from_parts(7_500_043_000, 3638)
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	fn set_batch_params() -> Weight {
-		Weight::from_parts(6_320_000, 0)
+		Weight::from_parts(6_049_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn add_prover() -> Weight {
-		Weight::from_parts(13_330_000, 2510)
+		Weight::from_parts(13_119_000, 2510)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn remove_prover() -> Weight {
-		Weight::from_parts(12_989_000, 2510)
+		Weight::from_parts(12_588_000, 2510)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
