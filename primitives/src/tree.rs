@@ -43,7 +43,8 @@ pub const PARTICIPANT_LEVELS: usize = PARTICIPANT_DEPTH / ARITY_BITS;
 /// Levels of a consent subtree.
 pub const GRANT_LEVELS: usize = GRANT_DEPTH / ARITY_BITS;
 
-const _: () = assert!(PARTICIPANT_DEPTH % ARITY_BITS == 0 && GRANT_DEPTH % ARITY_BITS == 0);
+const _: () =
+	assert!(PARTICIPANT_DEPTH.is_multiple_of(ARITY_BITS) && GRANT_DEPTH.is_multiple_of(ARITY_BITS));
 
 /// An inner node over its eight children.
 pub fn node(children: &[F; ARITY]) -> F {

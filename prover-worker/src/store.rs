@@ -211,7 +211,7 @@ impl MerklePath {
 
 	/// Membership: `leaf` sits at `index` under `root` (the index must fit the levels).
 	pub fn verify(&self, root: F, leaf: F) -> bool {
-		self.siblings.len() % SIBLINGS == 0
+		self.siblings.len().is_multiple_of(SIBLINGS)
 			&& (self.index as u64) >> (ARITY_BITS * self.levels()).min(63) == 0
 			&& self.root(leaf) == root
 	}
