@@ -5,8 +5,10 @@
 //! tree nodes) `3·(9·8 + 63) = 405`.
 
 use super::Fv;
+use ark_ff::AdditiveGroup;
+use ark_r1cs_std::fields::fp::{AllocatedFp, FpVar};
 use ark_r1cs_std::fields::FieldVar;
-use ark_relations::gr1cs::SynthesisError;
+use ark_relations::gr1cs::{LinearCombination, SynthesisError, Variable};
 use emr_primitives::{
 	poseidon::{
 		Domain, ARK, FULL_ROUNDS, MDS, PARTIAL_ROUNDS, WIDE, WIDE_ARK, WIDE_MDS,
@@ -39,22 +41,54 @@ fn rounds<const W: usize>(
 ) -> Result<(), SynthesisError> {
 	let half = FULL_ROUNDS / 2;
 	for (round, ark) in ark.iter().enumerate() {
-		for (s, c) in state.iter_mut().zip(ark.iter()) {
-			*s += *c;
-		}
-		if round < half || round >= half + partial {
-			for s in state.iter_mut() {
+		let full = round < half || round >= half + partial;
+		// Round constants of the elements that skip the S-box join the linear layer.
+		let mut pending = [F::ZERO; W];
+		for (i, (s, c)) in state.iter_mut().zip(ark.iter()).enumerate() {
+			if full || i == 0 {
+				*s += *c;
 				*s = sbox(s)?;
+			} else {
+				pending[i] = *c;
 			}
-		} else {
-			state[0] = sbox(&state[0])?;
 		}
-		let next: [Fv; W] = core::array::from_fn(|i| {
-			mds[i].iter().zip(state.iter()).fold(Fv::zero(), |acc, (m, s)| acc + s * *m)
-		});
-		*state = next;
+		let next =
+			mds.iter().map(|row| mix(row, state, &pending)).collect::<Result<Vec<_>, _>>()?;
+		*state = core::array::from_fn(|i| next[i].clone());
 	}
 	Ok(())
+}
+
+/// `Σ_j row[j]·(state[j] + pending[j])` as one linear combination. The same circuit as a chain
+/// of additions, but setup, which expands every intermediate linear combination into its
+/// variables (the partial rounds' grow with each round), sees one per element and round
+/// instead of ten.
+fn mix<const W: usize>(
+	row: &[F; W],
+	state: &[Fv; W],
+	pending: &[F; W],
+) -> Result<Fv, SynthesisError> {
+	let mut constant = F::ZERO;
+	let mut lc = LinearCombination::<F>::zero();
+	let mut value = Some(F::ZERO);
+	let mut cs = None;
+	for ((m, s), p) in row.iter().zip(state).zip(pending) {
+		constant += *m * p;
+		match s {
+			FpVar::Constant(c) => constant += *m * c,
+			FpVar::Var(v) => {
+				lc.0.push((*m, v.variable));
+				value = value.zip(v.value().ok()).map(|(acc, x)| acc + *m * x);
+				cs = Some(v.cs.clone());
+			},
+		}
+	}
+	let Some(cs) = cs else { return Ok(Fv::constant(constant)) };
+	if constant != F::ZERO {
+		lc.0.push((constant, Variable::One));
+	}
+	let variable = cs.new_lc(|| lc)?;
+	Ok(FpVar::Var(AllocatedFp::new(value.map(|v| v + constant), variable, cs)))
 }
 
 /// The sponge of [`emr_primitives::poseidon::hash`].
