@@ -331,7 +331,8 @@ where
 			"encryptionKey": v.encryption_key.map(|k| hex(&k)),
 			"nonce": p.nonce,
 			"indexVersion": p.index_version,
-			"affiliation": (p.affiliation != 0).then_some(p.affiliation),
+			"affiliation": (v.live_affiliation != 0).then_some(v.live_affiliation),
+			"credentialLapsed": p.affiliation != 0 && v.live_affiliation == 0,
 			"emergencyKey": p.emergency_key.is_some(),
 			"logHead": hex(&p.log),
 		})))

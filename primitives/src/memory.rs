@@ -3,7 +3,7 @@
 
 use crate::{
 	ops::{DeploymentId, GrantId, ParticipantId},
-	state::{Grant, Participant, RollupState},
+	state::{Grant, Header, Participant, RollupState},
 };
 use alloc::collections::BTreeMap;
 
@@ -16,6 +16,8 @@ pub struct MemoryState {
 	pub participants: BTreeMap<ParticipantId, Participant>,
 	/// Grant slots by (patient, slot).
 	pub grants: BTreeMap<(ParticipantId, GrantId), Grant>,
+	/// The header.
+	pub header: Header,
 }
 
 impl MemoryState {
@@ -28,6 +30,14 @@ impl MemoryState {
 impl RollupState for MemoryState {
 	fn deployment(&self) -> DeploymentId {
 		self.deployment
+	}
+
+	fn header(&self) -> Header {
+		self.header
+	}
+
+	fn set_header(&mut self, header: Header) {
+		self.header = header;
 	}
 
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {

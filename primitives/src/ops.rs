@@ -46,6 +46,8 @@ pub const MAX_CID_LEN: usize = 96;
 pub type ParticipantId = u32;
 /// A slot of a patient's consent subtree, `< 2^12`.
 pub type GrantId = u32;
+/// An organisation (hospital) index: bit of [`crate::state::OrgSet`].
+pub type OrgIndex = u8;
 /// A block number of the app-chain.
 pub type BlockNumber = u32;
 

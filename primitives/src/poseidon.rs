@@ -79,7 +79,8 @@ pub enum Domain {
 	ParticipantId = 9,
 	/// A public key (for pinning a key inside a leaf).
 	KeyHash = 10,
-	/// The state root over the participant tree root.
+	/// The state root over the participant tree root and the header
+	/// ([`crate::state::Header::state_root`]).
 	StateRoot = 11,
 }
 

@@ -40,7 +40,7 @@ use crate::{
 	},
 	poseidon::{self, Domain},
 	schnorr::{Message, PublicKey, Signature, SignatureError},
-	state::{ClaimStatus, Grant, Participant, RollupState},
+	state::{ClaimStatus, Grant, Header, Participant, RollupState, MAX_ORGS},
 	F,
 };
 use ark_ec::AffineRepr;
@@ -150,6 +150,9 @@ pub enum RuleError {
 	/// The doctor is already credentialed (by this or another hospital); its hospital revokes
 	/// the credential first.
 	AlreadyCredentialed,
+	/// The deployment has admitted [`crate::state::MAX_ORGS`] hospitals: no organisation index
+	/// is left.
+	TooManyOrganisations,
 }
 
 /// The logged outcome of an access attempt.
@@ -193,20 +196,23 @@ pub fn log_link(log: F, message: F, block: BlockNumber, outcome: u8) -> F {
 	)
 }
 
-/// Whether `grant` gives `actor` permission `perm` for `purpose` over `scope` at `now`.
+/// Whether `grant` gives `actor` permission `perm` for `purpose` over `scope` at `now`: the
+/// grant names the actor, or the actor is a doctor and the grant names the hospital whose
+/// credential it holds while that hospital is a member ([`Header::live_affiliation`]).
+#[allow(clippy::too_many_arguments)]
 pub fn covers(
 	grant: &Grant,
 	actor_id: ParticipantId,
 	actor: &Participant,
+	header: &Header,
 	perm: u8,
 	purpose: u8,
 	scope: u32,
 	now: BlockNumber,
 ) -> bool {
+	let affiliation = header.live_affiliation(actor);
 	let holder = grant.grantee == actor_id
-		|| (actor.role == Role::Doctor
-			&& actor.affiliation != 0
-			&& grant.grantee == actor.affiliation);
+		|| (actor.role == Role::Doctor && affiliation != 0 && grant.grantee == affiliation);
 	holder
 		&& grant.permissions & perm == perm
 		&& grant.purposes & purpose == purpose
@@ -322,13 +328,18 @@ pub fn in_block_order(previous: BlockNumber, block: BlockNumber) -> Result<(), R
 }
 
 /// The key that must sign `op` of an existing actor: the joint doctor + hospital key for
-/// emergency access (pinned at credentialing), the actor's own key otherwise.
-fn signing_key(actor: &Participant, op: &SignedOp) -> Result<PublicKey, RuleError> {
+/// emergency access (pinned at credentialing; the credential holds only while its hospital is
+/// a member), the actor's own key otherwise.
+fn signing_key(
+	actor: &Participant,
+	header: &Header,
+	op: &SignedOp,
+) -> Result<PublicKey, RuleError> {
 	match &op.op {
 		Operation::EmergencyAccess { .. } => {
 			ensure(actor.role == Role::Doctor, RuleError::NotADoctor)?;
 			let joint = actor.emergency_key.ok_or(RuleError::NotCredentialed)?;
-			ensure(actor.affiliation != 0, RuleError::NotCredentialed)?;
+			ensure(header.live_affiliation(actor) != 0, RuleError::NotCredentialed)?;
 			Ok(joint)
 		},
 		_ => Ok(actor.key),
@@ -347,7 +358,7 @@ pub fn authenticate<S: RollupState>(state: &S, op: &SignedOp) -> Result<(), Rule
 	}
 	let actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
 	ensure(actor.active, RuleError::ActorInactive)?;
-	verify(state, &signing_key(&actor, op)?, op, message)
+	verify(state, &signing_key(&actor, &state.header(), op)?, op, message)
 }
 
 /// Applies a user operation at block `now` (see the module docs).
@@ -407,18 +418,32 @@ fn apply_op<S: RollupState>(
 					)?;
 					let key = decode_key(public_key)?;
 					let id = fresh_slot(state, &key, Some(op.actor))?;
+					let mut header = state.header();
+					let mut member = Participant::new(*role, key, digest_to_field(encryption_key));
+					if *role == Role::Hospital {
+						ensure(header.next_org < MAX_ORGS as u8, RuleError::TooManyOrganisations)?;
+						member.org = header.next_org;
+						header.orgs.insert(header.next_org);
+						header.next_org += 1;
+					}
 					// Proof of possession: the admitted key signs its own admission.
 					verify(state, &key, op, message)?;
-					state.set_participant(
-						id,
-						Participant::new(*role, key, digest_to_field(encryption_key)),
-					);
+					state.set_participant(id, member);
+					if *role == Role::Hospital {
+						state.set_header(header);
+					}
 					Ok(base)
 				},
 				Operation::RemoveMember => {
 					let mut p = state.participant(op.actor).ok_or(RuleError::UnknownParticipant)?;
 					ensure(p.active, RuleError::ParticipantInactive)?;
 					p.active = false;
+					if p.role == Role::Hospital {
+						// Its doctors' credentials lapse with its organisation bit.
+						let mut header = state.header();
+						header.orgs.remove(p.org);
+						state.set_header(header);
+					}
 					state.set_participant(op.actor, p);
 					Ok(base)
 				},
@@ -442,7 +467,7 @@ fn apply_op<S: RollupState>(
 			ensure(actor.active, RuleError::ActorInactive)?;
 			ensure(op.nonce == actor.nonce, RuleError::BadNonce)?;
 			let next_nonce = advance(actor.nonce)?;
-			verify(state, &signing_key(&actor, op)?, op, message)?;
+			verify(state, &signing_key(&actor, &state.header(), op)?, op, message)?;
 			user_op(state, op, &mut actor, next_nonce, message, base, now)
 		},
 	}
@@ -473,13 +498,16 @@ fn user_op<S: RollupState>(
 			let mut d = state.participant(*doctor).ok_or(RuleError::UnknownParticipant)?;
 			ensure(d.role == Role::Doctor, RuleError::NotADoctor)?;
 			ensure(d.active, RuleError::ParticipantInactive)?;
-			ensure(d.affiliation == 0, RuleError::AlreadyCredentialed)?;
+			// A credential of a removed hospital has lapsed: another hospital may credential
+			// the doctor.
+			ensure(state.header().live_affiliation(&d) == 0, RuleError::AlreadyCredentialed)?;
 			// The doctor's key is the one it proved to hold when it registered, so it cannot
 			// have been chosen to cancel the hospital's; an identity joint key (under which
 			// anything verifies) is refused all the same.
 			let joint = d.key.joint(&actor.key);
 			ensure(!joint.0.is_zero(), RuleError::InvalidKey)?;
 			d.affiliation = actor_id;
+			d.affiliation_org = actor.org;
 			d.emergency_key = Some(joint);
 			finish_actor(state, actor);
 			state.set_participant(*doctor, d);
@@ -492,6 +520,7 @@ fn user_op<S: RollupState>(
 			ensure(d.role == Role::Doctor, RuleError::NotADoctor)?;
 			ensure(d.affiliation == actor_id, RuleError::NotYourDoctor)?;
 			d.affiliation = 0;
+			d.affiliation_org = 0;
 			d.emergency_key = None;
 			finish_actor(state, actor);
 			state.set_participant(*doctor, d);
@@ -506,7 +535,16 @@ fn user_op<S: RollupState>(
 				grant_in_range(*grant)?;
 				let g = state.grant(*patient, *grant).ok_or(RuleError::NoWriteGrant)?;
 				ensure(
-					covers(&g, actor_id, actor, permission::WRITE, purpose::TREATMENT, 0, now),
+					covers(
+						&g,
+						actor_id,
+						actor,
+						&state.header(),
+						permission::WRITE,
+						purpose::TREATMENT,
+						0,
+						now,
+					),
 					RuleError::NoWriteGrant,
 				)?;
 				fx.grant = Some(*grant);
@@ -579,10 +617,13 @@ fn user_op<S: RollupState>(
 			let mut p =
 				if *patient == actor_id { actor.clone() } else { active_patient(state, *patient)? };
 			ensure(p.role == Role::Patient, RuleError::UnknownPatient)?;
+			let header = state.header();
 			let granted = *patient == actor_id
 				|| state
 					.grant(*patient, *grant)
-					.map(|g| covers(&g, actor_id, actor, permission::READ, *wanted, *scope, now))
+					.map(|g| {
+						covers(&g, actor_id, actor, &header, permission::READ, *wanted, *scope, now)
+					})
 					.unwrap_or(false);
 			let outcome = if granted { AccessOutcome::Granted } else { AccessOutcome::Denied };
 			let code = if granted { 1 } else { 2 };
@@ -638,7 +679,16 @@ fn user_op<S: RollupState>(
 			grant_in_range(*grant)?;
 			let mut g = state.grant(*patient, *grant).ok_or(RuleError::NoClaimGrant)?;
 			ensure(
-				covers(&g, actor_id, actor, permission::CLAIM, purpose::INSURANCE, 0, now),
+				covers(
+					&g,
+					actor_id,
+					actor,
+					&state.header(),
+					permission::CLAIM,
+					purpose::INSURANCE,
+					0,
+					now,
+				),
 				RuleError::NoClaimGrant,
 			)?;
 			ensure(g.claim_status != ClaimStatus::Open, RuleError::ClaimAlreadyOpen)?;

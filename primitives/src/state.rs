@@ -5,8 +5,10 @@
 //! leaf encodings are part of the rollup's definition (the circuit recomputes them):
 //!
 //! ```text
+//! state root       = Poseidon(StateRoot, [participant_root, next_org, orgs_low, orgs_high])
 //! participant leaf = PoseidonWide(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
 //!   p = role | active·2^8 | nonce·2^16 | version·2^48 | affiliation·2^80
+//!       | affiliation_org·2^104 | org·2^112
 //! grant leaf       = PoseidonWide(Grant, [g, claim_record, claim_amount + 2^64·settled])
 //!   g = grantee | permissions·2^24 | purposes·2^32 | scope·2^40 | expires_at·2^72
 //!       | flags·2^104 | claim_status·2^112          (flags: 1 = present, 2 = emergency)
@@ -15,14 +17,120 @@
 //!
 //! `PoseidonWide` is [`poseidon::hash_wide`]: each leaf is one width-9 permutation (405
 //! constraints in the circuit; the width-3 sponge needed four and two).
+//!
+//! The state root also commits to the [`Header`]: the set of active organisations ([`OrgSet`],
+//! 255 bits split in two 128-bit halves) and the next organisation index. A hospital admitted
+//! by governance gets the next index (its leaf's `org`) and its bit; its removal clears the
+//! bit. A doctor's credential records its hospital's index (`affiliation_org`), and the
+//! credential counts only while that bit is set ([`Header::live_affiliation`]): removing a
+//! hospital ends its doctors' access through it and their emergency co-signing in one step.
 
 use crate::{
-	ops::{BlockNumber, DeploymentId, GrantId, ParticipantId, Role},
+	ops::{BlockNumber, DeploymentId, GrantId, OrgIndex, ParticipantId, Role},
 	poseidon::{self, Domain},
 	schnorr::PublicKey,
 	F,
 };
 use ark_ff::{AdditiveGroup, Field};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// How many organisations (hospitals) a deployment can ever admit: indices `0..MAX_ORGS`, one
+/// bit each in [`OrgSet`]; an index is never reused (a removed hospital's doctors must not
+/// come back to life under a newcomer).
+pub const MAX_ORGS: u32 = 255;
+
+/// The active organisations: bit `k` set while the hospital with organisation index `k` is a
+/// member. Stored as four little-endian 64-bit words; bits `MAX_ORGS..256` are always zero.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct OrgSet(pub [u64; 4]);
+
+impl OrgSet {
+	/// Whether organisation `k` is active.
+	pub fn contains(&self, k: OrgIndex) -> bool {
+		self.0[k as usize / 64] >> (k % 64) & 1 == 1
+	}
+
+	/// Marks organisation `k` active.
+	pub fn insert(&mut self, k: OrgIndex) {
+		self.0[k as usize / 64] |= 1u64 << (k % 64);
+	}
+
+	/// Marks organisation `k` inactive.
+	pub fn remove(&mut self, k: OrgIndex) {
+		self.0[k as usize / 64] &= !(1u64 << (k % 64));
+	}
+
+	/// Bits 0..128 and 128..256 as two field elements (what the state root commits to).
+	pub fn halves(&self) -> [F; 2] {
+		let half = |lo: u64, hi: u64| F::from(lo) + F::from(hi) * two_pow(64);
+		[half(self.0[0], self.0[1]), half(self.0[2], self.0[3])]
+	}
+
+	/// The sixteen 16-bit chunks, lowest first (how the circuit carries the set).
+	pub fn chunks(&self) -> [u16; 16] {
+		core::array::from_fn(|i| (self.0[i / 4] >> (16 * (i % 4))) as u16)
+	}
+}
+
+/// The part of the state outside the participant tree (module docs).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Header {
+	/// The organisation index the next admitted hospital gets (`≤ MAX_ORGS`).
+	pub next_org: OrgIndex,
+	/// The active organisations.
+	pub orgs: OrgSet,
+}
+
+impl Header {
+	/// The state root over a participant tree root and this header.
+	pub fn state_root(&self, participant_root: F) -> F {
+		let [low, high] = self.orgs.halves();
+		poseidon::hash(
+			Domain::StateRoot,
+			&[participant_root, F::from(self.next_org as u64), low, high],
+		)
+	}
+
+	/// The hospital whose credential `p` holds while that hospital is a member: `p`'s
+	/// affiliation if its organisation bit is set, else 0 (none).
+	pub fn live_affiliation(&self, p: &Participant) -> ParticipantId {
+		if p.affiliation != 0 && self.orgs.contains(p.affiliation_org) {
+			p.affiliation
+		} else {
+			0
+		}
+	}
+}
+
+/// The root of the empty state: no participant, no organisation.
+pub fn empty_state_root() -> F {
+	Header::default().state_root(crate::tree::empty_participant_root())
+}
 
 /// A participant as the rules see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +151,11 @@ pub struct Participant {
 	pub index_version: u32,
 	/// For a credentialed doctor: its hospital (0 = none).
 	pub affiliation: ParticipantId,
+	/// For a credentialed doctor: its hospital's organisation index (the credential holds
+	/// while that organisation is active).
+	pub affiliation_org: OrgIndex,
+	/// For a hospital: its organisation index (0 for other roles).
+	pub org: OrgIndex,
 	/// For a credentialed doctor: the joint doctor + hospital key for emergency access.
 	pub emergency_key: Option<PublicKey>,
 	/// Head of the patient's access-log hash chain (zero when empty).
@@ -61,6 +174,8 @@ impl Participant {
 			index_head: F::ZERO,
 			index_version: 0,
 			affiliation: 0,
+			affiliation_org: 0,
+			org: 0,
 			emergency_key: None,
 			log: F::ZERO,
 		}
@@ -74,6 +189,8 @@ impl Participant {
 			self.nonce,
 			self.index_version,
 			self.affiliation,
+			self.affiliation_org,
+			self.org,
 		)
 	}
 
@@ -178,14 +295,25 @@ impl Grant {
 }
 
 /// The packed small fields `p` of a participant leaf (role code, active, nonce, index version,
-/// affiliation); the circuit's witness uses the same function.
-pub fn pack_participant(role: u8, active: bool, nonce: u32, version: u32, affiliation: u32) -> F {
+/// affiliation, the affiliation's organisation, the participant's own organisation); the
+/// circuit's witness uses the same function.
+pub fn pack_participant(
+	role: u8,
+	active: bool,
+	nonce: u32,
+	version: u32,
+	affiliation: u32,
+	affiliation_org: OrgIndex,
+	org: OrgIndex,
+) -> F {
 	pack(&[
 		(role as u64, 8),
 		(active as u64, 8),
 		(nonce as u64, 32),
 		(version as u64, 32),
 		(affiliation as u64, 24),
+		(affiliation_org as u64, 8),
+		(org as u64, 8),
 	])
 }
 
@@ -233,6 +361,10 @@ pub use crate::tree::empty_consent_root;
 pub trait RollupState {
 	/// The deployment this state belongs to: every signature the rules check covers it.
 	fn deployment(&self) -> DeploymentId;
+	/// The header (organisations).
+	fn header(&self) -> Header;
+	/// Writes the header.
+	fn set_header(&mut self, header: Header);
 	/// The participant in slot `id`.
 	fn participant(&self, id: ParticipantId) -> Option<Participant>;
 	/// Writes slot `id`.

@@ -10,7 +10,7 @@
 //! compressed key costs; [`StoredParticipant::compressed_key`] gives the 32-byte form clients use.
 
 use crate::{
-	ops::{BlockNumber, ParticipantId, Role},
+	ops::{BlockNumber, OrgIndex, ParticipantId, Role},
 	schnorr::PublicKey,
 	state::{ClaimStatus, Grant, Participant},
 	F,
@@ -95,6 +95,10 @@ pub struct StoredParticipant {
 	pub index_version: u32,
 	/// For a credentialed doctor: its hospital (0 = none).
 	pub affiliation: ParticipantId,
+	/// For a credentialed doctor: its hospital's organisation index.
+	pub affiliation_org: OrgIndex,
+	/// For a hospital: its organisation index.
+	pub org: OrgIndex,
 	/// For a credentialed doctor: the joint doctor + hospital key.
 	pub emergency_key: Option<StoredKey>,
 	/// Head of the access-log hash chain (field bytes).
@@ -119,6 +123,8 @@ impl From<&Participant> for StoredParticipant {
 			index_head_digest: field_bytes(&p.index_head),
 			index_version: p.index_version,
 			affiliation: p.affiliation,
+			affiliation_org: p.affiliation_org,
+			org: p.org,
 			emergency_key: p.emergency_key.as_ref().map(StoredKey::new),
 			log: field_bytes(&p.log),
 		}
@@ -136,6 +142,8 @@ impl From<&StoredParticipant> for Participant {
 			index_head: F::from_le_bytes_mod_order(&s.index_head_digest),
 			index_version: s.index_version,
 			affiliation: s.affiliation,
+			affiliation_org: s.affiliation_org,
+			org: s.org,
 			emergency_key: s.emergency_key.as_ref().map(StoredKey::key),
 			log: F::from_le_bytes_mod_order(&s.log),
 		}

@@ -91,8 +91,8 @@ pub fn empty_path(levels: usize) -> Vec<F> {
 	empty_roots(levels)[..levels].iter().flat_map(|e| [*e; SIBLINGS]).collect()
 }
 
-/// The root of an empty participant tree (the state root with no participant).
-pub fn empty_state_root() -> F {
+/// The root of an empty participant tree ([`crate::state::empty_state_root`] adds the header).
+pub fn empty_participant_root() -> F {
 	empty_roots(PARTICIPANT_LEVELS)[PARTICIPANT_LEVELS]
 }
 
@@ -146,7 +146,7 @@ mod tests {
 
 	#[test]
 	fn empty_paths_give_the_empty_roots() {
-		assert_eq!(root(F::ZERO, 12345, &empty_path(PARTICIPANT_LEVELS)), empty_state_root());
+		assert_eq!(root(F::ZERO, 12345, &empty_path(PARTICIPANT_LEVELS)), empty_participant_root());
 		assert_eq!(root(F::ZERO, 4095, &empty_path(GRANT_LEVELS)), empty_consent_root());
 		assert_eq!(empty_path(GRANT_LEVELS).len(), GRANT_LEVELS * SIBLINGS);
 	}

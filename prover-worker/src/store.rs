@@ -5,11 +5,12 @@
 //!
 //! The state is one 8-ary **participant tree** of [`PARTICIPANT_LEVELS`] (8) levels, 2^24 ids,
 //! and, under every participant, an 8-ary **consent subtree** of [`GRANT_LEVELS`] (4) levels,
-//! 4,096 slots ([`emr_primitives::tree`] defines both). The state root is the root of the
-//! participant tree.
+//! 4,096 slots ([`emr_primitives::tree`] defines both). The state root is the participant
+//! tree's root under the [`Header`] ([`Header::state_root`]: the organisations).
 //!
 //! ```text
-//!                         state root = participant tree root                  level 8
+//!      state root = Poseidon(StateRoot, [participant root, header])
+//!                         participant tree root                                level 8
 //!                    /     /     /     /     \     \     \     \
 //!                  node  node   ...                            node           level 7
 //!                  ...
@@ -28,7 +29,7 @@
 //! * Inner node: `node = tree::node(children)`, one wide Poseidon permutation.
 //! * An empty subtree of height `k` has root `empty_roots(k)[k]` (`EMPTY[0] = 0`,
 //!   `EMPTY[k+1] = node([EMPTY[k]; 8])`); the root of an empty store is
-//!   [`tree::empty_state_root`] and the consent root of a participant without grants is
+//!   [`emr_primitives::state::empty_state_root`] and the consent root of a participant without grants is
 //!   [`empty_consent_root`].
 //! * Participant leaf `id`: `Participant::leaf(consent_root(id))` when slot `id` holds a
 //!   participant, else 0. Grant leaf `(p, s)`: `Grant::leaf()` or 0.
@@ -47,7 +48,7 @@
 //! | `participants` | `id: u32` | participant record (format below) |
 //! | `grants` | `(patient: u32, slot: u32)` | grant record (format below) |
 //! | `nodes` | `(tree: u8, owner: u32, level: u8, index: u32)` | node, 32 bytes |
-//! | `meta` | `&str` | `format` (u32 LE), `batch` (u64 LE), `root` (32 bytes) |
+//! | `meta` | `&str` | `format` (u32 LE), `batch` (u64 LE), `root` (the participant tree's, 32 bytes), `header` (next organisation u8, organisations 4 × u64 LE), `deployment` (32 bytes) |
 //!
 //! `tree` is 0 for the participant tree (`owner` 0) and 1 for the consent subtree of patient
 //! `owner`. Level 0 holds the leaves, level `depth` the root (index 0). Only nodes that differ from
@@ -90,7 +91,9 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate
 use emr_primitives::{
 	ops::{DeploymentId, GrantId, ParticipantId, Role, GRANT_DEPTH, PARTICIPANT_DEPTH},
 	schnorr::PublicKey,
-	state::{empty_consent_root, ClaimStatus, Grant, Participant, RollupState},
+	state::{
+		empty_consent_root, ClaimStatus, Grant, Header, OrgSet, Participant, RollupState, MAX_ORGS,
+	},
 	tree::{self, empty_roots, ARITY, ARITY_BITS, GRANT_LEVELS, PARTICIPANT_LEVELS, SIBLINGS},
 	F,
 };
@@ -102,8 +105,9 @@ use std::{
 };
 
 /// Version of the on-disk format (the `format` meta entry; 2: participants without a next grant
-/// slot, since grants name their slot; 3: 8-ary trees).
-pub const FORMAT_VERSION: u32 = 3;
+/// slot, since grants name their slot; 3: 8-ary trees; 4: the header, organisation indices in
+/// participant records).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Version byte that starts every participant and grant record.
 const RECORD_VERSION: u8 = 1;
@@ -117,6 +121,7 @@ const META_FORMAT: &str = "format";
 const META_BATCH: &str = "batch";
 const META_ROOT: &str = "root";
 const META_DEPLOYMENT: &str = "deployment";
+const META_HEADER: &str = "header";
 
 /// Tree tag of the participant tree in node keys.
 const TREE_PARTICIPANTS: u8 = 0;
@@ -240,6 +245,8 @@ struct Overlay {
 	/// `None`: the slot was emptied.
 	grants: BTreeMap<(ParticipantId, GrantId), Option<Grant>>,
 	nodes: BTreeMap<NodeKey, F>,
+	/// The header, when the batch changed it.
+	header: Option<Header>,
 }
 
 /// Read handles on the committed state (one read transaction).
@@ -256,10 +263,13 @@ pub struct Store {
 	/// `empty_roots(PARTICIPANT_LEVELS)`; its prefix serves the consent subtrees.
 	empty: Vec<F>,
 	overlay: Overlay,
-	/// Current root (overlay included).
+	/// Current participant tree root (overlay included).
 	root: F,
-	/// Root of the last committed batch (of the empty tree before the first commit).
+	/// Participant tree root of the last committed batch (of the empty tree before the first
+	/// commit).
 	committed_root: F,
+	/// Header of the last committed batch.
+	committed_header: Header,
 	committed_batch: Option<u64>,
 	poisoned: Mutex<Option<StoreError>>,
 }
@@ -324,6 +334,10 @@ impl Store {
 			Some(v) => Some(decode_f(v.value(), "root entry")?),
 			None => None,
 		};
+		let header = match meta.get(META_HEADER)? {
+			Some(v) => decode_header(v.value()).map_err(StoreError::Corrupt)?,
+			None => Header::default(),
+		};
 		let empty = empty_roots(PARTICIPANT_LEVELS);
 		let nodes = read.open_table(NODES)?;
 		let root = match nodes.get(participant_node(PARTICIPANT_LEVELS, 0))? {
@@ -348,19 +362,25 @@ impl Store {
 			overlay: Overlay::default(),
 			root,
 			committed_root: root,
+			committed_header: header,
 			committed_batch: batch,
 			poisoned: Mutex::new(None),
 		})
 	}
 
-	/// The state root (participant tree root), uncommitted writes included.
+	/// The state root, uncommitted writes included.
 	pub fn root(&self) -> F {
+		self.header().state_root(self.root)
+	}
+
+	/// The participant tree's root, uncommitted writes included.
+	pub fn participant_root(&self) -> F {
 		self.root
 	}
 
-	/// The root of the last committed batch (the empty root before the first commit).
+	/// The state root of the last committed batch (the empty state's before the first commit).
 	pub fn committed_root(&self) -> F {
-		self.committed_root
+		self.committed_header.state_root(self.committed_root)
 	}
 
 	/// The last committed batch number, `None` before the first commit.
@@ -373,6 +393,7 @@ impl Store {
 		!self.overlay.nodes.is_empty()
 			|| !self.overlay.participants.is_empty()
 			|| !self.overlay.grants.is_empty()
+			|| self.overlay.header.is_some()
 	}
 
 	/// The error that poisoned the current batch, if any (module docs); it stays until
@@ -427,12 +448,14 @@ impl Store {
 			let mut meta = txn.open_table(META)?;
 			meta.insert(META_BATCH, &batch.to_le_bytes()[..])?;
 			meta.insert(META_ROOT, &f_bytes(&self.root)[..])?;
+			meta.insert(META_HEADER, &encode_header(&self.header())[..])?;
 		}
 		txn.commit()?;
+		self.committed_header = self.header();
 		self.overlay = Overlay::default();
 		self.committed_batch = Some(batch);
 		self.committed_root = self.root;
-		Ok(self.root)
+		Ok(self.committed_root())
 	}
 
 	/// Drops the current batch (and its poison): back to the last committed state.
@@ -686,6 +709,14 @@ impl RollupState for Store {
 		self.deployment
 	}
 
+	fn header(&self) -> Header {
+		self.overlay.header.unwrap_or(self.committed_header)
+	}
+
+	fn set_header(&mut self, header: Header) {
+		self.overlay.header = Some(header);
+	}
+
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {
 		if !in_range(id, PARTICIPANT_DEPTH) {
 			return None;
@@ -784,6 +815,8 @@ fn encode_participant(p: &Participant) -> Vec<u8> {
 	put_f(&mut out, &p.index_head);
 	out.extend_from_slice(&p.index_version.to_le_bytes());
 	out.extend_from_slice(&p.affiliation.to_le_bytes());
+	out.push(p.affiliation_org);
+	out.push(p.org);
 	match &p.emergency_key {
 		None => out.push(0),
 		Some(k) => {
@@ -793,6 +826,31 @@ fn encode_participant(p: &Participant) -> Vec<u8> {
 	}
 	put_f(&mut out, &p.log);
 	out
+}
+
+fn encode_header(h: &Header) -> Vec<u8> {
+	let mut out = Vec::with_capacity(33);
+	out.push(h.next_org);
+	for word in h.orgs.0 {
+		out.extend_from_slice(&word.to_le_bytes());
+	}
+	out
+}
+
+fn decode_header(bytes: &[u8]) -> Result<Header, String> {
+	let mut c = Cursor(bytes);
+	let next_org = c.u8()?;
+	let mut words = [0u64; 4];
+	for w in &mut words {
+		*w = c.u64()?;
+	}
+	c.finish()?;
+	let header = Header { next_org, orgs: OrgSet(words) };
+	let beyond = (next_org as u32..256).any(|k| header.orgs.contains(k as u8));
+	if next_org as u32 > MAX_ORGS || beyond {
+		return Err("header: an organisation at or beyond the next index".into());
+	}
+	Ok(header)
 }
 
 fn encode_grant(g: &Grant) -> Vec<u8> {
@@ -897,6 +955,8 @@ fn decode_participant(bytes: &[u8]) -> Result<Participant, String> {
 	let index_head = c.f()?;
 	let index_version = c.u32()?;
 	let affiliation = c.u32()?;
+	let affiliation_org = c.u8()?;
+	let org = c.u8()?;
 	let emergency_key = if c.bool()? { Some(c.key()?) } else { None };
 	let log = c.f()?;
 	c.finish()?;
@@ -909,6 +969,8 @@ fn decode_participant(bytes: &[u8]) -> Result<Participant, String> {
 		index_head,
 		index_version,
 		affiliation,
+		affiliation_org,
+		org,
 		emergency_key,
 		log,
 	})
@@ -1014,7 +1076,7 @@ mod tests {
 			.iter()
 			.map(|(id, p)| (*id, p.leaf(naive_consent_root(mem, *id))))
 			.collect();
-		sparse_root(&leaves, PARTICIPANT_LEVELS)
+		mem.header.state_root(sparse_root(&leaves, PARTICIPANT_LEVELS))
 	}
 
 	// --- fixtures ---
@@ -1034,6 +1096,7 @@ mod tests {
 		if n % 3 == 1 {
 			p.role = Role::Doctor;
 			p.affiliation = 3;
+			p.affiliation_org = (n % 7) as u8;
 			p.emergency_key = Some(key(seed).joint(&key(seed + 1)));
 		}
 		p.active = n % 4 != 3;
@@ -1086,7 +1149,7 @@ mod tests {
 		let consent = store.consent_root(patient);
 		let leaf = store.grant(patient, slot).map(|g| g.leaf()).unwrap_or(F::ZERO);
 		store.grant_path(patient, slot).verify(consent, leaf)
-			&& store.participant_path(patient).verify(store.root(), p.leaf(consent))
+			&& store.participant_path(patient).verify(store.participant_root(), p.leaf(consent))
 	}
 
 	// --- tests ---
@@ -1095,13 +1158,13 @@ mod tests {
 	fn empty_store_has_the_empty_root() {
 		let dir = tempfile::tempdir().expect("tempdir");
 		let store = open(&dir);
-		assert_eq!(store.root(), tree::empty_state_root());
+		assert_eq!(store.root(), emr_primitives::state::empty_state_root());
 		assert_eq!(store.root(), naive_root(&MemoryState::new(deployment())));
 		assert_eq!(store.committed_batch(), None);
 		assert_eq!(store.consent_root(5), empty_consent_root());
 		let path = store.participant_path(5);
 		assert_eq!(path.levels(), PARTICIPANT_LEVELS);
-		assert!(path.verify_absent(store.root()));
+		assert!(path.verify_absent(store.participant_root()));
 		assert!(store.grant_path(5, 9).verify_absent(empty_consent_root()));
 	}
 
@@ -1114,7 +1177,7 @@ mod tests {
 		store.set_grant(2, 7, Some(grant(1)));
 		mem.set_grant(2, 7, Some(grant(1)));
 		assert_eq!(store.participant_leaf(2), F::ZERO);
-		assert_eq!(store.root(), tree::empty_state_root());
+		assert_eq!(store.root(), emr_primitives::state::empty_state_root());
 		assert_eq!(store.consent_root(2), naive_consent_root(&mem, 2));
 		let mut writes = 0;
 		for (i, id) in IDS.iter().enumerate() {
@@ -1153,7 +1216,7 @@ mod tests {
 		store.set_participant(6, participant(1, 2));
 		store.set_grant(1, 3, Some(grant(5)));
 		store.set_grant(1, 4, Some(grant(6)));
-		let root = store.root();
+		let root = store.participant_root();
 
 		// Membership of a participant.
 		let path = store.participant_path(6);
@@ -1198,7 +1261,7 @@ mod tests {
 		store.commit(1).expect("commit");
 		drop(store);
 		let store = open(&dir);
-		assert_eq!(store.root(), root);
+		assert_eq!(store.participant_root(), root);
 		assert_eq!((store.participant_path(6), store.grant_path(1, 3)), before);
 		store.check().expect("no poison");
 	}
@@ -1215,6 +1278,11 @@ mod tests {
 				store.set_grant(id, id % 4, Some(grant(id)));
 				mem.set_grant(id, id % 4, Some(grant(id)));
 			}
+			let mut header = Header { next_org: 130, ..Default::default() };
+			header.orgs.insert(0);
+			header.orgs.insert(129);
+			store.set_header(header);
+			mem.set_header(header);
 			let root = store.commit(7).expect("commit");
 			assert_eq!(store.committed_batch(), Some(7));
 			root
@@ -1621,7 +1689,7 @@ mod tests {
 			}
 			for id in IDS {
 				let leaf = store.participant_leaf(id);
-				prop_assert!(store.participant_path(id).verify(store.root(), leaf));
+				prop_assert!(store.participant_path(id).verify(store.participant_root(), leaf));
 				if mem.participants.contains_key(&id) {
 					for slot in SLOTS {
 						prop_assert!(verify_grant_chain(&store, id, slot));

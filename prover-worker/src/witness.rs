@@ -15,14 +15,19 @@ use emr_primitives::{
 	ops::{kind, GrantId, Operation, Origin, ParticipantId},
 	rules::{self, AccessOutcome, Effects, RuleError},
 	schnorr::{PublicKey, Signature},
-	state::RollupState,
+	state::{Header, RollupState},
 	F,
 };
 
 /// A state the prover can open: the rules' view plus Merkle paths.
 pub trait ProvableState: RollupState {
-	/// The state root.
-	fn state_root(&self) -> F;
+	/// The root of the participant tree.
+	fn participant_root(&self) -> F;
+	/// The state root: the participant root under the header
+	/// ([`emr_primitives::state::Header::state_root`]).
+	fn state_root(&self) -> F {
+		self.header().state_root(self.participant_root())
+	}
 	/// Siblings of participant slot `id`, leaf level first.
 	fn participant_siblings(&self, id: ParticipantId) -> Vec<F>;
 	/// Siblings of grant slot `slot` of `patient`, leaf level first.
@@ -32,8 +37,8 @@ pub trait ProvableState: RollupState {
 }
 
 impl ProvableState for crate::store::Store {
-	fn state_root(&self) -> F {
-		self.root()
+	fn participant_root(&self) -> F {
+		self.participant_root()
 	}
 	fn participant_siblings(&self, id: ParticipantId) -> Vec<F> {
 		self.participant_path(id).siblings
@@ -77,6 +82,8 @@ fn leaf_witness<S: ProvableState>(state: &S, id: ParticipantId) -> LeafWitness {
 			nonce: p.nonce,
 			version: p.index_version,
 			affiliation: p.affiliation,
+			affiliation_org: p.affiliation_org,
+			org: p.org,
 			key: p.key.0,
 			enc: p.encryption_key,
 			emergency: p.emergency_field(),
@@ -213,6 +220,55 @@ pub fn padding_witness<S: ProvableState>(state: &S) -> SlotWitness {
 	w
 }
 
+/// What a batch's witness needs of the state it starts from, besides the slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchStart {
+	/// The participant tree root.
+	pub participant_root: F,
+	/// The header.
+	pub header: Header,
+	/// The deployment id's field element.
+	pub deployment: F,
+}
+
+impl BatchStart {
+	/// Where `state` stands now.
+	pub fn of<S: ProvableState>(state: &S) -> Self {
+		BatchStart {
+			participant_root: state.participant_root(),
+			header: state.header(),
+			deployment: state.deployment().field(),
+		}
+	}
+
+	/// The state root.
+	pub fn root(&self) -> F {
+		self.header.state_root(self.participant_root)
+	}
+
+	/// A batch witness of `slots` from here, without recorded starts (synthesized serially).
+	pub fn witness(&self, batch: u64, slots: Vec<SlotWitness>) -> BatchWitness {
+		BatchWitness {
+			batch,
+			old_root: self.root(),
+			participant_root: self.participant_root,
+			header: self.header,
+			deployment: self.deployment,
+			slots,
+			starts: vec![],
+		}
+	}
+}
+
+fn start<S: ProvableState>(state: &S, chain: F, previous: u32) -> SlotStart {
+	SlotStart {
+		root: state.participant_root(),
+		chain,
+		block: F::from(previous),
+		header: state.header(),
+	}
+}
+
 /// Builds the witness of a whole batch and applies it to `state`.
 pub fn build<S: ProvableState>(
 	state: &mut S,
@@ -224,6 +280,8 @@ pub fn build<S: ProvableState>(
 		return Err(WitnessError::TooManyEntries { entries: entries.len(), slots: batch_size });
 	}
 	let old_root = state.state_root();
+	let participant_root = state.participant_root();
+	let header = state.header();
 	let deployment = state.deployment();
 	let mut slots = Vec::with_capacity(batch_size);
 	let mut starts = Vec::with_capacity(batch_size);
@@ -233,7 +291,7 @@ pub fn build<S: ProvableState>(
 	for (index, entry) in entries.iter().enumerate() {
 		let rejected = |error| WitnessError::Rejected { index, error };
 		rules::in_block_order(previous, entry.block).map_err(rejected)?;
-		starts.push(SlotStart { root: state.state_root(), chain, block: F::from(previous) });
+		starts.push(start(state, chain, previous));
 		previous = entry.block;
 		chain = inbox::chain(chain, entry);
 		let mut slot = slot_witness(state, entry, false).map_err(rejected)?;
@@ -243,15 +301,24 @@ pub fn build<S: ProvableState>(
 		effects.push(fx);
 	}
 	while slots.len() < batch_size {
-		starts.push(SlotStart { root: state.state_root(), chain, block: F::from(previous) });
+		starts.push(start(state, chain, previous));
 		slots.push(padding_witness(state));
 	}
+	starts.push(start(state, chain, previous));
 	let public = PublicInputs {
 		old_root,
 		new_root: state.state_root(),
 		inbox_commitment: inbox::commitment(&deployment, entries),
 		batch,
 	};
-	let witness = BatchWitness { batch, old_root, deployment: deployment.field(), slots, starts };
+	let witness = BatchWitness {
+		batch,
+		old_root,
+		participant_root,
+		header,
+		deployment: deployment.field(),
+		slots,
+		starts,
+	};
 	Ok((witness, public, effects))
 }

@@ -99,14 +99,14 @@ fn merkle_gadget_equals_the_store() {
 			"merkle path (8-ary, 8 levels, 2^24 ids): {} constraints",
 			cs.num_constraints() - before
 		);
-		assert_eq!(root.value().expect("value"), store.root());
+		assert_eq!(root.value().expect("value"), store.participant_root());
 		// A wrong leaf or sibling reaches another root.
 		let wrong = merkle::root(&witness(&cs, leaf + F::from(1u64)), &bits, &sibs).expect("root");
-		assert_ne!(wrong.value().expect("value"), store.root());
+		assert_ne!(wrong.value().expect("value"), store.participant_root());
 		let mut bad = sibs.clone();
 		bad[5] = witness(&cs, path.siblings[5] + F::from(1u64));
 		let wrong = merkle::root(&witness(&cs, leaf), &bits, &bad).expect("root");
-		assert_ne!(wrong.value().expect("value"), store.root());
+		assert_ne!(wrong.value().expect("value"), store.participant_root());
 	}
 }
 

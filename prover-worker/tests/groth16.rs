@@ -8,7 +8,7 @@ use emr_primitives::{
 	F,
 };
 use emr_prover::{
-	circuit::{BatchCircuit, BatchWitness},
+	circuit::BatchCircuit,
 	groth16::{self, BatchProof},
 	store::Store,
 	witness,
@@ -68,6 +68,7 @@ fn proofs_verify_and_tampering_fails() {
 	store.commit(1).expect("commit");
 
 	// Batch 2 against the state after batch 1.
+	let start_b2 = witness::BatchStart::of(&store);
 	let before_b2 = store.root();
 	let (w2, p2, _) = witness::build(&mut store, 2, &b2, SLOTS).expect("witness 2");
 	let proof2 = groth16::prove(&pk, w2.clone(), p2, &mut rng()).expect("prove 2");
@@ -104,23 +105,16 @@ fn proofs_verify_and_tampering_fails() {
 	let mut forged = b2.clone();
 	forged[1].op =
 		forged[1].op.clone().sign(&Actor::new(2, &[]).key, &emr_primitives::testing::deployment());
-	let forged_witness = BatchWitness {
-		batch: 2,
-		old_root: before_b2,
-		deployment: emr_primitives::testing::deployment().field(),
-		slots: {
-			let dir2 = tempfile::tempdir().expect("tempdir");
-			let mut s2 =
-				Store::open(dir2.path().join("s.redb"), emr_primitives::testing::deployment())
-					.expect("open");
-			witness::build(&mut s2, 1, &b1, SLOTS).expect("replay");
-			let first = witness::slot_witness(&mut s2, &forged[0], false).expect("well formed");
-			emr_primitives::rules::apply_entry(&mut s2, &forged[0]).expect("grant applies");
-			let second = witness::slot_witness(&mut s2, &forged[1], true).expect("well formed");
-			vec![first, second]
-		},
-		starts: vec![],
-	};
+	let forged_witness = start_b2.witness(2, {
+		let dir2 = tempfile::tempdir().expect("tempdir");
+		let mut s2 = Store::open(dir2.path().join("s.redb"), emr_primitives::testing::deployment())
+			.expect("open");
+		witness::build(&mut s2, 1, &b1, SLOTS).expect("replay");
+		let first = witness::slot_witness(&mut s2, &forged[0], false).expect("well formed");
+		emr_primitives::rules::apply_entry(&mut s2, &forged[0]).expect("grant applies");
+		let second = witness::slot_witness(&mut s2, &forged[1], true).expect("well formed");
+		vec![first, second]
+	});
 	let probe = BatchCircuit::new(forged_witness.clone(), None);
 	let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
 	ark_relations::gr1cs::ConstraintSynthesizer::generate_constraints(&probe, cs.clone())

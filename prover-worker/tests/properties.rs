@@ -198,7 +198,7 @@ proptest! {
 					cast[actor].sign(o, s.block)
 				},
 			};
-			let root = store.root();
+			let root = witness::BatchStart::of(&store);
 			let probe = witness::slot_witness(&mut store, &entry, false);
 			let native = rules::apply_entry(&mut store, &entry);
 			let granted = matches!(&native, Ok(fx) if fx.outcome == Some(AccessOutcome::Granted));
@@ -206,13 +206,7 @@ proptest! {
 				Ok(mut slot) => {
 					slot.granted = granted;
 					satisfied(
-						BatchWitness {
-							batch: 1,
-							old_root: root,
-							deployment: emr_primitives::testing::deployment().field(),
-							slots: vec![slot],
-							starts: vec![],
-						},
+						root.witness(1, vec![slot]),
 						None,
 					)
 				},

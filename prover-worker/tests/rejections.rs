@@ -12,9 +12,9 @@ use emr_primitives::{
 	F,
 };
 use emr_prover::{
-	circuit::{BatchCircuit, BatchWitness},
+	circuit::BatchCircuit,
 	store::Store,
-	witness,
+	witness::{self, BatchStart},
 };
 
 struct Fx {
@@ -95,9 +95,9 @@ impl Fx {
 	/// the circuit: neither the honest one with either access outcome, nor one that lies about
 	/// the state in the operation's favour ([`favourable`]).
 	fn refuse(&mut self, name: &str, entry: InboxEntry, expected: RuleError) {
-		let root = self.store.root();
+		let root = BatchStart::of(&self.store);
 		assert_eq!(rules::apply_entry(&mut self.store, &entry), Err(expected), "{name}: native");
-		assert_eq!(self.store.root(), root, "{name}: a refused entry changed the state");
+		assert_eq!(self.store.root(), root.root(), "{name}: a refused entry changed the state");
 		for granted in [false, true] {
 			match witness::slot_witness(&mut self.store, &entry, granted) {
 				Ok(slot) => {
@@ -154,7 +154,7 @@ fn favourable(
 	w
 }
 
-fn satisfied(slot: emr_prover::circuit::SlotWitness, root: F) -> bool {
+fn satisfied(slot: emr_prover::circuit::SlotWitness, root: BatchStart) -> bool {
 	satisfied_batch(vec![slot], root)
 }
 
@@ -205,7 +205,7 @@ fn accepted_entries_satisfy_and_flipped_outcomes_do_not() {
 		("insurer without READ", fx.insurer.sign(access(p, 1, purpose::INSURANCE, 1), 3), false),
 		("patient reads own", fx.patient.sign(access(p, 7, purpose::TREATMENT, 1), 3), true),
 	] {
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let right = witness::slot_witness(&mut fx.store, &entry, granted).expect("well formed");
 		let wrong = witness::slot_witness(&mut fx.store, &entry, !granted).expect("well formed");
 		let fxs = rules::apply_entry(&mut fx.store, &entry).expect("access is never refused");
@@ -219,7 +219,7 @@ fn accepted_entries_satisfy_and_flipped_outcomes_do_not() {
 	}
 	// An expired grant is DENIED.
 	let late = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 1000);
-	let root = fx.store.root();
+	let root = BatchStart::of(&fx.store);
 	let w = witness::slot_witness(&mut fx.store, &late, false).expect("well formed");
 	let flipped = witness::slot_witness(&mut fx.store, &late, true).expect("well formed");
 	assert_eq!(
@@ -596,7 +596,7 @@ fn a_non_canonical_s_below_2_pow_253_does_not_satisfy() {
 			(!carry && s < limit).then_some((e, s))
 		})
 		.expect("about one signature in ten has s + r < 2^253");
-	let root = fx.store.root();
+	let root = BatchStart::of(&fx.store);
 	let honest = witness::slot_witness(&mut fx.store, &entry, true).expect("well formed");
 	assert!(satisfied(honest.clone(), root), "the honest witness must prove");
 	let mut tampered = honest;
@@ -719,7 +719,7 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 	let mut fx = Fx::new();
 	let cases = every_kind(&mut fx);
 	let check = |fx: &mut Fx, name: &str, entry: &InboxEntry, signer: &Signer| {
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let granted = entry.op.op.kind() == kind::ACCESS_RECORD;
 		let honest = witness::slot_witness(&mut fx.store, entry, granted).expect("well formed");
 		assert!(canonical(&honest.fields), "{name}: the honest encoding is canonical");
@@ -761,17 +761,14 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 	assert_eq!(kinds.len(), kind::COUNT - 1, "every kind but padding is tried");
 }
 
-fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: F) -> bool {
+fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: BatchStart) -> bool {
 	synthesized(slots, root, deployment().field()).0
 }
 
 /// Whether the slots satisfy the circuit of a batch of deployment `d`, and the inbox commitment
 /// the constraints computed.
-fn synthesized(slots: Vec<emr_prover::circuit::SlotWitness>, root: F, d: F) -> (bool, F) {
-	let circuit = BatchCircuit::new(
-		BatchWitness { batch: 1, old_root: root, deployment: d, slots, starts: vec![] },
-		None,
-	);
+fn synthesized(slots: Vec<emr_prover::circuit::SlotWitness>, root: BatchStart, d: F) -> (bool, F) {
+	let circuit = BatchCircuit::new(BatchStart { deployment: d, ..root }.witness(1, slots), None);
 	let cs = ConstraintSystem::<F>::new_ref();
 	(&circuit).generate_constraints(cs.clone()).expect("synthesis");
 	let commitment = circuit.computed.get().expect("computed").1;
@@ -787,7 +784,7 @@ fn a_batch_proves_only_for_the_deployment_its_entries_were_signed_for() {
 	let elsewhere = emr_primitives::ops::DeploymentId::named("elsewhere").field();
 	let mut fx = Fx::new();
 	for (name, entry, signer) in every_kind(&mut fx) {
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let granted = entry.op.op.kind() == emr_primitives::ops::kind::ACCESS_RECORD;
 		let slot = witness::slot_witness(&mut fx.store, &entry, granted).expect("well formed");
 		let chain = emr_primitives::inbox::commitment(&deployment(), std::slice::from_ref(&entry));
@@ -818,7 +815,7 @@ fn entries_out_of_block_order_are_refused() {
 		let p = fx.patient.id;
 		let a = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), first);
 		let b = fx.hospital.sign(access(p, 0, purpose::TREATMENT, 1), second);
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let mut slots = vec![];
 		for e in [&a, &b] {
 			slots.push(witness::slot_witness(&mut fx.store, e, true).expect("well formed"));
@@ -866,7 +863,7 @@ fn freed_grant_slots_are_reused_and_claimed_ones_are_not() {
 	fx.refuse("an emergency into it", e, RuleError::SlotTaken);
 
 	let prove_and_apply = |fx: &mut Fx, name: &str, e: InboxEntry| {
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let w = witness::slot_witness(&mut fx.store, &e, false).expect("well formed");
 		assert!(satisfied(w, root), "{name}: the circuit refuses a free slot");
 		fx.accept(&e);
@@ -957,7 +954,7 @@ fn a_tampered_intermediate_never_proves() {
 	let mut cases = every_kind(&mut fx);
 	let mut tried = 0;
 	let mut check = |fx: &mut Fx, name: &str, entry: &InboxEntry| {
-		let root = fx.store.root();
+		let root = BatchStart::of(&fx.store);
 		let granted = entry.op.op.kind() == emr_primitives::ops::kind::ACCESS_RECORD;
 		let honest = witness::slot_witness(&mut fx.store, entry, granted).expect("well formed");
 		assert!(satisfied(honest.clone(), root), "{name}: the honest witness must prove");
@@ -976,4 +973,81 @@ fn a_tampered_intermediate_never_proves() {
 	let (name, e, _) = decide_case(&mut fx);
 	check(&mut fx, name, &e);
 	assert!(tried >= 13 * 3 + 40, "tampers tried: {tried}");
+}
+
+/// H3: a hospital removed by governance takes its doctors' credentials with it, in one step and
+/// without touching their leaves: access through its grants is DENIED (and proves only so),
+/// emergency access co-signed with it is refused, and another hospital may credential the
+/// doctor again. Organisation indices are never reused, and the deployment refuses a hospital
+/// once every index is taken.
+#[test]
+fn a_removed_hospital_takes_its_credentials_with_it() {
+	use emr_primitives::state::MAX_ORGS;
+	let mut fx = Fx::new();
+	let (p, h, d) = (fx.patient.id, fx.hospital.id, fx.doctor.id);
+	let prove_and_apply = |fx: &mut Fx, name: &str, e: InboxEntry, granted: bool| {
+		let root = BatchStart::of(&fx.store);
+		let right = witness::slot_witness(&mut fx.store, &e, granted).expect("well formed");
+		let wrong = witness::slot_witness(&mut fx.store, &e, !granted).expect("well formed");
+		let effects = rules::apply_entry(&mut fx.store, &e).expect(name);
+		assert!(satisfied(right, root), "{name}: the rules' result must prove");
+		if effects.outcome.is_some() {
+			let expected =
+				if granted { rules::AccessOutcome::Granted } else { rules::AccessOutcome::Denied };
+			assert_eq!(effects.outcome, Some(expected), "{name}: native outcome");
+			assert!(!satisfied(wrong, root), "{name}: the opposite outcome must not prove");
+		}
+	};
+	let hospital_org = fx.store.participant(h).expect("hospital").org;
+	let hospital2_org = fx.store.participant(fx.hospital2.id).expect("hospital 2").org;
+	assert_ne!(hospital_org, hospital2_org, "each hospital has its own organisation");
+	assert_eq!(fx.store.participant(d).expect("doctor").affiliation_org, hospital_org);
+
+	let e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 3), 3);
+	prove_and_apply(&mut fx, "access through the hospital", e, true);
+	prove_and_apply(
+		&mut fx,
+		"the hospital's removal",
+		governance(h, Operation::RemoveMember),
+		false,
+	);
+	assert!(!fx.store.header().orgs.contains(hospital_org));
+	assert!(fx.store.header().orgs.contains(hospital2_org));
+	assert_eq!(fx.store.participant(d).expect("doctor").affiliation, h, "its leaf is untouched");
+
+	let e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 3), 4);
+	prove_and_apply(&mut fx, "access through the removed hospital", e, false);
+	let e = fx.doctor.sign(append(p, 0), 4);
+	fx.doctor.nonce -= 1;
+	fx.refuse("a write through the removed hospital", e, RuleError::NoWriteGrant);
+	let e = emergency(&mut fx.doctor, &fx.hospital, p, 9, 4, 4);
+	fx.doctor.nonce -= 1;
+	fx.refuse("emergency co-signed with the removed hospital", e, RuleError::NotCredentialed);
+
+	let e = fx.hospital2.sign(Operation::CredentialDoctor { doctor: d }, 4);
+	prove_and_apply(&mut fx, "another hospital credentials the doctor", e, false);
+	let doctor = fx.store.participant(d).expect("doctor");
+	assert_eq!((doctor.affiliation, doctor.affiliation_org), (fx.hospital2.id, hospital2_org));
+	let e = emergency(&mut fx.doctor, &fx.hospital2, p, 9, 4, 4);
+	prove_and_apply(&mut fx, "emergency co-signed with the new hospital", e, false);
+
+	let newcomer = Actor::new(60, &[]);
+	let e = newcomer.admit(Role::Hospital, 4);
+	prove_and_apply(&mut fx, "a new hospital", e, false);
+	let org = fx.store.participant(newcomer.id).expect("newcomer").org;
+	assert_eq!(org, 2, "indices are never reused: the removed hospital's 0 stays retired");
+	assert!(fx.store.header().orgs.contains(org));
+	assert_eq!(fx.store.header().next_org, 3);
+
+	let mut header = fx.store.header();
+	header.next_org = MAX_ORGS as u8;
+	fx.store.set_header(header);
+	let late = Actor::new(61, &[]);
+	fx.refuse(
+		"a hospital once every index is taken",
+		late.admit(Role::Hospital, 4),
+		RuleError::TooManyOrganisations,
+	);
+	let e = late.admit(Role::Insurer, 4);
+	prove_and_apply(&mut fx, "an insurer needs no index", e, false);
 }

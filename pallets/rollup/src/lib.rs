@@ -77,7 +77,7 @@ use emr_primitives::{
 	inbox::{self, InboxEntry, PublicInputs},
 	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::{self, AccessOutcome, Effects, RuleError},
-	state::{Grant, Participant, RollupState},
+	state::{Grant, Header, Participant, RollupState},
 	stored::{field_bytes, field_from_bytes, field_le, StoredGrant, StoredParticipant},
 	F,
 };
@@ -212,6 +212,14 @@ impl<T: Config> RollupState for ChainState<T> {
 		Deployment::<T>::get()
 	}
 
+	fn header(&self) -> Header {
+		StateHeader::<T>::get()
+	}
+
+	fn set_header(&mut self, header: Header) {
+		StateHeader::<T>::put(header);
+	}
+
 	fn participant(&self, id: ParticipantId) -> Option<Participant> {
 		pallet_emr_registry::Participants::<T>::get(id).map(|p| Participant::from(&p))
 	}
@@ -236,9 +244,9 @@ impl<T: Config> RollupState for ChainState<T> {
 	}
 }
 
-/// The root of the empty rollup state (no participant): the root of an empty participant tree.
+/// The root of the empty rollup state (no participant, no organisation).
 pub fn empty_state_root() -> [u8; 32] {
-	field_bytes(&emr_primitives::tree::empty_state_root())
+	field_bytes(&emr_primitives::state::empty_state_root())
 }
 
 // The pallet macros expand to fully qualified paths (and want the supertrait spelled through
@@ -298,6 +306,11 @@ pub mod pallet {
 	/// deployment are refused by every other.
 	#[pallet::storage]
 	pub type Deployment<T: Config> = StorageValue<_, DeploymentId, ValueQuery>;
+
+	/// The rollup state's header: the active organisations (hospitals) and the next
+	/// organisation index. A doctor's credential holds while its hospital's bit is set.
+	#[pallet::storage]
+	pub type StateHeader<T: Config> = StorageValue<_, Header, ValueQuery>;
 
 	/// Registered verifying keys by id (kept: a batch is proven with the key it opened under).
 	#[pallet::storage]

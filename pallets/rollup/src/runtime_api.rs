@@ -3,7 +3,7 @@
 
 use crate::{
 	BatchInfo, BatchParams, Batches, Config, CurrentKey, Inbox, LastProven, LastSealed, OpenBatch,
-	OperationRef, Operations, Pallet, Params, Proofs, ProvenRoot, VerifyingKeys,
+	OperationRef, Operations, Pallet, Params, Proofs, ProvenRoot, StateHeader, VerifyingKeys,
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -11,6 +11,7 @@ use emr_primitives::{
 	inbox::InboxEntry,
 	ops::{DeploymentId, GrantId, ParticipantId, SignedOp},
 	rules::RuleError,
+	state::Participant,
 	stored::{StoredGrant, StoredParticipant},
 };
 use pallet_consent::{EmergencyGrant, LogEntry};
@@ -26,6 +27,9 @@ pub struct ParticipantView {
 	pub public_key: [u8; 32],
 	/// The X25519 encryption key.
 	pub encryption_key: Option<[u8; 32]>,
+	/// For a doctor: the hospital whose credential it holds while that hospital is a member
+	/// (0 = none; a removed hospital's credentials have lapsed).
+	pub live_affiliation: ParticipantId,
 }
 
 /// One grant slot of a patient.
@@ -75,7 +79,10 @@ impl<T: Config> Pallet<T> {
 	/// A participant's view.
 	pub fn participant_view(id: ParticipantId) -> Option<ParticipantView> {
 		let participant = pallet_emr_registry::Participants::<T>::get(id)?;
+		let live_affiliation =
+			StateHeader::<T>::get().live_affiliation(&Participant::from(&participant));
 		Some(ParticipantView {
+			live_affiliation,
 			public_key: participant.compressed_key(),
 			encryption_key: pallet_emr_registry::EncryptionKeys::<T>::get(id),
 			participant,

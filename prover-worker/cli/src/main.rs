@@ -344,26 +344,25 @@ fn run(cli: Cli) -> Res<()> {
 			let dir = tempdir()?;
 			let mut store = Store::open(dir.join("state.redb"), testing::deployment())
 				.map_err(|e| e.to_string())?;
-			for entry in example_entries() {
-				let root = store.root();
-				let slot = witness::slot_witness(&mut store, &entry, false)
-					.map_err(|e| format!("example entry: {e:?}"))?;
-				let circuit = emr_prover::circuit::BatchCircuit::new(
-					emr_prover::circuit::BatchWitness {
-						batch: 1,
-						old_root: root,
-						deployment: testing::deployment().field(),
-						slots: vec![slot],
-						starts: vec![],
-					},
-					None,
-				);
+			let count = |w: emr_prover::circuit::BatchWitness| -> Result<usize, String> {
+				let circuit = emr_prover::circuit::BatchCircuit::new(w, None);
 				let cs = ConstraintSystem::<emr_primitives::F>::new_ref();
 				(&circuit).generate_constraints(cs.clone()).map_err(|e| e.to_string())?;
+				Ok(cs.num_constraints())
+			};
+			// What every batch costs once (the old and new state roots over the header, the
+			// public inputs), whatever its slots.
+			let batch = count(witness::BatchStart::of(&store).witness(1, vec![]))?;
+			println!("{:<22} {batch} constraints", "per batch");
+			for entry in example_entries() {
+				let start = witness::BatchStart::of(&store);
+				let slot = witness::slot_witness(&mut store, &entry, false)
+					.map_err(|e| format!("example entry: {e:?}"))?;
+				let total = count(start.witness(1, vec![slot]))?;
 				println!(
-					"{:<22} {} constraints",
+					"{:<22} {} constraints per slot",
 					kind_name(entry.op.op.kind()),
-					cs.num_constraints()
+					total - batch
 				);
 				emr_primitives::rules::apply_entry(&mut store, &entry)
 					.map_err(|e| format!("example entry refused: {e:?}"))?;

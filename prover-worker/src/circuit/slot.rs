@@ -6,9 +6,10 @@ use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
 use ark_r1cs_std::{groups::CurveVar, prelude::*};
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 use emr_primitives::{
+	ops::Role,
 	ops::{kind, layout, permission, purpose, EMERGENCY_WINDOW, GRANT_DEPTH, PARTICIPANT_DEPTH},
 	poseidon::Domain,
-	state::{empty_consent_root, two_pow},
+	state::{empty_consent_root, two_pow, MAX_ORGS},
 	tree::{empty_path, GRANT_LEVELS, PARTICIPANT_LEVELS},
 	F,
 };
@@ -27,6 +28,10 @@ pub struct LeafWitness {
 	pub version: u32,
 	/// Affiliation (doctors).
 	pub affiliation: u32,
+	/// The affiliation's organisation index (doctors).
+	pub affiliation_org: u8,
+	/// Organisation index (hospitals).
+	pub org: u8,
 	/// Rollup key (any curve point for an empty slot).
 	pub key: EdwardsAffine,
 	/// Encryption key digest.
@@ -52,6 +57,8 @@ impl LeafWitness {
 			nonce: 0,
 			version: 0,
 			affiliation: 0,
+			affiliation_org: 0,
+			org: 0,
 			key: EdwardsAffine::generator(),
 			enc: F::from(0u64),
 			emergency: F::from(0u64),
@@ -69,6 +76,8 @@ impl LeafWitness {
 			self.nonce,
 			self.version,
 			self.affiliation,
+			self.affiliation_org,
+			self.org,
 		)
 	}
 }
@@ -189,6 +198,8 @@ struct LeafVar {
 	nonce: Fv,
 	version: Fv,
 	affiliation: Fv,
+	aff_org: Fv,
+	org: Fv,
 	key: PointVar,
 	enc: Fv,
 	emergency: Fv,
@@ -227,16 +238,27 @@ fn leaf_hash(
 	)
 }
 
-fn pack_leaf(role: &Fv, active: &Fv, nonce: &Fv, version: &Fv, affiliation: &Fv) -> Fv {
+#[allow(clippy::too_many_arguments)]
+fn pack_leaf(
+	role: &Fv,
+	active: &Fv,
+	nonce: &Fv,
+	version: &Fv,
+	affiliation: &Fv,
+	aff_org: &Fv,
+	org: &Fv,
+) -> Fv {
 	role + active * two_pow(8)
 		+ nonce * two_pow(16)
 		+ version * two_pow(48)
 		+ affiliation * two_pow(80)
+		+ aff_org * two_pow(104)
+		+ org * two_pow(112)
 }
 
 fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, SynthesisError> {
 	let packed = Fv::new_witness(cs.clone(), || Ok(w.packed()))?;
-	let (bits, _) = packed.to_bits_le_with_top_bits_zero(104)?;
+	let (bits, _) = packed.to_bits_le_with_top_bits_zero(120)?;
 	num(&bits[9..16])?.enforce_equal(&Fv::zero())?;
 	let role = num(&bits[0..8])?;
 	let key = PointVar::new_variable_omit_prime_order_check(
@@ -260,6 +282,8 @@ fn alloc_leaf(cs: &ConstraintSystemRef<F>, w: &LeafWitness) -> Result<LeafVar, S
 		nonce: num(&bits[16..48])?,
 		version: num(&bits[48..80])?,
 		affiliation: num(&bits[80..104])?,
+		aff_org: num(&bits[104..112])?,
+		org: num(&bits[112..120])?,
 		key,
 		enc,
 		emergency,
@@ -362,17 +386,117 @@ fn subset(wanted: &[Fv], have: &[B]) -> Result<B, SynthesisError> {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Synthesizes one slot after a slot that left `root_in`, `chain_in` and the block `block_in`
-/// of its entry (0 before the first); signatures are checked within `deployment` (the batch's
-/// deployment id). Returns the new root, inbox chain and block.
+/// Organisation index `idx`'s bit of the set carried in 16-bit chunks, and the set with that
+/// bit added (`delta = 1`), removed (`delta = −1`) or unchanged (`delta = 0`), each chunk a new
+/// variable. The chunks stay below 2^16 without a range check of their own: only the chunk the
+/// index selects changes, by `±2^k` where its bit `k` was clear (added) or set (removed), and that
+/// chunk is decomposed here. `idx_bits`: the 8 bits of the index, lowest first.
+fn org_bit(
+	cs: &ConstraintSystemRef<F>,
+	orgs: &[Fv],
+	idx_bits: &[B],
+	add: &B,
+	remove_if_set: &B,
+) -> Result<(B, Vec<Fv>), SynthesisError> {
+	let (lo, hi) = idx_bits.split_at(4);
+	let row_flags = one_hot(hi)?;
+	let mut row = Fv::zero();
+	for (flag, chunk) in row_flags.iter().zip(orgs) {
+		row += flag * chunk;
+	}
+	let (row_bits, _) = row.to_bits_le_with_top_bits_zero(16)?;
+	// A multiplexer tree over the row's 16 bits, by the low nibble.
+	let mut level = row_bits;
+	for b in lo {
+		level =
+			level.chunks(2).map(|pair| b.select(&pair[1], &pair[0])).collect::<Result<_, _>>()?;
+	}
+	let bit = level.pop().expect("one bit left");
+	// 2^lo as a product of four linear factors.
+	let mut pow = Fv::one();
+	for (i, b) in lo.iter().enumerate() {
+		pow *= field(b) * (two_pow(1 << i) - F::from(1u64)) + c(1);
+	}
+	let removing = remove_if_set & &bit;
+	let delta = (field(add) - field(&removing)) * pow;
+	let out =
+		row_flags
+			.iter()
+			.zip(orgs)
+			.map(|(flag, chunk)| {
+				let v = Fv::new_witness(cs.clone(), || {
+					Ok(chunk.value()? + flag.value()? * delta.value()?)
+				})?;
+				flag.mul_equals(&delta, &(&v - chunk))?;
+				Ok(v)
+			})
+			.collect::<Result<_, SynthesisError>>()?;
+	Ok((bit, out))
+}
+
+/// The 2^n indicator values of `bits` (lowest first): entry `i` is 1 exactly when the bits
+/// spell `i`.
+fn one_hot(bits: &[B]) -> Result<Vec<Fv>, SynthesisError> {
+	let pair = |a: &B, b: &B| -> Result<[Fv; 4], SynthesisError> {
+		let ab = field(&(a & b));
+		let (a, b) = (field(a), field(b));
+		Ok([c(1) - &a - &b + &ab, &a - &ab, &b - &ab, ab])
+	};
+	debug_assert_eq!(bits.len(), 4);
+	let low = pair(&bits[0], &bits[1])?;
+	let high = pair(&bits[2], &bits[3])?;
+	let mut out = Vec::with_capacity(16);
+	for h in &high {
+		for l in &low {
+			out.push(l * h);
+		}
+	}
+	Ok(out)
+}
+
+/// What one slot hands the next: the participant tree root, the inbox chain, the block of the
+/// last entry, the next organisation index and the organisation set in 16-bit chunks
+/// ([`emr_primitives::state::OrgSet::chunks`]). Every value a slot returns is a variable of its
+/// own (never a linear combination), so a slot synthesized apart can allocate it.
+#[derive(Clone)]
+pub struct Carry {
+	/// Participant tree root.
+	pub root: Fv,
+	/// Inbox chain.
+	pub chain: Fv,
+	/// Block of the last entry (the header's, before the first).
+	pub block: Fv,
+	/// Next organisation index.
+	pub next_org: Fv,
+	/// The organisation set, 16 chunks of 16 bits.
+	pub orgs: Vec<Fv>,
+}
+
+impl Carry {
+	/// Number of values in a carry.
+	pub const LEN: usize = 4 + ORG_CHUNKS;
+
+	/// The values in allocation order (`root, chain, block, next_org, orgs…`).
+	pub fn from_values(v: Vec<Fv>) -> Self {
+		let mut it = v.into_iter();
+		let mut next = || it.next().expect("Carry::LEN values");
+		let (root, chain, block, next_org) = (next(), next(), next(), next());
+		Carry { root, chain, block, next_org, orgs: (0..ORG_CHUNKS).map(|_| next()).collect() }
+	}
+}
+
+/// Chunks of the organisation set.
+pub const ORG_CHUNKS: usize = 16;
+
+/// Synthesizes one slot after a slot that left `carry` (see [`Carry`]); signatures are checked
+/// within `deployment` (the batch's deployment id). Returns the next carry.
 pub fn synthesize(
 	cs: ConstraintSystemRef<F>,
 	w: &SlotWitness,
 	deployment: &Fv,
-	root_in: &Fv,
-	chain_in: &Fv,
-	block_in: &Fv,
-) -> Result<(Fv, Fv, Fv), SynthesisError> {
+	carry: &Carry,
+) -> Result<Carry, SynthesisError> {
+	let (root_in, chain_in, block_in) = (&carry.root, &carry.chain, &carry.block);
 	let f: Vec<Fv> = w
 		.fields
 		.iter()
@@ -471,8 +595,15 @@ pub fn synthesize(
 	let l1 = alloc_leaf(&cs, &w.leaf1)?;
 	merkle::root(&l1.value, &i1_bits, &l1.path)?.enforce_equal(root_in)?;
 	let nonce1_new = &l1.nonce + field(&actor_is_1);
-	let packed1_new =
-		pack_leaf(&l1.role, &field(&l1.active), &nonce1_new, &l1.version, &l1.affiliation);
+	let packed1_new = pack_leaf(
+		&l1.role,
+		&field(&l1.active),
+		&nonce1_new,
+		&l1.version,
+		&l1.affiliation,
+		&l1.aff_org,
+		&l1.org,
+	);
 	let hash1_new =
 		leaf_hash(&l1.key, &l1.enc, &l1.emergency, &l1.head, &l1.consent, &l1.log, &packed1_new)?;
 	// Leaf 1 changes only when it is the actor (then it exists; checked below).
@@ -490,6 +621,7 @@ pub fn synthesize(
 	let a_key = grant_op.select(&l2.key, &l1.key)?;
 	let a_affiliation = grant_op.select(&l2.affiliation, &l1.affiliation)?;
 	let a_emergency = grant_op.select(&l2.emergency, &l1.emergency)?;
+	let a_aff_org = grant_op.select(&l2.aff_org, &l1.aff_org)?;
 	require(&acting, &!&a_role.is_zero()?)?; // UnknownActor
 	require(&acting, &a_active)?; // ActorInactive
 							   // BadNonce: the actor's next nonce; registration and governance use 0.
@@ -546,9 +678,30 @@ pub fn synthesize(
 		AllocationMode::Witness,
 	)?;
 	let joint_hash = poseidon::hash(Domain::KeyHash, &[joint.x.clone(), joint.y.clone()])?;
-	// NotCredentialed: a pinned joint key and an affiliation.
+	// --- Organisations -------------------------------------------------------------------------
+	// One bit of the organisation set is read (and maybe changed) per slot: an admitted
+	// hospital's new index, a removed participant's own, the credentialed doctor's current
+	// affiliation's, else the actor's affiliation's.
+	let admit_hospital = admit & &f[5].is_eq(&c(Role::Hospital.code() as u64))?;
+	let remove_hospital = remove & &l2.role.is_eq(&c(Role::Hospital.code() as u64))?;
+	let idx = admit.select(
+		&carry.next_org,
+		&remove.select(&l2.org, &credential.select(&l2.aff_org, &a_aff_org)?)?,
+	)?;
+	let (idx_bits, _) = idx.to_bits_le_with_top_bits_zero(8)?;
+	let (org_live, orgs_out) =
+		org_bit(&cs, &carry.orgs, &idx_bits, &admit_hospital, &remove_hospital)?;
+	// TooManyOrganisations: an index is left; the new index's bit is clear (it always is: a
+	// check, not an assumption).
+	require(&admit_hospital, &!&carry.next_org.is_eq(&c(MAX_ORGS as u64))?)?;
+	require(&admit_hospital, &!&org_live)?;
+	let next_org_out = noop.select(&carry.next_org, &(&carry.next_org + field(&admit_hospital)))?;
+	// The actor's credential, while its hospital is a member.
+	let a_credentialed = &!&a_affiliation.is_zero()? & &org_live;
+
+	// NotCredentialed: a pinned joint key and a live affiliation.
 	require(emergency, &!&a_emergency.is_zero()?)?;
-	require(emergency, &!&a_affiliation.is_zero()?)?;
+	require(emergency, &a_credentialed)?;
 	joint_hash.conditional_enforce_equal(&a_emergency, emergency)?;
 	let sig_key = emergency.select(&joint, &creating.select(&new_key, &a_key)?)?;
 	let message = poseidon::hash(Domain::Operation, &f)?;
@@ -567,7 +720,8 @@ pub fn synthesize(
 	// (NotYourDoctor).
 	require(&(credential | revoke_cred), &l2.role.is_eq(&c(2))?)?;
 	require(credential, &l2.active)?;
-	require(credential, &l2.affiliation.is_zero()?)?;
+	// A credential of a removed hospital has lapsed.
+	require(credential, &(&l2.affiliation.is_zero()? | &!&org_live))?;
 	require(revoke_cred, &l2.affiliation.is_eq(&actor)?)?;
 	// RemoveMember: exists (UnknownParticipant) and active (ParticipantInactive).
 	require(remove, &!&l2.empty)?;
@@ -602,7 +756,7 @@ pub fn synthesize(
 
 	// covers(grant, actor, perm, purpose, scope, now)
 	let holder = g.grantee.is_eq(&actor)?
-		| (&(&actor_is_doctor & &!&a_affiliation.is_zero()?) & &g.grantee.is_eq(&a_affiliation)?);
+		| (&(&actor_is_doctor & &a_credentialed) & &g.grantee.is_eq(&a_affiliation)?);
 	let perm_ok = field(access) * field(&g.perm_bits[0])
 		+ field(append) * field(&g.perm_bits[1])
 		+ field(submit) * field(&g.perm_bits[2]);
@@ -719,6 +873,11 @@ pub fn synthesize(
 		&Fv::zero(),
 		&credential.select(&actor, &revoke_cred.select(&Fv::zero(), &l2.affiliation)?)?,
 	)?;
+	let aff_org2 = creating.select(
+		&Fv::zero(),
+		&credential.select(&l1.org, &revoke_cred.select(&Fv::zero(), &l2.aff_org)?)?,
+	)?;
+	let org2 = creating.select(&admit_hospital.select(&carry.next_org, &Fv::zero())?, &l2.org)?;
 	// A created leaf's key is the new key: the builder puts it into the (otherwise free) fields
 	// of the empty old leaf, so the key's sponge prefix is shared.
 	l2.key.x.conditional_enforce_equal(&new_key.x, &creating)?;
@@ -740,7 +899,8 @@ pub fn synthesize(
 		&[l2.log.clone(), message.clone(), &now + &outcome * two_pow(32)],
 	)?;
 	let log2 = creating.select(&Fv::zero(), &logged.select(&link, &l2.log)?)?;
-	let packed2 = pack_leaf(&role2, &field(&active2), &nonce2, &version2, &affiliation2);
+	let packed2 =
+		pack_leaf(&role2, &field(&active2), &nonce2, &version2, &affiliation2, &aff_org2, &org2);
 	let value2 = leaf_hash(&l2.key, &enc2, &emergency2, &head2, &consent2, &log2, &packed2)?;
 	let root2 = merkle::root(&value2, &i2_bits, &l2.path)?;
 
@@ -752,5 +912,11 @@ pub fn synthesize(
 	let linked = poseidon::hash(Domain::InboxChain, &[chain_in.clone(), entry])?;
 	let chain_out = noop.select(chain_in, &linked)?;
 	let root_out = noop.select(root_in, &root2)?;
-	Ok((root_out, chain_out, block_out))
+	Ok(Carry {
+		root: root_out,
+		chain: chain_out,
+		block: block_out,
+		next_org: next_org_out,
+		orgs: orgs_out,
+	})
 }
