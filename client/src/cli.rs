@@ -308,7 +308,6 @@ fn key_card(keys: &PublicKeys) -> String {
 		"account_sr25519": hex::encode(keys.account),
 		"encryption_x25519": hex::encode(keys.encryption),
 		"rollup": hex::encode(keys.rollup.to_bytes()),
-		"participant_id": keys.participant_id(),
 	})
 	.to_string()
 }
@@ -400,7 +399,6 @@ fn print_public(out: &mut impl Write, p: &PublicKeys) {
 	let _ = writeln!(out, "encryption key:  {}", hex::encode(p.encryption));
 	let _ = writeln!(out, "reader:          {}={}", p.name, hex::encode(p.encryption));
 	let _ = writeln!(out, "rollup key:      {}", hex::encode(p.rollup.to_bytes()));
-	let _ = writeln!(out, "participant id:  {}", p.participant_id());
 }
 
 async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<(), CliError> {

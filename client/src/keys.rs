@@ -8,8 +8,8 @@
 //!   entries;
 //! * the **rollup key** seed — the key of `emr-primitives`' rollup signatures (Schnorr on
 //!   Bandersnatch, Poseidon challenge): [`schnorr::SecretKey::from_seed`]; its public key (32
-//!   bytes, compressed point) determines the participant's slot on the rollup,
-//!   [`rules::participant_id`];
+//!   bytes, compressed point) is the participant's key on the rollup (the chain assigns the
+//!   participant id at registration, in registration order);
 //! * the **encryption key** — an X25519 secret for HPKE (RFC 9180); its public key is what other
 //!   participants share records with.
 //!
@@ -30,7 +30,7 @@ use chacha20poly1305::{
 	XChaCha20Poly1305, XNonce,
 };
 use codec::{Decode, Encode};
-use emr_primitives::{ops::ParticipantId, rules, schnorr};
+use emr_primitives::schnorr;
 use rand::{rngs::OsRng, RngCore};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -85,11 +85,6 @@ impl PublicKeys {
 	/// SS58 address of the account.
 	pub fn account_ss58(&self) -> String {
 		ss58(&self.account, SS58_PREFIX)
-	}
-
-	/// The participant's slot id on the rollup ([`rules::participant_id`] of the rollup key).
-	pub fn participant_id(&self) -> ParticipantId {
-		rules::participant_id(&self.rollup)
 	}
 }
 
@@ -249,20 +244,13 @@ impl KeySet {
 		Self { public: PublicKeys { name: name.to_owned(), account, rollup, encryption }, secrets }
 	}
 
-	/// A fresh key set from the operating system's RNG. The rollup seed is drawn again in the
-	/// (2^-24) case that its key would get participant id 0, which the rollup never assigns.
+	/// A fresh key set from the operating system's RNG.
 	pub fn generate(name: &str) -> Self {
 		let mut s =
 			Secrets { account_seed: [0; 32], rollup_seed: [0; 32], encryption_secret: [0; 32] };
 		OsRng.fill_bytes(&mut s.account_seed);
 		OsRng.fill_bytes(&mut s.encryption_secret);
-		loop {
-			OsRng.fill_bytes(&mut s.rollup_seed);
-			let rollup = schnorr::SecretKey::from_seed(&s.rollup_seed).public();
-			if rules::participant_id(&rollup) != 0 {
-				break;
-			}
-		}
+		OsRng.fill_bytes(&mut s.rollup_seed);
 		Self::from_secrets(name, s)
 	}
 
@@ -517,7 +505,6 @@ mod tests {
 		assert!(verify_signature(&keys.public.account, b"msg", &sig));
 		assert!(!verify_signature(&keys.public.account, b"other", &sig));
 		assert_eq!(opened.rollup_secret().public(), keys.public.rollup);
-		assert_ne!(keys.public.participant_id(), 0);
 	}
 
 	/// Offset of the clear rollup public key in a file of `bytes` (the encryption key and the
@@ -532,7 +519,6 @@ mod tests {
 		let keys = KeySet::from_seeds("carol", [1; 32], seed, [2; 32]);
 		let expected = schnorr::SecretKey::from_seed(&seed).public();
 		assert_eq!(keys.public.rollup, expected);
-		assert_eq!(keys.public.participant_id(), rules::participant_id(&expected));
 		assert_eq!(keys.rollup_secret().public(), expected);
 
 		let dir = tempfile::tempdir().unwrap();

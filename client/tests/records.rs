@@ -12,7 +12,7 @@ use emr_cli::{
 	keys::{KdfParams, KeySet, Keystore},
 	storage::{EmbeddedStore, Storage, StorageError},
 };
-use emr_primitives::{rules::participant_id, schnorr::SecretKey};
+use emr_primitives::schnorr::SecretKey;
 
 fn setup() -> (tempfile::TempDir, Client<EmbeddedStore>) {
 	let dir = tempfile::tempdir().unwrap();
@@ -180,7 +180,6 @@ fn cli_end_to_end_with_the_embedded_store() {
 	assert_eq!(rollup.len(), 64, "{created}");
 	let shown = emr_ok(d, "dr-a", &["keys", "show"]);
 	assert_eq!(field(&shown, "rollup key"), rollup);
-	assert_eq!(field(&shown, "participant id"), field(&created, "participant id"));
 	emr_ok(d, "bob", &["keys", "new"]);
 	let again = emr(d, "bob", &["keys", "new"]);
 	assert!(!again.status.success());
@@ -279,11 +278,9 @@ fn cli_rollup_key_is_the_sealed_seeds() {
 	// `keys show` (no passphrase) and the key card carry the key of the stored seed.
 	let shown = emr_ok(d, "carol", &["keys", "show"]);
 	assert_eq!(field(&shown, "rollup key"), hex::encode(expected.to_bytes()));
-	assert_eq!(field(&shown, "participant id"), participant_id(&expected).to_string());
 	let card: serde_json::Value =
 		serde_json::from_str(&emr_ok(d, "carol", &["keys", "export"])).unwrap();
 	assert_eq!(card["rollup"], hex::encode(expected.to_bytes()));
-	assert_eq!(card["participant_id"], participant_id(&expected));
 	// The file opens with its passphrase.
 	let input = d.join("note.txt");
 	std::fs::write(&input, b"note").unwrap();

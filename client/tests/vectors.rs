@@ -194,8 +194,6 @@ fn keystore_vector() {
 	let rollup = emr_primitives::schnorr::SecretKey::from_seed(&key32(0x20)).public();
 	assert_eq!(keys.public.rollup, rollup);
 	check(&doc, "rollup-public", &rollup.to_bytes());
-	// The participant id docs/formats.md §5 gives for this key.
-	assert_eq!(keys.public.participant_id(), 1_235_946);
 	let kdf = KdfParams { m_cost_kib: 64, t_cost: 1, p_cost: 1 };
 	let bytes = keys::seal_file(
 		&keys,

@@ -112,6 +112,11 @@ pub trait EmrRpc {
 	#[method(name = "emr_participant")]
 	fn participant(&self, id: u32) -> RpcResult<Option<Value>>;
 
+	/// The participant id of a registered rollup key (64 hex characters, compressed): ids are
+	/// assigned in registration order, so a client learns its own here after registering.
+	#[method(name = "emr_participantId")]
+	fn participant_id(&self, public_key: String) -> RpcResult<Option<u32>>;
+
 	/// A patient's record-index head (the CID of the newest encrypted index entry).
 	#[method(name = "emr_indexHead")]
 	fn index_head(&self, patient: u32) -> RpcResult<Option<Value>>;
@@ -336,6 +341,17 @@ where
 			"emergencyKey": p.emergency_key.is_some(),
 			"logHead": hex(&p.log),
 		})))
+	}
+
+	fn participant_id(&self, public_key: String) -> RpcResult<Option<u32>> {
+		let key: [u8; 32] = ::hex::decode(public_key.trim_start_matches("0x"))
+			.ok()
+			.and_then(|b| b.try_into().ok())
+			.ok_or_else(|| {
+				error(code::BAD_PARAMS, "the public key is not 32 bytes of hex".to_string(), None)
+			})?;
+		let (api, at) = self.api();
+		api.participant_id(at, key).map_err(runtime_error)
 	}
 
 	fn index_head(&self, patient: u32) -> RpcResult<Option<Value>> {

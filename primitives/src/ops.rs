@@ -467,7 +467,8 @@ pub mod layout {
 
 	/// The parts of the encoding operations of kind `kind` may set (a mask of [`part`] bits);
 	/// every other part is zero. The one table the rules ([`super::canonical`]) and the
-	/// circuit read. `f0` (kind, actor, nonce) is used by every kind but padding.
+	/// circuit read. `f0` (kind, actor, nonce) is used by every kind but padding; the actor is
+	/// zero in a registration and an admission (the id is assigned when it is applied).
 	pub const fn used(kind: u8) -> u16 {
 		use super::kind as k;
 		use part::*;
@@ -514,6 +515,11 @@ pub fn canonical(fields: &[F; 6]) -> bool {
 	if kind == kind::NOOP as u64 {
 		return fields.iter().all(|f| f.is_zero());
 	}
+	// A registration or admission names no actor: its id is assigned when it is applied.
+	let creating = kind == kind::REGISTER as u64 || kind == kind::ADMIT_MEMBER as u64;
+	if creating && bits_of(&f0, 8, 24) != 0 {
+		return false;
+	}
 	let used = layout::used(kind as u8);
 	let f1_ok = layout::F1_PARTS
 		.iter()
@@ -546,7 +552,8 @@ impl Packed {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub struct SignedOp {
-	/// The acting participant (for registration and admission: the new participant's id).
+	/// The acting participant (0 for registration and admission: the new participant's id is
+	/// assigned when the operation is applied).
 	pub actor: ParticipantId,
 	/// The actor's next nonce (0 for registration and governance operations).
 	pub nonce: u32,

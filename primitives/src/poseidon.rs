@@ -75,8 +75,7 @@ pub enum Domain {
 	Challenge = 7,
 	/// One link of a patient's access-log hash chain.
 	AccessLog = 8,
-	/// Participant id derivation from a rollup public key.
-	ParticipantId = 9,
+	// 9 was the participant id derivation from a key (ids are assigned in order since).
 	/// A public key (for pinning a key inside a leaf).
 	KeyHash = 10,
 	/// The state root over the participant tree root and the header

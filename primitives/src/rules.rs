@@ -21,9 +21,23 @@
 //!
 //! Common checks, in order: governance operations only from governance and user operations only
 //! from users; the actor exists, is active and signs with its next nonce (registration and
-//! admission: the new key signs, nonce 0, as proof of possession; emergency access: the doctor + hospital joint key pinned at credentialing),
-//! each signature over the operation's message within the state's deployment id.
-//! Then the rules of DESIGN.md §4, one [`RuleError`] per reason.
+//! admission: the new key signs, nonce 0, as proof of possession; emergency access: the doctor +
+//! hospital joint key pinned at credentialing), each signature over the operation's message
+//! within the state's deployment id. Then the rules of DESIGN.md §4, one [`RuleError`] per
+//! reason.
+//!
+//! # Ids and organisations
+//!
+//! Participant ids are assigned in registration order from the state's [`Header`]: a
+//! registration or an admission names no actor (0) and gets `participants + 1` ([`Effects`]
+//! returns it). No id is derived from a key, so none can collide or be squatted. The rules
+//! cannot see whether a key is registered already; the registry refuses a second registration
+//! of a key before the rules run ([`RuleError::AlreadyRegistered`]).
+//!
+//! A hospital admitted by governance gets the next organisation index and its bit in the
+//! header; a doctor's credential records that index, and counts only while the bit is set
+//! ([`Header::live_affiliation`]), so removing a hospital ends its doctors' access through it
+//! and their emergency co-signing at once.
 //!
 //! # Access log
 //!
@@ -44,7 +58,6 @@ use crate::{
 	F,
 };
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
@@ -80,11 +93,11 @@ pub enum RuleError {
 	BadSignature,
 	/// A public key in the operation is not a valid rollup key.
 	InvalidKey,
-	/// The actor id is not the id derived from the key.
-	IdMismatch,
-	/// The key's slot is held by another key (or is slot 0); register another key.
+	/// The next participant id's slot is already taken (only in a state the rules did not
+	/// build: ids are assigned in order).
 	IdCollision,
-	/// This key is already registered.
+	/// This key is already registered (the registry's check before the rules: the rules
+	/// cannot see other participants' keys).
 	AlreadyRegistered,
 	/// Governance may admit only hospitals, insurers, researchers and auditors; a participant
 	/// registers itself only as a patient or a doctor.
@@ -107,7 +120,8 @@ pub enum RuleError {
 	VersionMismatch,
 	/// The grant slot number is beyond the consent subtree.
 	GrantOutOfRange,
-	/// A participant id does not fit the participant tree (ids are below 2^24).
+	/// A participant id does not fit the participant tree (ids are below 2^24), or the tree is
+	/// full.
 	IdOutOfRange,
 	/// No unexpired WRITE grant covers this writer.
 	NoWriteGrant,
@@ -181,13 +195,6 @@ pub struct Effects {
 	pub log: Option<F>,
 }
 
-/// The participant id of a key: the low 24 bits of `Poseidon(ParticipantId, [x, y])`.
-pub fn participant_id(key: &PublicKey) -> ParticipantId {
-	let h = poseidon::hash(Domain::ParticipantId, &[key.0.x, key.0.y]);
-	let bytes = h.into_bigint().to_bytes_le();
-	(bytes[0] as u32) | (bytes[1] as u32) << 8 | (bytes[2] as u32) << 16
-}
-
 /// The next link of a patient's log.
 pub fn log_link(log: F, message: F, block: BlockNumber, outcome: u8) -> F {
 	poseidon::hash(
@@ -248,21 +255,15 @@ fn verify<S: RollupState>(
 }
 
 /// A fresh slot for `key`: derived id equals `claimed`, slot non-zero and empty.
-fn fresh_slot<S: RollupState>(
-	state: &S,
-	key: &PublicKey,
-	claimed: Option<ParticipantId>,
-) -> Result<ParticipantId, RuleError> {
-	let id = participant_id(key);
-	if let Some(c) = claimed {
-		ensure(c == id, RuleError::IdMismatch)?;
-	}
-	ensure(id != 0, RuleError::IdCollision)?;
-	match state.participant(id) {
-		None => Ok(id),
-		Some(p) if p.key == *key => Err(RuleError::AlreadyRegistered),
-		Some(_) => Err(RuleError::IdCollision),
-	}
+/// The id the next registration or admission gets, and the header that counts it: ids are
+/// assigned in order, below 2^[`PARTICIPANT_DEPTH`].
+fn next_id<S: RollupState>(state: &S) -> Result<(ParticipantId, Header), RuleError> {
+	let mut header = state.header();
+	let id = header.participants.checked_add(1).ok_or(RuleError::IdOutOfRange)?;
+	ensure((id as u64) < 1u64 << PARTICIPANT_DEPTH, RuleError::IdOutOfRange)?;
+	ensure(state.participant(id).is_none(), RuleError::IdCollision)?;
+	header.participants = id;
+	Ok((id, header))
 }
 
 fn active_patient<S: RollupState>(state: &S, id: ParticipantId) -> Result<Participant, RuleError> {
@@ -417,8 +418,7 @@ fn apply_op<S: RollupState>(
 						RuleError::InvalidRole,
 					)?;
 					let key = decode_key(public_key)?;
-					let id = fresh_slot(state, &key, Some(op.actor))?;
-					let mut header = state.header();
+					let (id, mut header) = next_id(state)?;
 					let mut member = Participant::new(*role, key, digest_to_field(encryption_key));
 					if *role == Role::Hospital {
 						ensure(header.next_org < MAX_ORGS as u8, RuleError::TooManyOrganisations)?;
@@ -429,10 +429,8 @@ fn apply_op<S: RollupState>(
 					// Proof of possession: the admitted key signs its own admission.
 					verify(state, &key, op, message)?;
 					state.set_participant(id, member);
-					if *role == Role::Hospital {
-						state.set_header(header);
-					}
-					Ok(base)
+					state.set_header(header);
+					Ok(Effects { actor: id, subject: id, ..base })
 				},
 				Operation::RemoveMember => {
 					let mut p = state.participant(op.actor).ok_or(RuleError::UnknownParticipant)?;
@@ -455,13 +453,14 @@ fn apply_op<S: RollupState>(
 			if let Operation::Register { role, public_key, encryption_key } = &op.op {
 				ensure(matches!(role, Role::Patient | Role::Doctor), RuleError::InvalidRole)?;
 				let key = decode_key(public_key)?;
-				let id = fresh_slot(state, &key, Some(op.actor))?;
+				let (id, header) = next_id(state)?;
 				ensure(op.nonce == 0, RuleError::BadNonce)?;
 				verify(state, &key, op, message)?;
 				let mut p = Participant::new(*role, key, digest_to_field(encryption_key));
 				p.nonce = 1;
 				state.set_participant(id, p);
-				return Ok(base);
+				state.set_header(header);
+				return Ok(Effects { actor: id, subject: id, ..base });
 			}
 			let mut actor = state.participant(op.actor).ok_or(RuleError::UnknownActor)?;
 			ensure(actor.active, RuleError::ActorInactive)?;

@@ -5,7 +5,7 @@
 //! leaf encodings are part of the rollup's definition (the circuit recomputes them):
 //!
 //! ```text
-//! state root       = Poseidon(StateRoot, [participant_root, next_org, orgs_low, orgs_high])
+//! state root       = Poseidon(StateRoot, [participant_root, next_org + 2^8·participants, orgs_low, orgs_high])
 //! participant leaf = PoseidonWide(Participant, [key.x, key.y, enc, emergency, head, consent_root, log, p])
 //!   p = role | active·2^8 | nonce·2^16 | version·2^48 | affiliation·2^80
 //!       | affiliation_org·2^104 | org·2^112
@@ -18,8 +18,10 @@
 //! `PoseidonWide` is [`poseidon::hash_wide`]: each leaf is one width-9 permutation (405
 //! constraints in the circuit; the width-3 sponge needed four and two).
 //!
-//! The state root also commits to the [`Header`]: the set of active organisations ([`OrgSet`],
-//! 255 bits split in two 128-bit halves) and the next organisation index. A hospital admitted
+//! The state root also commits to the [`Header`]: the number of participant ids assigned (ids
+//! are given in registration order: the next participant gets `participants + 1`), the set of
+//! active organisations ([`OrgSet`], 255 bits split in two 128-bit halves) and the next
+//! organisation index. A hospital admitted
 //! by governance gets the next index (its leaf's `org`) and its bit; its removal clears the
 //! bit. A doctor's credential records its hospital's index (`affiliation_org`), and the
 //! credential counts only while that bit is set ([`Header::live_affiliation`]): removing a
@@ -100,6 +102,9 @@ impl OrgSet {
 	MaxEncodedLen,
 )]
 pub struct Header {
+	/// Participant ids assigned so far: the next registration or admission gets
+	/// `participants + 1` (id 0 is never assigned; it means "none").
+	pub participants: ParticipantId,
 	/// The organisation index the next admitted hospital gets (`≤ MAX_ORGS`).
 	pub next_org: OrgIndex,
 	/// The active organisations.
@@ -110,10 +115,8 @@ impl Header {
 	/// The state root over a participant tree root and this header.
 	pub fn state_root(&self, participant_root: F) -> F {
 		let [low, high] = self.orgs.halves();
-		poseidon::hash(
-			Domain::StateRoot,
-			&[participant_root, F::from(self.next_org as u64), low, high],
-		)
+		let word = F::from(self.next_org as u64) + F::from(self.participants as u64) * two_pow(8);
+		poseidon::hash(Domain::StateRoot, &[participant_root, word, low, high])
 	}
 
 	/// The hospital whose credential `p` holds while that hospital is a member: `p`'s

@@ -4,7 +4,6 @@
 use crate::{
 	inbox::InboxEntry,
 	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
-	rules::participant_id,
 	schnorr::{cosign, Message, SecretKey, Signature},
 };
 
@@ -19,7 +18,8 @@ pub fn deployment() -> DeploymentId {
 pub struct Actor {
 	/// Rollup secret key.
 	pub key: SecretKey,
-	/// Participant id (derived from the key).
+	/// Participant id: the one the state assigns at its registration or admission (ids are
+	/// given in order, so a test registers its actors in the order of their ids).
 	pub id: ParticipantId,
 	/// Next nonce.
 	pub nonce: u32,
@@ -30,34 +30,24 @@ pub struct Actor {
 }
 
 impl Actor {
-	/// A participant from `seed`, skipping seeds whose id would be 0 or in `taken`.
-	pub fn new(seed: u64, taken: &[ParticipantId]) -> Self {
-		let mut s = seed;
-		loop {
-			let mut bytes = [0u8; 32];
-			bytes[..8].copy_from_slice(&s.to_le_bytes());
-			let key = SecretKey::from_seed(&bytes);
-			let id = participant_id(&key.public());
-			if id != 0 && !taken.contains(&id) {
-				return Actor {
-					key,
-					id,
-					nonce: 0,
-					enc: [seed as u8; 32],
-					deployment: deployment(),
-				};
-			}
-			s += 1_000_000;
+	/// A participant with the key of `seed`, to be registered (or admitted) as id `id`.
+	pub fn new(seed: u64, id: ParticipantId) -> Self {
+		let mut bytes = [0u8; 32];
+		bytes[..8].copy_from_slice(&seed.to_le_bytes());
+		Actor {
+			key: SecretKey::from_seed(&bytes),
+			id,
+			nonce: 0,
+			enc: [seed as u8; 32],
+			deployment: deployment(),
 		}
 	}
 
 	/// A participant whose key is the negation of `other`'s (so that the sum of the two keys is
-	/// the identity), skipping an id in `taken`. Only whoever holds `other`'s secret can make it:
+	/// the identity), to be registered as `id`. Only whoever holds `other`'s secret can make it:
 	/// tests of the rule that refuses an identity joint key use it.
-	pub fn cancelling(other: &Actor, taken: &[ParticipantId]) -> Self {
+	pub fn cancelling(other: &Actor, id: ParticipantId) -> Self {
 		let key = SecretKey(-other.key.0);
-		let id = participant_id(&key.public());
-		assert!(id != 0 && !taken.contains(&id), "the negated key's id is free");
 		Actor { key, id, nonce: 0, enc: [0xcc; 32], deployment: other.deployment }
 	}
 
@@ -79,10 +69,14 @@ impl Actor {
 		self.register_as(Role::Patient, block)
 	}
 
-	/// The registration entry of this actor with `role` (a patient or a doctor).
+	/// The registration entry of this actor with `role` (a patient or a doctor): it names no
+	/// actor (the id is assigned when it is applied) and is signed by the new key with nonce 0.
 	pub fn register_as(&mut self, role: Role, block: BlockNumber) -> InboxEntry {
 		let op = Operation::Register { role, public_key: self.public(), encryption_key: self.enc };
-		self.sign(op, block)
+		let signed = SignedOp { actor: 0, nonce: 0, op, signature: [0; 64] }
+			.sign(&self.key, &self.deployment);
+		self.nonce = 1;
+		InboxEntry { op: signed, origin: Origin::User, block }
 	}
 
 	/// The governance entry admitting this actor with `role`, signed by the actor's key (its
@@ -99,11 +93,10 @@ impl Actor {
 }
 
 /// The signed governance operation admitting `key` (`op` an [`Operation::AdmitMember`] of its
-/// public key) on `deployment`: its actor is the key's id, its nonce 0, its signature the key's
-/// proof of possession.
+/// public key) on `deployment`: it names no actor (the id is assigned when it is applied), its
+/// nonce is 0, its signature the key's proof of possession.
 pub fn admission(key: &SecretKey, op: Operation, deployment: &DeploymentId) -> SignedOp {
-	SignedOp { actor: participant_id(&key.public()), nonce: 0, op, signature: [0; 64] }
-		.sign(key, deployment)
+	SignedOp { actor: 0, nonce: 0, op, signature: [0; 64] }.sign(key, deployment)
 }
 
 /// An emergency-access entry co-signed by `doctor` and `hospital` (two rounds) into grant slot

@@ -18,8 +18,8 @@ use emr_prover::{groth16, store::Store, witness};
 use rand_core::SeedableRng;
 
 fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
-	let mut hospital = Actor::new(1, &[]);
-	let mut patient = Actor::new(2, &[hospital.id]);
+	let mut hospital = Actor::new(1, 1);
+	let mut patient = Actor::new(2, 2);
 	let mut e = vec![hospital.admit(Role::Hospital, 1), patient.register(1)];
 	e.push(patient.sign(
 		Operation::GrantConsent {

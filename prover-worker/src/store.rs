@@ -48,7 +48,7 @@
 //! | `participants` | `id: u32` | participant record (format below) |
 //! | `grants` | `(patient: u32, slot: u32)` | grant record (format below) |
 //! | `nodes` | `(tree: u8, owner: u32, level: u8, index: u32)` | node, 32 bytes |
-//! | `meta` | `&str` | `format` (u32 LE), `batch` (u64 LE), `root` (the participant tree's, 32 bytes), `header` (next organisation u8, organisations 4 × u64 LE), `deployment` (32 bytes) |
+//! | `meta` | `&str` | `format` (u32 LE), `batch` (u64 LE), `root` (the participant tree's, 32 bytes), `header` (participants u32 LE, next organisation u8, organisations 4 × u64 LE), `deployment` (32 bytes) |
 //!
 //! `tree` is 0 for the participant tree (`owner` 0) and 1 for the consent subtree of patient
 //! `owner`. Level 0 holds the leaves, level `depth` the root (index 0). Only nodes that differ from
@@ -829,7 +829,8 @@ fn encode_participant(p: &Participant) -> Vec<u8> {
 }
 
 fn encode_header(h: &Header) -> Vec<u8> {
-	let mut out = Vec::with_capacity(33);
+	let mut out = Vec::with_capacity(37);
+	out.extend_from_slice(&h.participants.to_le_bytes());
 	out.push(h.next_org);
 	for word in h.orgs.0 {
 		out.extend_from_slice(&word.to_le_bytes());
@@ -839,13 +840,14 @@ fn encode_header(h: &Header) -> Vec<u8> {
 
 fn decode_header(bytes: &[u8]) -> Result<Header, String> {
 	let mut c = Cursor(bytes);
+	let participants = c.u32()?;
 	let next_org = c.u8()?;
 	let mut words = [0u64; 4];
 	for w in &mut words {
 		*w = c.u64()?;
 	}
 	c.finish()?;
-	let header = Header { next_org, orgs: OrgSet(words) };
+	let header = Header { participants, next_org, orgs: OrgSet(words) };
 	let beyond = (next_org as u32..256).any(|k| header.orgs.contains(k as u8));
 	if next_org as u32 > MAX_ORGS || beyond {
 		return Err("header: an organisation at or beyond the next index".into());
@@ -1016,8 +1018,7 @@ mod tests {
 	use emr_primitives::{
 		memory::MemoryState,
 		ops::{permission, purpose, scope, Operation, Role, SignedOp},
-		poseidon,
-		rules::{self, participant_id},
+		poseidon, rules,
 		schnorr::SecretKey,
 		testing::deployment,
 	};
@@ -1550,7 +1551,7 @@ mod tests {
 			let sk = SecretKey::from_seed(&[seed; 32]);
 			let pk = sk.public();
 			let op = SignedOp {
-				actor: participant_id(&pk),
+				actor: 0,
 				nonce: 0,
 				op: Operation::Register {
 					role: Role::Patient,
@@ -1564,7 +1565,8 @@ mod tests {
 		};
 		let (sk1, reg1) = register(1);
 		let (_sk2, reg2) = register(2);
-		let (id1, id2) = (reg1.actor, reg2.actor);
+		// Ids in registration order.
+		let (id1, id2) = (1, 2);
 		let grant_op = SignedOp {
 			actor: id1,
 			nonce: 1,
@@ -1600,9 +1602,9 @@ mod tests {
 			assert_eq!(store.root(), naive_root(mem));
 			ours
 		};
-		step(&mut store, &mut mem, &reg1, 10).expect("register 1");
-		step(&mut store, &mut mem, &reg2, 10).expect("register 2");
-		assert_eq!(step(&mut store, &mut mem, &reg2, 11), Err(rules::RuleError::AlreadyRegistered));
+		assert_eq!(step(&mut store, &mut mem, &reg1, 10).expect("register 1").actor, id1);
+		assert_eq!(step(&mut store, &mut mem, &reg2, 10).expect("register 2").actor, id2);
+		assert_eq!(store.header().participants, 2);
 		let root = store.commit(1).expect("commit");
 
 		let fx = step(&mut store, &mut mem, &grant_op, 20).expect("grant");

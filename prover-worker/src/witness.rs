@@ -155,7 +155,18 @@ pub fn slot_witness<S: ProvableState>(
 	let actor = op.actor;
 	let target = packed.target;
 	let i1 = if k == kind::GRANT_CONSENT { target } else { actor };
-	let i2 = if subject_is_target(k) { target } else { actor };
+	let creating = matches!(k, kind::REGISTER | kind::ADMIT_MEMBER);
+	// A registration or admission creates the next id (the rules refuse it beyond the tree).
+	let i2 = if creating {
+		state.header().participants.saturating_add(1)
+	} else if subject_is_target(k) {
+		target
+	} else {
+		actor
+	};
+	if (i2 as u64) >= 1u64 << emr_primitives::ops::PARTICIPANT_DEPTH {
+		return Err(RuleError::IdOutOfRange);
+	}
 	let bump = user && actor_is_leaf1(k);
 
 	let leaf1 = leaf_witness(state, i1);

@@ -31,8 +31,8 @@ fn rng() -> rand_chacha::ChaCha20Rng {
 }
 
 fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {
-	let hospital = Actor::new(1, &[]);
-	let mut patient = Actor::new(2, &[hospital.id]);
+	let hospital = Actor::new(1, 1);
+	let mut patient = Actor::new(2, 2);
 	vec![hospital.admit(Role::Hospital, 1), patient.register(1)]
 }
 

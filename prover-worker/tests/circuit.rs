@@ -26,11 +26,11 @@ struct Cast {
 }
 
 fn cast() -> Cast {
-	let hospital = Actor::new(1, &[]);
-	let insurer = Actor::new(2, &[hospital.id]);
-	let researcher = Actor::new(3, &[hospital.id, insurer.id]);
-	let patient = Actor::new(4, &[hospital.id, insurer.id, researcher.id]);
-	let doctor = Actor::new(5, &[hospital.id, insurer.id, researcher.id, patient.id]);
+	let hospital = Actor::new(1, 1);
+	let insurer = Actor::new(2, 2);
+	let researcher = Actor::new(3, 3);
+	let patient = Actor::new(4, 4);
+	let doctor = Actor::new(5, 5);
 	Cast { hospital, insurer, researcher, patient, doctor }
 }
 

@@ -76,7 +76,7 @@ fn merkle_gadget_equals_the_store() {
 	.expect("open");
 	let mut ids = vec![];
 	for seed in 1..6u64 {
-		let a = Actor::new(seed, &ids);
+		let a = Actor::new(seed, ids.len() as u32 + 1);
 		ids.push(a.id);
 		let p = emr_primitives::state::Participant::new(
 			emr_primitives::ops::Role::Patient,

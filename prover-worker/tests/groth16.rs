@@ -23,8 +23,8 @@ fn rng() -> rand_chacha::ChaCha20Rng {
 
 /// The two batches of the test: (hospital admitted, patient registered), then (grant, access).
 fn batches() -> (Vec<InboxEntry>, Vec<InboxEntry>) {
-	let hospital = Actor::new(1, &[]);
-	let mut patient = Actor::new(2, &[hospital.id]);
+	let hospital = Actor::new(1, 1);
+	let mut patient = Actor::new(2, 2);
 	let b1 = vec![hospital.admit(Role::Hospital, 1), patient.register(1)];
 	let mut hospital = hospital;
 	let b2 = vec![
@@ -104,7 +104,7 @@ fn proofs_verify_and_tampering_fails() {
 	// The circuit is unsatisfiable, so the prover's best effort does not verify.
 	let mut forged = b2.clone();
 	forged[1].op =
-		forged[1].op.clone().sign(&Actor::new(2, &[]).key, &emr_primitives::testing::deployment());
+		forged[1].op.clone().sign(&Actor::new(2, 1).key, &emr_primitives::testing::deployment());
 	let forged_witness = start_b2.witness(2, {
 		let dir2 = tempfile::tempdir().expect("tempdir");
 		let mut s2 = Store::open(dir2.path().join("s.redb"), emr_primitives::testing::deployment())

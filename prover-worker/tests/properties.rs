@@ -115,7 +115,7 @@ proptest! {
 		let mut taken = vec![];
 		let mut cast: Vec<Actor> = (0..6u64)
 			.map(|i| {
-				let a = Actor::new(100 + i, &taken);
+				let a = Actor::new(100 + i, taken.len() as u32 + 1);
 				taken.push(a.id);
 				a
 			})
@@ -141,7 +141,9 @@ proptest! {
 			cast[actor].nonce = store.participant(cast[actor].id).map(|p| p.nonce).unwrap_or(0)
 				+ s.bad_nonce as u32;
 			// A fresh key, the same for the same spec (so a sequence may register it twice).
-			let fresh = |base: u64| Actor::new(base + s.bits as u64 + 256 * s.grant as u64, &taken);
+			// Ids are assigned in order: a new participant gets the next one.
+			let next = store.header().participants + 1;
+			let fresh = |base: u64| Actor::new(base + s.bits as u64 + 256 * s.grant as u64, next);
 			let roles =
 				[Role::Hospital, Role::Insurer, Role::Researcher, Role::Auditor, Role::Patient, Role::Doctor];
 			let entry = match s.kind {

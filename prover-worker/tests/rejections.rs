@@ -40,7 +40,7 @@ impl Fx {
 		let store = Store::open(dir.path().join("s.redb"), deployment()).expect("open");
 		let mut taken = vec![];
 		let mut next = |seed| {
-			let a = Actor::new(seed, &taken);
+			let a = Actor::new(seed, taken.len() as u32 + 1);
 			taken.push(a.id);
 			a
 		};
@@ -251,7 +251,8 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("governance register", e, NotAGovernanceOperation);
 
 	// Actor, nonce, signature.
-	let mut stranger = Actor::new(99, &[]);
+	// Never registered: the fixture's ids are 1..=8.
+	let mut stranger = Actor::new(99, 999);
 	let e = stranger.sign(access(p, 0, purpose::TREATMENT, 1), 3);
 	fx.refuse("unknown actor", e, UnknownActor);
 	let mut e = fx.doctor.sign(access(p, 0, purpose::TREATMENT, 1), 3);
@@ -283,32 +284,24 @@ fn every_rejection_is_unsatisfiable() {
 	}
 	fx.refuse("signature over another operation", forged, BadSignature);
 
-	// Registration and admission.
-	let e = fx.patient.register(3);
-	fx.patient.nonce -= 1;
-	let mut e2 = e.clone();
-	e2.op.nonce = 0;
-	e2.op = e2.op.sign(&fx.patient.key, &deployment());
-	fx.refuse("register twice", e2, AlreadyRegistered);
-	let mut newbie = Actor::new(40, &[]);
+	// Registration and admission: they name no actor (the id is assigned in order).
+	let mut newbie = Actor::new(40, 0);
 	let mut e = newbie.register(3);
-	e.op.actor ^= 1;
+	e.op.actor = 9;
 	e.op = e.op.sign(&newbie.key, &deployment());
-	fx.refuse("claimed id is not the key's", e, IdMismatch);
-	let (a, b) = colliding_keys();
-	let mut first = a;
-	fx.accept(&first.register(3));
-	let mut second = b;
-	let e = second.register(3);
-	fx.refuse("id taken by another key", e, IdCollision);
-	let mut bad = Actor::new(41, &[]);
+	fx.refuse("a registration that names an id", e, MalformedEncoding);
+	let mut e = newbie.admit(Role::Auditor, 3);
+	e.op.actor = 9;
+	e.op = e.op.sign(&newbie.key, &deployment());
+	fx.refuse("an admission that names an id", e, MalformedEncoding);
+	let mut bad = Actor::new(41, 0);
 	let mut e = bad.register(3);
 	if let Operation::Register { public_key, .. } = &mut e.op.op {
 		*public_key = [0xff; 32];
 	}
 	e.op = e.op.sign(&bad.key, &deployment());
 	fx.refuse("key off the curve", e, InvalidKey);
-	let mut newcomer = Actor::new(42, &[]);
+	let mut newcomer = Actor::new(42, 0);
 	fx.refuse("admit a patient", newcomer.admit(Role::Patient, 3), InvalidRole);
 	let e = newcomer.register_as(Role::Hospital, 3);
 	newcomer.nonce -= 1;
@@ -344,13 +337,13 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("credential one's own doctor twice", e, AlreadyCredentialed);
 	// A doctor key that cancels the hospital's (registrable only by whoever holds the
 	// hospital's secret) would make the joint emergency key the identity.
-	let mut cancel = Actor::cancelling(&fx.hospital, &[]);
+	let mut cancel = Actor::cancelling(&fx.hospital, 9);
 	fx.accept(&cancel.register_as(Role::Doctor, 3));
 	let e = fx.hospital.sign(Operation::CredentialDoctor { doctor: cancel.id }, 3);
 	fx.hospital.nonce -= 1;
 	fx.refuse("doctor key cancelling the hospital's", e, InvalidKey);
 	// A doctor removed by governance is not credentialed.
-	let mut removed = Actor::new(44, &[]);
+	let mut removed = Actor::new(44, 10);
 	fx.accept(&removed.register_as(Role::Doctor, 3));
 	fx.accept(&governance(removed.id, Operation::RemoveMember));
 	let e = fx.hospital2.sign(Operation::CredentialDoctor { doctor: removed.id }, 3);
@@ -504,32 +497,6 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("nonce exhausted", e, CounterOverflow);
 }
 
-/// Two keys with the same participant id (a birthday search over 2^24 ids).
-fn colliding_keys() -> (Actor, Actor) {
-	use std::collections::HashMap;
-	let mut seen: HashMap<u32, u64> = HashMap::new();
-	for seed in 1_000u64.. {
-		let mut bytes = [0u8; 32];
-		bytes[..8].copy_from_slice(&seed.to_le_bytes());
-		let id = rules::participant_id(&SecretKey::from_seed(&bytes).public());
-		if let Some(other) = seen.insert(id, seed) {
-			let make = |s: u64| {
-				let mut b = [0u8; 32];
-				b[..8].copy_from_slice(&s.to_le_bytes());
-				Actor {
-					key: SecretKey::from_seed(&b),
-					id,
-					nonce: 0,
-					enc: [5; 32],
-					deployment: deployment(),
-				}
-			};
-			return (make(other), make(seed));
-		}
-	}
-	unreachable!("the search is unbounded")
-}
-
 /// A key on Bandersnatch but outside its prime-order subgroup: a valid key plus the point of
 /// order two `(0, −1)`. Unlike bytes that are no point at all, its coordinates enter the
 /// operation's encoding as they are, so the circuit itself must refuse it.
@@ -552,7 +519,7 @@ fn outside_subgroup(key: &emr_primitives::schnorr::PublicKey) -> [u8; 32] {
 fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
 	let mut fx = Fx::new();
 	// A patient registering a key outside the subgroup (signed by the matching secret key).
-	let mut newbie = Actor::new(50, &[]);
+	let mut newbie = Actor::new(50, 0);
 	let mut e = newbie.register(3);
 	if let Operation::Register { public_key, .. } = &mut e.op.op {
 		*public_key = outside_subgroup(&newbie.key.public());
@@ -560,14 +527,14 @@ fn keys_outside_the_subgroup_are_refused_by_every_kind_that_takes_a_key() {
 	e.op = e.op.sign(&newbie.key, &deployment());
 	fx.refuse("register: key outside the subgroup", e, RuleError::InvalidKey);
 	// Governance admitting a member with such a key.
-	let member = Actor::new(51, &[]);
+	let member = Actor::new(51, 0);
 	let mut e = member.admit(Role::Hospital, 3);
 	if let Operation::AdmitMember { public_key, .. } = &mut e.op.op {
 		*public_key = outside_subgroup(&member.key.public());
 	}
 	fx.refuse("admit: key outside the subgroup", e, RuleError::InvalidKey);
 	// A doctor registering such a key (a credential takes no key: it reads the registered one).
-	let mut doctor = Actor::new(52, &[]);
+	let mut doctor = Actor::new(52, 0);
 	let mut e = doctor.register_as(Role::Doctor, 3);
 	if let Operation::Register { public_key, .. } = &mut e.op.op {
 		*public_key = outside_subgroup(&doctor.key.public());
@@ -647,8 +614,9 @@ fn reencoded(
 fn every_kind(fx: &mut Fx) -> Vec<(&'static str, InboxEntry, Signer)> {
 	use emr_primitives::ops::Operation as Op;
 	let p = fx.patient.id;
-	let newcomer = Actor::new(41, &[]);
-	let mut patient2 = Actor::new(42, &[]);
+	// Each case runs against the fixture alone: a new participant is id 9.
+	let newcomer = Actor::new(41, 9);
+	let mut patient2 = Actor::new(42, 9);
 	let claim = Op::SubmitClaim { patient: p, grant: 1, record: [9; 32], amount: 500 };
 	let mut cases: Vec<(&str, InboxEntry, Signer)> = vec![
 		("admit", newcomer.admit(Role::Auditor, 3), Signer::One(newcomer.key.clone())),
@@ -747,6 +715,15 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 				assert!(!satisfied(w, root), "{name}: f{i} set must not prove");
 				tried += 1;
 			}
+		}
+		// A registration or admission names no actor: an id in f0 is refused too.
+		if matches!(entry.op.op.kind(), kind::REGISTER | kind::ADMIT_MEMBER) {
+			let mut fields = honest.fields;
+			fields[0] += F::from(9u64 << 8);
+			assert!(!canonical(&fields), "{name}: an actor is not canonical");
+			let w = reencoded(&honest, fields, signer);
+			assert!(!satisfied(w, root), "{name}: an actor must not prove");
+			tried += 1;
 		}
 		assert!(tried > 0, "{name}: every kind leaves some part unused");
 	};
@@ -1031,7 +1008,7 @@ fn a_removed_hospital_takes_its_credentials_with_it() {
 	let e = emergency(&mut fx.doctor, &fx.hospital2, p, 9, 4, 4);
 	prove_and_apply(&mut fx, "emergency co-signed with the new hospital", e, false);
 
-	let newcomer = Actor::new(60, &[]);
+	let newcomer = Actor::new(60, 9);
 	let e = newcomer.admit(Role::Hospital, 4);
 	prove_and_apply(&mut fx, "a new hospital", e, false);
 	let org = fx.store.participant(newcomer.id).expect("newcomer").org;
@@ -1042,7 +1019,7 @@ fn a_removed_hospital_takes_its_credentials_with_it() {
 	let mut header = fx.store.header();
 	header.next_org = MAX_ORGS as u8;
 	fx.store.set_header(header);
-	let late = Actor::new(61, &[]);
+	let late = Actor::new(61, 10);
 	fx.refuse(
 		"a hospital once every index is taken",
 		late.admit(Role::Hospital, 4),
@@ -1050,4 +1027,35 @@ fn a_removed_hospital_takes_its_credentials_with_it() {
 	);
 	let e = late.admit(Role::Insurer, 4);
 	prove_and_apply(&mut fx, "an insurer needs no index", e, false);
+}
+
+/// Ids are assigned in order from the header: the next registration takes `participants + 1`;
+/// a state whose next slot is taken (not one the rules built) refuses it (IdCollision), and a
+/// full tree refuses it (IdOutOfRange); neither proves.
+#[test]
+fn ids_are_assigned_in_registration_order() {
+	let mut fx = Fx::new();
+	assert_eq!(fx.store.header().participants, 8);
+	let mut newbie = Actor::new(70, 9);
+	let e = newbie.register(3);
+	let root = BatchStart::of(&fx.store);
+	let w = witness::slot_witness(&mut fx.store, &e, false).expect("well formed");
+	let effects = rules::apply_entry(&mut fx.store, &e).expect("registered");
+	assert_eq!((effects.actor, effects.subject), (9, 9));
+	assert!(satisfied(w, root), "the next id proves");
+	assert_eq!(fx.store.participant(9).map(|p| p.key), Some(newbie.key.public()));
+	assert_eq!(fx.store.header().participants, 9);
+
+	let mut full = fx.store.header();
+	full.participants = (1 << emr_primitives::ops::PARTICIPANT_DEPTH) - 1;
+	fx.store.set_header(full);
+	let mut late = Actor::new(71, 0);
+	let e = late.register(3);
+	fx.refuse("a registration into a full tree", e, RuleError::IdOutOfRange);
+	full.participants = 10;
+	fx.store.set_header(full);
+	let squatter = fx.store.participant(fx.patient.id).expect("patient");
+	fx.store.set_participant(11, squatter);
+	let e = late.register(3);
+	fx.refuse("a registration into a taken slot", e, RuleError::IdCollision);
 }

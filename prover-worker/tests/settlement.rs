@@ -119,8 +119,8 @@ struct Proven {
 }
 
 fn batches() -> (Vec<InboxEntry>, Vec<InboxEntry>) {
-	let hospital = Actor::new(1, &[]);
-	let mut patient = Actor::new(2, &[hospital.id]);
+	let hospital = Actor::new(1, 1);
+	let mut patient = Actor::new(2, 2);
 	let b1 = vec![hospital.admit(Role::Hospital, 1), patient.register(1)];
 	let mut hospital = hospital;
 	let b2 = vec![

@@ -48,8 +48,8 @@ fn fixture() -> &'static Fixture {
 			Store::open(dir.path().join("s.redb"), emr_primitives::testing::deployment())
 				.expect("open");
 
-		let hospital = Actor::new(1, &[]);
-		let mut patient = Actor::new(2, &[hospital.id]);
+		let hospital = Actor::new(1, 1);
+		let mut patient = Actor::new(2, 2);
 		let b1 = vec![hospital.admit(Role::Hospital, 1), patient.register(1)];
 		let (_, first, _) = witness::build(&mut store, 1, &b1, SLOTS).expect("witness 1");
 		store.commit(1).expect("commit");

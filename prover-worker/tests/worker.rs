@@ -190,10 +190,10 @@ impl Chain for Mock {
 }
 
 fn story() -> Vec<Vec<InboxEntry>> {
-	let hospital = Actor::new(1, &[]);
-	let mut p1 = Actor::new(2, &[hospital.id]);
-	let mut p2 = Actor::new(3, &[hospital.id, p1.id]);
-	let mut p3 = Actor::new(4, &[hospital.id, p1.id, p2.id]);
+	let hospital = Actor::new(1, 1);
+	let mut p1 = Actor::new(2, 2);
+	let mut p2 = Actor::new(3, 3);
+	let mut p3 = Actor::new(4, 4);
 	vec![
 		vec![hospital.admit(Role::Hospital, 1), p1.register(1)],
 		vec![p2.register(2)],

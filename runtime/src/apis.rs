@@ -272,6 +272,10 @@ impl_runtime_apis! {
 			Rollup::participant_view(id)
 		}
 
+		fn participant_id(public_key: [u8; 32]) -> Option<u32> {
+			pallet_emr_registry::KeyIds::<Runtime>::get(public_key)
+		}
+
 		fn index_head(patient: u32) -> Option<pallet_emr_registry::IndexHead> {
 			pallet_emr_registry::IndexHeads::<Runtime>::get(patient)
 		}

@@ -562,9 +562,17 @@ pub fn metric(page: &str, name: &str) -> Option<f64> {
 	})
 }
 
-/// The participant id of a development identity admitted at genesis (`Alice`, `Eve`, …).
-pub fn dev_id(name: &str) -> emr_primitives::ops::ParticipantId {
-	emr_primitives::rules::participant_id(&emr_primitives::testing::dev_rollup_key(name).public())
+/// The participant id of a development identity admitted at genesis (`Alice`, `Eve`, …) on
+/// `node`'s chain (ids are assigned in admission order, so they depend on the preset).
+pub fn dev_id(node: &Node, name: &str) -> Result<emr_primitives::ops::ParticipantId> {
+	let key = emr_primitives::testing::dev_rollup_key(name).public();
+	key_id(node, &key.to_bytes())?.ok_or_else(|| Error(format!("{name} is not a member")))
+}
+
+/// The participant id the chain gave a rollup key, if it is registered (`emr_participantId`).
+pub fn key_id(node: &Node, key: &[u8; 32]) -> Result<Option<emr_primitives::ops::ParticipantId>> {
+	let v = node.rpc("emr_participantId", json!([hex::encode(key)]))?;
+	Ok(v.as_u64().map(|id| id as emr_primitives::ops::ParticipantId))
 }
 
 /// A development identity admitted at genesis (`Alice`, `Eve`, …) as a test actor signing for
@@ -574,22 +582,36 @@ pub fn dev_actor(node: &Node, name: &str) -> Result<emr_primitives::testing::Act
 	let enc = emr_primitives::testing::dev_encryption_key(name).unwrap_or_default();
 	Ok(emr_primitives::testing::Actor {
 		key,
-		id: dev_id(name),
+		id: dev_id(node, name)?,
 		nonce: 0,
 		enc,
 		deployment: node.deployment()?,
 	})
 }
 
-/// A new test actor from `seed` (skipping ids in `taken`) signing for `node`'s deployment.
-pub fn new_actor(
-	node: &Node,
-	seed: u64,
-	taken: &[emr_primitives::ops::ParticipantId],
-) -> Result<emr_primitives::testing::Actor> {
-	let mut actor = emr_primitives::testing::Actor::new(seed, taken);
+/// A new test actor from `seed` signing for `node`'s deployment; its id is 0 until it
+/// registers ([`registered`]).
+pub fn new_actor(node: &Node, seed: u64) -> Result<emr_primitives::testing::Actor> {
+	let mut actor = emr_primitives::testing::Actor::new(seed, 0);
 	actor.deployment = node.deployment()?;
 	Ok(actor)
+}
+
+/// Waits (up to a minute) until `actor`'s registration is applied, and sets its id to the one
+/// the chain gave it.
+pub fn registered(node: &Node, actor: &mut emr_primitives::testing::Actor) -> Result<()> {
+	let key = actor.public();
+	let start = Instant::now();
+	loop {
+		if let Some(id) = key_id(node, &key)? {
+			actor.id = id;
+			return Ok(());
+		}
+		if start.elapsed() > Duration::from_secs(60) {
+			return err("a registration was not applied within a minute");
+		}
+		thread::sleep(Duration::from_millis(200));
+	}
 }
 
 /// Submits an L2 operation with `rollup_submit`; a refusal is `Err` with the node's reason.

@@ -7,7 +7,9 @@
 //! (`emr_tests::devnet`).
 
 use emr_primitives::ops::{permission, purpose, scope, Operation};
-use emr_tests::{dev_actor, devnet, new_actor, submit_op, Error, Node, Result, TempDir};
+use emr_tests::{
+	dev_actor, devnet, new_actor, registered, submit_op, Error, Node, Result, TempDir,
+};
 use serde_json::json;
 use std::time::Duration;
 
@@ -55,8 +57,9 @@ fn four_hospitals_finalize_together_and_survive_one_outage() -> Result<()> {
 	// operations go on meanwhile (a patient registers and grants consent through hospital 1).
 	nodes[3].stop(Duration::from_secs(30))?;
 	let hospital = dev_actor(&nodes[0], "Alice")?;
-	let mut patient = new_actor(&nodes[0], 500, &[hospital.id])?;
+	let mut patient = new_actor(&nodes[0], 500)?;
 	submit_op(&nodes[0], &patient.register(0).op)?;
+	registered(&nodes[0], &mut patient)?;
 	// The pool checks an operation's signature against the key on chain: the patient's next
 	// operation can enter it once the registration is in a block.
 	let pid = patient.id;

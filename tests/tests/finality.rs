@@ -18,7 +18,7 @@ use emr_prover::beefy::{self, Address, Commitment};
 use emr_prover_cli::beefy::{self as cli_beefy, Checked, Justification};
 use emr_runtime::RuntimeCall;
 use emr_tests::{
-	dev_actor, dev_prover_keys,
+	dev_prover_keys,
 	devnet::{self, bytes_of, decode, state_call},
 	new_actor, prover_binary, submit_op, Error, Node, Result, TempDir,
 };
@@ -106,8 +106,7 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	);
 
 	// 2. A batch proven by hospital 1's worker, then committed to by BEEFY through the MMR.
-	let hospital = dev_actor(&nodes[0], "Alice")?;
-	let mut patient = new_actor(&nodes[0], 700, &[hospital.id])?;
+	let mut patient = new_actor(&nodes[0], 700)?;
 	submit_op(&nodes[0], &patient.register(0).op)?;
 	let proven_at = nodes[0].wait_for("batch 0 proven", Duration::from_secs(300), |n| {
 		n.rpc("rollup_batch", json!([0])).ok()?["provenAt"].as_u64()

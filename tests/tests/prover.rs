@@ -7,8 +7,8 @@
 //! failure prints the node's and the workers' log tails.
 
 use emr_tests::{
-	dev_id, dev_prover_keys, http_get, metric, new_actor, prover_binary, submit_op, Error, Node,
-	NodeConfig, Result, TempDir, Worker,
+	dev_prover_keys, http_get, metric, new_actor, prover_binary, registered, submit_op, Error,
+	Node, NodeConfig, Result, TempDir, Worker,
 };
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, path::Path, time::Duration};
@@ -26,15 +26,19 @@ fn dev_node(name: &str, dir: &TempDir, extra: &[&str]) -> Result<Node> {
 	Ok(node)
 }
 
-/// Registers `count` new patients (four fill a batch); returns their (id, nonce) pairs.
+/// Registers `count` new patients (four fill a batch); returns their (id, nonce) pairs once
+/// the registrations are applied.
 fn register(node: &Node, seed: u64, count: u64) -> Result<Vec<(u32, u32)>> {
-	let taken = [dev_id("Alice"), dev_id("Eve"), dev_id("Ferdie")];
-	let mut ops = Vec::new();
+	let mut patients = Vec::new();
 	for s in seed..seed + count {
-		let mut patient = new_actor(node, s, &taken)?;
-		let op = patient.register(0).op;
-		submit_op(node, &op)?;
-		ops.push((op.actor, op.nonce));
+		let mut patient = new_actor(node, s)?;
+		submit_op(node, &patient.register(0).op)?;
+		patients.push(patient);
+	}
+	let mut ops = Vec::new();
+	for mut patient in patients {
+		registered(node, &mut patient)?;
+		ops.push((patient.id, 0));
 	}
 	Ok(ops)
 }

@@ -9,7 +9,7 @@ use emr_primitives::{
 	testing::{emergency, Actor},
 };
 use emr_tests::{
-	dev_actor, dev_id, new_actor, submit_op, Error, Node, NodeConfig, Result, TempDir,
+	dev_actor, new_actor, registered, submit_op, Error, Node, NodeConfig, Result, TempDir,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -48,9 +48,8 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 	let mut node = start("ops", &dir)?;
 	let mut hospital = dev_actor(&node, "Alice")?;
 	let mut insurer = dev_actor(&node, "Eve")?;
-	let taken = [hospital.id, insurer.id, dev_id("Ferdie")];
-	let mut patient = new_actor(&node, 100, &taken)?;
-	let mut doctor = new_actor(&node, 101, &[taken.as_slice(), &[patient.id]].concat())?;
+	let mut patient = new_actor(&node, 100)?;
+	let mut doctor = new_actor(&node, 101)?;
 
 	// Governance: the genesis admissions are batch 0's entries, with the governance origin.
 	let b0 = node.rpc("rollup_batch", json!([0]))?;
@@ -63,6 +62,8 @@ fn every_operation_kind_is_visible_over_rpc() -> Result<()> {
 	submit_op(&node, &patient.register(0).op)?;
 	// A doctor registers itself (proving it holds its key) before a hospital credentials it.
 	submit_op(&node, &doctor.register_as(Role::Doctor, 0).op)?;
+	registered(&node, &mut patient)?;
+	registered(&node, &mut doctor)?;
 	wait_rpc(&mut node, "the doctor's registration", "emr_participant", json!([doctor.id]), |v| {
 		v["role"] == json!("Doctor")
 	})?;
@@ -204,7 +205,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	let dir = TempDir::new("rollup-pool")?;
 	let mut node = start("pool", &dir)?;
 	let hospital = dev_actor(&node, "Alice")?;
-	let mut patient = new_actor(&node, 200, &[hospital.id])?;
+	let mut patient = new_actor(&node, 200)?;
 	let reg = patient.register(0).op;
 
 	// A bad signature.
@@ -222,6 +223,7 @@ fn the_pool_refuses_bad_operations_with_a_reason() -> Result<()> {
 	assert!(e.0.contains("BadSignature"), "{e}");
 
 	submit_op(&node, &reg)?;
+	registered(&node, &mut patient)?;
 	wait_rpc(&mut node, "the registration", "emr_participant", json!([patient.id]), |v| {
 		v["role"] == json!("Patient")
 	})?;
@@ -304,9 +306,8 @@ fn batches_seal_by_timeout_and_by_size() -> Result<()> {
 	assert_eq!(b0["entries"].as_array().map(Vec::len), Some(3));
 	assert!(b0["sealedAt"].as_u64().unwrap_or(0) >= 10, "{b0}");
 	// Four registrations fill batch 1: sealed by size in the block that holds the fourth.
-	let hospital = dev_id("Alice");
 	for seed in 300..304 {
-		let mut p = new_actor(&node, seed, &[hospital])?;
+		let mut p = new_actor(&node, seed)?;
 		submit_op(&node, &p.register(0).op)?;
 	}
 	let b1 = node.wait_for("batch 1 sealed by size", WAIT, |n| {

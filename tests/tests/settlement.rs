@@ -7,8 +7,8 @@
 
 use emr_prover::l1::{self, L1};
 use emr_tests::{
-	dev_id, dev_prover_keys, l1::Anvil, l1::DEV_L1_KEY, new_actor, prover_binary, submit_op, Error,
-	Node, NodeConfig, Result, TempDir, Worker,
+	dev_prover_keys, l1::Anvil, l1::DEV_L1_KEY, new_actor, prover_binary, registered, submit_op,
+	Error, Node, NodeConfig, Result, TempDir, Worker,
 };
 use serde_json::{json, Value};
 use std::{path::Path, time::Duration};
@@ -145,13 +145,16 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 
 	// Batch 1: four patients register (a full batch). Ethereum goes down meanwhile.
 	anvil.stop();
-	let taken = [dev_id("Alice"), dev_id("Eve"), dev_id("Ferdie")];
 	let mut ops = Vec::new();
 	for seed in 900..904 {
-		let op = new_actor(&node, seed, &taken)?.register(0).op;
-		submit_op(&node, &op)?;
-		ops.push((op.actor, op.nonce));
+		let mut patient = new_actor(&node, seed)?;
+		submit_op(&node, &patient.register(0).op)?;
+		ops.push(patient);
 	}
+	let ops = ops
+		.into_iter()
+		.map(|mut p| registered(&node, &mut p).map(|()| (p.id, 0u32)))
+		.collect::<Result<Vec<_>>>()?;
 	node.wait_for("batch 1 proven", WAIT, |n| {
 		let st = n.rpc("rollup_status", json!([])).ok()?;
 		(st["lastProven"].as_u64()? >= 1).then_some(())

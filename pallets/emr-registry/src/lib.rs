@@ -90,6 +90,14 @@ pub mod pallet {
 	pub type EncryptionKeys<T: Config> =
 		StorageMap<_, Blake2_128Concat, ParticipantId, [u8; 32], OptionQuery>;
 
+	/// The id of each registered rollup key (compressed, canonical): a key registers once.
+	/// Ids are assigned in registration order by the rules, which cannot see other
+	/// participants' keys; this index is how the chain refuses a second registration of a key
+	/// and how a client finds its id.
+	#[pallet::storage]
+	pub type KeyIds<T: Config> =
+		StorageMap<_, Blake2_128Concat, [u8; 32], ParticipantId, OptionQuery>;
+
 	/// Each patient's record-index head.
 	#[pallet::storage]
 	pub type IndexHeads<T: Config> =
@@ -124,7 +132,8 @@ pub mod pallet {
 		/// Invariants:
 		/// * [`ParticipantCount`] equals the number of [`Participants`];
 		/// * every [`IndexHead`] belongs to a participant whose index version equals the head's;
-		/// * every [`EncryptionKeys`] entry belongs to a participant.
+		/// * every [`EncryptionKeys`] entry belongs to a participant;
+		/// * every [`KeyIds`] entry names the participant holding that key.
 		/// (Always compiled: the rollup pallet's tests and `try_state` call it.)
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			ensure!(
@@ -137,6 +146,10 @@ pub mod pallet {
 					p.index_version == head.version,
 					"index head version differs from the participant's"
 				);
+			}
+			for (key, id) in KeyIds::<T>::iter() {
+				let p = Participants::<T>::get(id).ok_or("key id of an unknown participant")?;
+				ensure!(p.compressed_key() == key, "key id names another key's participant");
 			}
 			for (id, _) in EncryptionKeys::<T>::iter() {
 				ensure!(

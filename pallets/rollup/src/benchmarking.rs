@@ -43,6 +43,11 @@ fn setup_params<T: Config>() {
 	});
 }
 
+/// The id the next registration or admission gets (ids are assigned in order).
+fn next_id<T: Config>() -> ParticipantId {
+	StateHeader::<T>::get().participants + 1
+}
+
 fn admit<T: Config>(a: &Actor, role: Role) {
 	Pallet::<T>::apply(a.admit(role, 0).op, Origin::Governance).expect("admitted");
 }
@@ -50,11 +55,11 @@ fn admit<T: Config>(a: &Actor, role: Role) {
 /// A hospital admitted, a patient registered and a doctor credentialed by the hospital.
 fn credentialed<T: Config>() -> (Actor, Actor, Actor) {
 	setup_params::<T>();
-	let mut hospital = Actor::new(1, &[]);
-	let mut patient = Actor::new(2, &[hospital.id]);
-	let mut doctor = Actor::new(3, &[hospital.id, patient.id]);
+	let mut hospital = Actor::new(1, next_id::<T>());
 	admit::<T>(&hospital, Role::Hospital);
+	let mut patient = Actor::new(2, next_id::<T>());
 	Pallet::<T>::apply(patient.register(0).op, Origin::User).expect("registered");
+	let mut doctor = Actor::new(3, next_id::<T>());
 	Pallet::<T>::apply(doctor.register_as(Role::Doctor, 0).op, Origin::User)
 		.expect("doctor registered");
 	let credential = hospital.sign(Operation::CredentialDoctor { doctor: doctor.id }, 0);
@@ -65,19 +70,17 @@ fn credentialed<T: Config>() -> (Actor, Actor, Actor) {
 /// Registers patients until the open batch is one entry short of the current verifying key's
 /// batch size, so that the measured call is the entry that seals the batch: every kind's worst
 /// case, since sealing writes once more than an entry that leaves the batch open.
-fn fill_to_seal<T: Config>(taken: &[ParticipantId], block: BlockNumber) {
+fn fill_to_seal<T: Config>(block: BlockNumber) {
 	let size = VerifyingKeys::<T>::get(CurrentKey::<T>::get().unwrap_or(0))
 		.map(|k| k.batch_size)
 		.unwrap_or(MAX_BATCH_SIZE);
 	assert!(size <= 64, "the benchmark genesis has a verifying key with a small batch");
-	let mut taken = taken.to_vec();
 	for seed in 1_000u64.. {
 		let len = Batches::<T>::get(OpenBatch::<T>::get()).map(|b| b.len).unwrap_or(0);
 		if len + 1 >= size {
 			break;
 		}
-		let mut filler = Actor::new(seed, &taken);
-		taken.push(filler.id);
+		let mut filler = Actor::new(seed, next_id::<T>());
 		Pallet::<T>::apply(filler.register(block).op, Origin::User).expect("registered");
 	}
 }
@@ -87,7 +90,7 @@ fn fill_to_seal<T: Config>(taken: &[ParticipantId], block: BlockNumber) {
 /// the operation and the patient's id.
 fn emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 	let (hospital, patient, mut doctor) = credentialed::<T>();
-	fill_to_seal::<T>(&[hospital.id, patient.id, doctor.id], 0);
+	fill_to_seal::<T>(0);
 	(emergency(&mut doctor, &hospital, patient.id, 0, 1, 0).op, patient.id)
 }
 
@@ -101,7 +104,7 @@ fn grant_over_emergency_setup<T: Config>() -> (SignedOp, ParticipantId) {
 	Pallet::<T>::apply(opened, Origin::User).expect("emergency access");
 	let now = EMERGENCY_WINDOW + 1;
 	frame_system::Pallet::<T>::set_block_number(now.into());
-	fill_to_seal::<T>(&[hospital.id, patient.id, doctor.id], now);
+	fill_to_seal::<T>(now);
 	let grant = Operation::GrantConsent {
 		grantee: doctor.id,
 		permissions: permission::READ | permission::WRITE | permission::CLAIM,
@@ -256,8 +259,8 @@ mod benchmarks {
 		setup_params::<T>();
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let a = Actor::new(1, &[]);
-		fill_to_seal::<T>(&[a.id], 0);
+		fill_to_seal::<T>(0);
+		let a = Actor::new(1, next_id::<T>());
 		let open = OpenBatch::<T>::get();
 
 		let pop = a.admit(Role::Hospital, 0).op.signature;
@@ -275,9 +278,9 @@ mod benchmarks {
 		setup_params::<T>();
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let a = Actor::new(1, &[]);
+		let a = Actor::new(1, next_id::<T>());
 		admit::<T>(&a, Role::Hospital);
-		fill_to_seal::<T>(&[a.id], 0);
+		fill_to_seal::<T>(0);
 		let open = OpenBatch::<T>::get();
 
 		#[extrinsic_call]

@@ -363,7 +363,8 @@ pub mod pallet {
 		empty_state_root()
 	}
 
-	/// Where each user operation landed, by (actor, nonce).
+	/// Where each user operation landed, by (actor, nonce): a registration under the id it was
+	/// given, with nonce 0.
 	#[pallet::storage]
 	pub type Operations<T: Config> = StorageDoubleMap<
 		_,
@@ -434,8 +435,7 @@ pub mod pallet {
 				let op = Pallet::<T>::admission(
 					Operation::AdmitMember { role, public_key: *key, encryption_key: *enc },
 					signature,
-				)
-				.expect("genesis member key is valid");
+				);
 				Pallet::<T>::apply(op, Origin::Governance).expect("genesis member is admitted");
 			}
 		}
@@ -451,7 +451,7 @@ pub mod pallet {
 			batch: u64,
 			/// Its index in the batch.
 			index: u32,
-			/// The actor.
+			/// The actor (for a registration or an admission: the id it was given).
 			actor: ParticipantId,
 			/// The actor's nonce.
 			nonce: u32,
@@ -567,8 +567,6 @@ pub mod pallet {
 		ProofRejected,
 		/// The new root is not a canonical field element.
 		RootNotCanonical,
-		/// A key in the operation is not a valid rollup key.
-		InvalidKey,
 	}
 
 	#[pallet::hooks]
@@ -614,7 +612,7 @@ pub mod pallet {
 
 		/// Admits an organisation (hospital, insurer, researcher or auditor).
 		/// `proof_of_possession` is the organisation's signature, with the admitted key, of its
-		/// own admission on this deployment (actor: the key's id, nonce 0; the organisation makes
+		/// own admission on this deployment (actor 0, nonce 0; the organisation makes
 		/// it with `emr_primitives::testing::admission` or its client before the motion).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::admit_member())]
@@ -629,7 +627,7 @@ pub mod pallet {
 			let op = Self::admission(
 				Operation::AdmitMember { role, public_key, encryption_key },
 				proof_of_possession,
-			)?;
+			);
 			Self::apply(op, Origin::Governance).map(|_| ())
 		}
 
@@ -803,11 +801,15 @@ pub mod pallet {
 			} else {
 				Self::dry_run(op).map_err(|e| InvalidTransaction::Custom(rule_code(e)))?;
 			}
-			let mut valid = ValidTransaction::with_tag_prefix("EmrL2Op")
+			let valid = ValidTransaction::with_tag_prefix("EmrL2Op")
 				.priority(T::OperationPriority::get())
-				.and_provides((op.actor, op.nonce))
 				.longevity(64)
 				.propagate(true);
+			// A registration names no actor yet: its key is what it provides.
+			let mut valid = match &op.op {
+				Operation::Register { public_key, .. } => valid.and_provides(public_key),
+				_ => valid.and_provides((op.actor, op.nonce)),
+			};
 			if op.nonce > next {
 				valid = valid.and_requires((op.actor, op.nonce - 1));
 			}
@@ -816,6 +818,7 @@ pub mod pallet {
 
 		/// Applies `op` at the current block and rolls everything back: what `submit` would say.
 		pub fn dry_run(op: &SignedOp) -> Result<(), RuleError> {
+			Self::fresh_key(op)?;
 			let now = Self::now();
 			let outcome: Result<Result<(), RuleError>, DispatchError> = with_transaction(|| {
 				let r = rules::apply(&mut ChainState::<T>::default(), op, now).map(|_| ());
@@ -843,19 +846,27 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// The governance entry of an admission (`op` an [`Operation::AdmitMember`]): its actor
-		/// is the id derived from the admitted key, its nonce 0, its signature the admitted key's
-		/// proof of possession (checked by the rules when it is applied).
-		pub fn admission(op: Operation, signature: [u8; 64]) -> Result<SignedOp, DispatchError> {
-			let actor = match &op {
-				Operation::AdmitMember { public_key, .. } => {
-					emr_primitives::schnorr::PublicKey::from_bytes(public_key)
-						.map(|k| rules::participant_id(&k))
-						.map_err(|_| Error::<T>::InvalidKey)?
+		/// The governance entry of an admission (`op` an [`Operation::AdmitMember`]): it names
+		/// no actor (the rules assign the next id), its nonce is 0, its signature the admitted
+		/// key's proof of possession (checked by the rules when it is applied).
+		pub fn admission(op: Operation, signature: [u8; 64]) -> SignedOp {
+			SignedOp { actor: 0, nonce: 0, op, signature }
+		}
+
+		/// A registration or admission of a key the registry already holds is refused
+		/// ([`RuleError::AlreadyRegistered`]): the rules assign ids in order and cannot see other
+		/// participants' keys. (Keys are compared as the canonical compressed bytes the rules
+		/// accept.)
+		pub fn fresh_key(op: &SignedOp) -> Result<(), RuleError> {
+			match &op.op {
+				Operation::Register { public_key, .. }
+				| Operation::AdmitMember { public_key, .. }
+					if pallet_emr_registry::KeyIds::<T>::contains_key(public_key) =>
+				{
+					Err(RuleError::AlreadyRegistered)
 				},
-				_ => 0,
-			};
-			Ok(SignedOp { actor, nonce: 0, op, signature })
+				_ => Ok(()),
+			}
 		}
 
 		/// Applies `op` with the rules, then appends it to the open batch and records what it
@@ -863,6 +874,7 @@ pub mod pallet {
 		pub fn apply(op: SignedOp, origin: Origin) -> Result<OperationRef, DispatchError> {
 			let now = Self::now();
 			let mut state = ChainState::<T>::default();
+			Self::fresh_key(&op).map_err(|e| Error::<T>::Refused(RuleFailure(e)))?;
 			let applied = with_transaction(|| {
 				let r = match origin {
 					Origin::User => rules::apply(&mut state, &op, now),
@@ -904,7 +916,8 @@ pub mod pallet {
 			let at = OperationRef { batch, index, block: entry.block };
 			Self::record_effects(&entry, &fx, batch, message);
 			if entry.origin == Origin::User {
-				Operations::<T>::insert(entry.op.actor, entry.op.nonce, at);
+				// A registration under the id it was given (with nonce 0).
+				Operations::<T>::insert(fx.actor, entry.op.nonce, at);
 			}
 			let outcome = fx.outcome.map(|o| match o {
 				AccessOutcome::Granted => LogOutcome::Granted,
@@ -913,7 +926,7 @@ pub mod pallet {
 			Self::deposit_event(Event::OperationApplied {
 				batch,
 				index,
-				actor: entry.op.actor,
+				actor: fx.actor,
 				nonce: entry.op.nonce,
 				kind: fx.kind,
 				subject: fx.subject,
@@ -934,12 +947,14 @@ pub mod pallet {
 		fn record_effects(entry: &InboxEntry, fx: &Effects, batch: u64, message: F) {
 			let op = &entry.op;
 			match &op.op {
-				Operation::AdmitMember { role, encryption_key, .. } => {
+				Operation::AdmitMember { role, encryption_key, public_key } => {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
+					pallet_emr_registry::KeyIds::<T>::insert(public_key, fx.subject);
 					Self::deposit_event(Event::MemberAdmitted { id: fx.subject, role: *role });
 				},
-				Operation::Register { encryption_key, .. } => {
+				Operation::Register { encryption_key, public_key, .. } => {
 					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
+					pallet_emr_registry::KeyIds::<T>::insert(public_key, fx.subject);
 				},
 				Operation::RemoveMember => {
 					Self::deposit_event(Event::MemberRemoved { id: op.actor });

@@ -140,6 +140,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 	pub trait EmrApi<AccountId> where AccountId: codec::Codec {
 		/// A participant.
 		fn participant(id: ParticipantId) -> Option<ParticipantView>;
+		/// The id of a registered rollup key (compressed).
+		fn participant_id(public_key: [u8; 32]) -> Option<ParticipantId>;
 		/// A patient's record-index head.
 		fn index_head(patient: ParticipantId) -> Option<IndexHead>;
 		/// A patient's grants (claims included).

@@ -23,19 +23,23 @@ use polkadot_sdk::{
 	},
 };
 
+/// Id 1: admitted at genesis.
 fn hospital() -> Actor {
-	Actor::new(1, &[])
+	Actor::new(1, 1)
 }
 
+/// Id 3: each test registers the patient first.
 fn patient() -> Actor {
-	Actor::new(2, &[hospital().id])
+	Actor::new(2, 3)
 }
 
+/// Id 2: admitted at genesis.
 fn insurer() -> Actor {
-	Actor::new(3, &[hospital().id, patient().id])
+	Actor::new(3, 2)
 }
 
-/// Genesis with the hospital and the insurer admitted (batch 0 holds both admissions).
+/// Genesis with the hospital and the insurer admitted (batch 0 holds both admissions, ids 1 and
+/// 2).
 fn ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let (h, i) = (hospital(), insurer());
 	new_test_ext(vec![(Role::Hospital, h), (Role::Insurer, i)])
@@ -239,7 +243,7 @@ fn append_record_sets_the_index_head_with_version_check() {
 
 /// Registers `p` and a new doctor, whom `h` then credentials, at block 1; returns the doctor.
 fn registered_with_doctor(p: &mut Actor, h: &mut Actor) -> Actor {
-	let mut d = Actor::new(4, &[hospital().id, patient().id, insurer().id]);
+	let mut d = Actor::new(4, 4);
 	assert_ok!(submit(p.register(1)));
 	assert_ok!(submit(d.register_as(Role::Doctor, 1)));
 	assert_ok!(submit(h.sign(Operation::CredentialDoctor { doctor: d.id }, 1)));
@@ -491,7 +495,7 @@ fn a_batch_without_a_key_cannot_be_proven() {
 #[test]
 fn governance_admits_and_removes_members() {
 	ext().execute_with(|| {
-		let r = Actor::new(5, &[hospital().id, patient().id, insurer().id]);
+		let r = Actor::new(5, 3);
 		let pop = |role| r.admit(role, 1).op.signature;
 		let admit = |origin, role, key, signature| {
 			Rollup::admit_member(origin, role, key, r.enc, signature)
@@ -502,7 +506,7 @@ fn governance_admits_and_removes_members() {
 		);
 		assert_noop!(
 			admit(RuntimeOrigin::root(), Role::Researcher, [0xff; 32], pop(Role::Researcher)),
-			Error::<Test>::InvalidKey
+			refused(RuleError::InvalidKey)
 		);
 		assert_noop!(
 			admit(RuntimeOrigin::root(), Role::Patient, r.public(), pop(Role::Patient)),
@@ -664,7 +668,7 @@ fn the_block_cap_refuses_operations_beyond_it() {
 			BatchParams { max_ops_per_block: 1, ..params() }
 		));
 		let mut p = patient();
-		let mut q = Actor::new(6, &[hospital().id, patient().id, insurer().id]);
+		let mut q = Actor::new(6, 4);
 		assert_ok!(submit(p.register(1)));
 		let e = q.register(1);
 		assert_noop!(submit(e.clone()), Error::<Test>::BlockFull);

@@ -626,7 +626,7 @@ fn rayon_threads() -> usize {
 fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 	let mut taken = vec![];
 	let mut next = |seed| {
-		let a = Actor::new(seed, &taken);
+		let a = Actor::new(seed, taken.len() as u32 + 1);
 		taken.push(a.id);
 		a
 	};
@@ -706,18 +706,28 @@ fn example_entries() -> Vec<emr_primitives::inbox::InboxEntry> {
 /// Appends patients who register, grant the example hospital consent and are read by it, until
 /// `n` entries.
 fn fill(entries: &mut Vec<emr_primitives::inbox::InboxEntry>, n: usize) {
-	let mut hospital = Actor::new(1, &[]);
+	let mut hospital = Actor::new(1, 1);
 	// The hospital's next nonce after the story.
 	hospital.nonce = entries
 		.iter()
 		.filter(|e| e.op.actor == hospital.id && e.origin == emr_primitives::ops::Origin::User)
 		.count() as u32;
-	let mut taken: Vec<u32> = entries.iter().map(|e| e.op.actor).collect();
+	// Ids are assigned in order: one per registration or admission so far.
+	let mut next = entries
+		.iter()
+		.filter(|e| {
+			matches!(
+				e.op.op.kind(),
+				emr_primitives::ops::kind::REGISTER | emr_primitives::ops::kind::ADMIT_MEMBER
+			)
+		})
+		.count() as u32
+		+ 1;
 	let mut seed = 1000;
 	while entries.len() < n {
-		let mut patient = Actor::new(seed, &taken);
+		let mut patient = Actor::new(seed, next);
 		seed += 1;
-		taken.push(patient.id);
+		next += 1;
 		let block = 10 + entries.len() as u32;
 		let mut batch = vec![
 			patient.register(block),

@@ -100,7 +100,13 @@ pub struct SlotStart {
 impl SlotStart {
 	/// The values of a [`Carry`], in its allocation order.
 	pub fn values(&self) -> Vec<F> {
-		let mut v = vec![self.root, self.chain, self.block, F::from(self.header.next_org as u64)];
+		let mut v = vec![
+			self.root,
+			self.chain,
+			self.block,
+			F::from(self.header.participants as u64),
+			F::from(self.header.next_org as u64),
+		];
 		v.extend(self.header.orgs.chunks().map(|c| F::from(c as u64)));
 		v
 	}
@@ -116,7 +122,7 @@ fn state_root(carry: &Carry) -> Result<Fv, SynthesisError> {
 		Domain::StateRoot,
 		&[
 			carry.root.clone(),
-			carry.next_org.clone(),
+			&carry.next_org + &carry.participants * two_pow(8),
 			half(&carry.orgs[..ORG_CHUNKS / 2]),
 			half(&carry.orgs[ORG_CHUNKS / 2..]),
 		],
@@ -166,6 +172,8 @@ impl BatchCircuit {
 		})?;
 		let deployment = FpVar::new_witness(cs.clone(), || Ok(w.deployment))?;
 		let root = FpVar::new_witness(cs.clone(), || Ok(w.participant_root))?;
+		let participants =
+			FpVar::new_witness(cs.clone(), || Ok(F::from(w.header.participants as u64)))?;
 		let next_org = FpVar::new_witness(cs.clone(), || Ok(F::from(w.header.next_org as u64)))?;
 		let orgs = w
 			.header
@@ -174,11 +182,20 @@ impl BatchCircuit {
 			.map(|v| FpVar::new_witness(cs.clone(), || Ok(F::from(v as u64))))
 			.into_iter()
 			.collect::<Result<Vec<_>, _>>()?;
+		let _ =
+			participants.to_bits_le_with_top_bits_zero(emr_primitives::ops::PARTICIPANT_DEPTH)?;
 		let _ = next_org.to_bits_le_with_top_bits_zero(8)?;
 		for chunk in &orgs {
 			let _ = chunk.to_bits_le_with_top_bits_zero(16)?;
 		}
-		let carry = Carry { root, chain: deployment.clone(), block: FpVar::zero(), next_org, orgs };
+		let carry = Carry {
+			root,
+			chain: deployment.clone(),
+			block: FpVar::zero(),
+			participants,
+			next_org,
+			orgs,
+		};
 		state_root(&carry)?.enforce_equal(&old_root)?;
 		Ok((deployment, carry))
 	}

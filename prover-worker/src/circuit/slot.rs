@@ -455,7 +455,8 @@ fn one_hot(bits: &[B]) -> Result<Vec<Fv>, SynthesisError> {
 }
 
 /// What one slot hands the next: the participant tree root, the inbox chain, the block of the
-/// last entry, the next organisation index and the organisation set in 16-bit chunks
+/// last entry, the participant ids assigned, the next organisation index and the organisation
+/// set in 16-bit chunks
 /// ([`emr_primitives::state::OrgSet::chunks`]). Every value a slot returns is a variable of its
 /// own (never a linear combination), so a slot synthesized apart can allocate it.
 #[derive(Clone)]
@@ -464,8 +465,10 @@ pub struct Carry {
 	pub root: Fv,
 	/// Inbox chain.
 	pub chain: Fv,
-	/// Block of the last entry (the header's, before the first).
+	/// Block of the last entry (0 before the first).
 	pub block: Fv,
+	/// Participant ids assigned so far.
+	pub participants: Fv,
 	/// Next organisation index.
 	pub next_org: Fv,
 	/// The organisation set, 16 chunks of 16 bits.
@@ -474,14 +477,15 @@ pub struct Carry {
 
 impl Carry {
 	/// Number of values in a carry.
-	pub const LEN: usize = 4 + ORG_CHUNKS;
+	pub const LEN: usize = 5 + ORG_CHUNKS;
 
-	/// The values in allocation order (`root, chain, block, next_org, orgs…`).
+	/// The values in allocation order (`root, chain, block, participants, next_org, orgs…`).
 	pub fn from_values(v: Vec<Fv>) -> Self {
 		let mut it = v.into_iter();
 		let mut next = || it.next().expect("Carry::LEN values");
-		let (root, chain, block, next_org) = (next(), next(), next(), next());
-		Carry { root, chain, block, next_org, orgs: (0..ORG_CHUNKS).map(|_| next()).collect() }
+		let (root, chain, block, participants, next_org) = (next(), next(), next(), next(), next());
+		let orgs = (0..ORG_CHUNKS).map(|_| next()).collect();
+		Carry { root, chain, block, participants, next_org, orgs }
 	}
 }
 
@@ -587,7 +591,11 @@ pub fn synthesize(
 
 	// --- Leaf indices -------------------------------------------------------------------------
 	let i1 = grant_op.select(&target, &actor)?;
-	let i2 = subject_is_target.select(&target, &actor)?;
+	// A registration or admission creates leaf `participants + 1` (ids in order); it names no
+	// actor (MalformedEncoding otherwise).
+	actor.mul_equals(&field(&creating), &Fv::zero())?;
+	let new_id = &carry.participants + c(1);
+	let i2 = creating.select(&new_id, &subject_is_target.select(&target, &actor)?)?;
 	let (i1_bits, _) = i1.to_bits_le_with_top_bits_zero(PARTICIPANT_DEPTH)?;
 	let (i2_bits, _) = i2.to_bits_le_with_top_bits_zero(PARTICIPANT_DEPTH)?;
 
@@ -654,15 +662,11 @@ pub fn synthesize(
 	new_key.x.conditional_enforce_equal(&f[2], &creating)?;
 	new_key.y.conditional_enforce_equal(&f[3], &creating)?;
 	require(&creating, &!&new_key.x.is_zero()?)?;
-	// IdMismatch / IdCollision: the slot is the key's derived id, non-zero and empty
-	// (AlreadyRegistered when the same key holds it).
-	let id_hash = poseidon::hash(Domain::ParticipantId, &[f[2].clone(), f[3].clone()])?;
-	let id_hash_sel = creating.select(&id_hash, &Fv::zero())?;
-	let id_bits = id_hash_sel.to_bits_le()?;
-	let derived = num(&id_bits[0..PARTICIPANT_DEPTH])?;
-	derived.conditional_enforce_equal(&i2, &creating)?;
-	require(&creating, &!&i2.is_zero()?)?;
+	// IdOutOfRange: the new id is below 2^24 (the decomposition of `i2` above); IdCollision:
+	// its slot is empty.
 	require(&creating, &l2.empty)?;
+	let participants_out =
+		noop.select(&carry.participants, &(&carry.participants + field(&creating)))?;
 	// InvalidRole: governance admits roles 3..=6; a participant registers as 1 or 2.
 	let role5 = &f[5];
 	let role_poly = (role5 - c(3)) * (role5 - c(4)) * (role5 - c(5)) * (role5 - c(6));
@@ -916,6 +920,7 @@ pub fn synthesize(
 		root: root_out,
 		chain: chain_out,
 		block: block_out,
+		participants: participants_out,
 		next_org: next_org_out,
 		orgs: orgs_out,
 	})
