@@ -60,7 +60,7 @@ fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
 	expected.extend(cs.witness_assignment().expect("witness"));
 	// The witness builder records where each slot starts, so the prover synthesized the slots
 	// in parallel; one after another (no starts) gives the same assignment.
-	assert_eq!(w.starts.len(), SLOTS);
+	assert_eq!(w.starts.len(), SLOTS + 1, "every slot's start and the batch's end");
 	let full = prover.assignment(w.clone(), public).expect("assignment");
 	assert!(full == expected, "the parallel assignment differs from a real batch's");
 	let sequential = emr_prover::circuit::BatchWitness { starts: vec![], ..w.clone() };

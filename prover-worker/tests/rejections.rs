@@ -241,7 +241,7 @@ fn every_rejection_is_unsatisfiable() {
 	fx.refuse("user remove", e, GovernanceOnly);
 	fx.hospital.nonce -= 1;
 	let e = governance(
-		p,
+		0,
 		Operation::Register {
 			role: Role::Patient,
 			public_key: fx.patient.public(),

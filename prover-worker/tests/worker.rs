@@ -9,7 +9,7 @@
 use emr_primitives::{
 	groth16::vk_hash,
 	inbox::{InboxEntry, PublicInputs},
-	ops::{DeploymentId, Role},
+	ops::{DeploymentId, Operation, Role},
 	stored::{field_bytes, field_from_bytes},
 	testing::Actor,
 	F,
@@ -266,9 +266,10 @@ fn a_restarted_worker_resumes_and_a_store_behind_is_rebuilt_from_history() {
 fn an_entry_the_rules_refuse_stops_the_worker_with_batch_and_entry() {
 	let dir = tempfile::tempdir().expect("tempdir");
 	let mut batches = story();
-	// The same registration twice: the chain "accepted" it, the rules refuse the second.
-	let again = batches[1][0].clone();
-	batches[1].push(again);
+	// An operation of the first patient with its used nonce 0: the chain "accepted" it, the
+	// rules refuse it (BadNonce).
+	let mut replay = Actor::new(2, 2);
+	batches[1].push(replay.sign(Operation::RevokeConsent { grant: 0 }, 2));
 	let mock = Mock::new(batches);
 	let mut w = Worker::new(mock.clone(), prover(), config(dir.path()), Metrics::unregistered())
 		.expect("worker");

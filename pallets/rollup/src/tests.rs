@@ -132,6 +132,15 @@ fn submit_applies_an_operation_and_extends_the_commitment() {
 		let expected = inbox::chain(start, &InboxEntry { block: 1, ..e.clone() });
 		assert_eq!(b1.commitment, field_bytes(&expected));
 		assert_eq!(Rollup::operation(p.id, 0), Some(OperationRef { batch: 1, index: 0, block: 1 }));
+		// The registration named no id: it got the next one after the genesis members (ids in
+		// order), and the registry indexes its key.
+		assert_eq!(e.op.actor, 0);
+		assert_eq!(StateHeader::<Test>::get().participants, 3);
+		assert_eq!(pallet_emr_registry::KeyIds::<Test>::get(p.public()), Some(p.id));
+		assert_eq!(
+			pallet_emr_registry::KeyIds::<Test>::get(hospital().public()),
+			Some(hospital().id)
+		);
 		System::assert_last_event(
 			Event::OperationApplied {
 				batch: 1,
@@ -848,4 +857,26 @@ fn the_default_genesis_keeps_the_all_zero_deployment_id() {
 	let storage = GenesisConfig::<Test>::default().build_storage().expect("default genesis");
 	let mut ext: polkadot_sdk::sp_io::TestExternalities = storage.into();
 	ext.execute_with(|| assert_eq!(Deployment::<Test>::get(), DeploymentId([0; 32])));
+}
+
+#[test]
+fn removing_a_hospital_ends_its_doctors_credentials() {
+	ext().execute_with(|| {
+		let (mut p, mut h) = (patient(), hospital());
+		let mut d = registered_with_doctor(&mut p, &mut h);
+		let org = pallet_emr_registry::Participants::<Test>::get(h.id).expect("hospital").org;
+		assert!(StateHeader::<Test>::get().orgs.contains(org));
+		assert_eq!(Rollup::participant_view(d.id).expect("doctor").live_affiliation, h.id);
+		assert_ok!(Rollup::remove_member(RuntimeOrigin::root(), h.id));
+		assert!(!StateHeader::<Test>::get().orgs.contains(org));
+		// The doctor's leaf still names the hospital; the credential has lapsed all the same.
+		assert_eq!(
+			pallet_emr_registry::Participants::<Test>::get(d.id).expect("d").affiliation,
+			h.id
+		);
+		assert_eq!(Rollup::participant_view(d.id).expect("doctor").live_affiliation, 0);
+		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1);
+		assert_noop!(submit(e), refused(RuleError::NotCredentialed));
+		check();
+	});
 }
