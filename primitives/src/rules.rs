@@ -254,7 +254,6 @@ fn verify<S: RollupState>(
 	})
 }
 
-/// A fresh slot for `key`: derived id equals `claimed`, slot non-zero and empty.
 /// The id the next registration or admission gets, and the header that counts it: ids are
 /// assigned in order, below 2^[`PARTICIPANT_DEPTH`].
 fn next_id<S: RollupState>(state: &S) -> Result<(ParticipantId, Header), RuleError> {

@@ -528,6 +528,28 @@ mod tests {
 		assert_eq!((q + q + q + q).into_affine(), pk.0);
 	}
 
+	/// A key has one encoding: the registry indexes keys by their 32 bytes (one registration per
+	/// key), so `from_bytes` must refuse the other way to write the same point, `y + p` with the
+	/// same sign flag (possible when `y + p` still fits the 255 bits below the flag).
+	#[test]
+	fn a_key_has_one_encoding() {
+		use ark_ff::{BigInteger, PrimeField};
+		let (pk, mut bytes) = (1..=200u8)
+			.map(|i| key(i).public())
+			.find_map(|pk| {
+				let mut y = pk.0.y.into_bigint();
+				let carry = y.add_with_carry(&F::MODULUS);
+				let mut bytes = [0u8; 32];
+				bytes.copy_from_slice(&y.to_bytes_le());
+				(!carry && bytes[31] & 0x80 == 0).then_some((pk, bytes))
+			})
+			.expect("some key's y + p fits 255 bits");
+		bytes[31] |= pk.to_bytes()[31] & 0x80;
+		assert_ne!(bytes, pk.to_bytes());
+		assert!(PublicKey::from_bytes(&bytes).is_err(), "a non-canonical y is refused");
+		assert_eq!(PublicKey::from_bytes(&pk.to_bytes()), Ok(pk));
+	}
+
 	/// With the `host-calls` feature (on in workspace builds: the runtime enables it) the checks
 	/// run through the Bandersnatch host calls; they must decide exactly as arkworks does.
 	#[test]

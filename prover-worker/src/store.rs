@@ -848,8 +848,10 @@ fn decode_header(bytes: &[u8]) -> Result<Header, String> {
 	}
 	c.finish()?;
 	let header = Header { participants, next_org, orgs: OrgSet(words) };
-	let beyond = (next_org as u32..256).any(|k| header.orgs.contains(k as u8));
-	if next_org as u32 > MAX_ORGS || beyond {
+	// Indices are given in order: none at or beyond the next one is set (the last, 255, is
+	// never given: `MAX_ORGS`).
+	let beyond = (next_org as u32..=MAX_ORGS).any(|k| header.orgs.contains(k as u8));
+	if beyond {
 		return Err("header: an organisation at or beyond the next index".into());
 	}
 	Ok(header)

@@ -75,8 +75,8 @@ pub struct BatchWitness {
 	/// One witness per slot (entries first, then padding), exactly the circuit's batch size.
 	pub slots: Vec<SlotWitness>,
 	/// Where each slot starts, and after them where the batch ends, as the witness builder
-	/// computed it natively (empty when unknown). Only a speed-up: with it, [`crate::groth16::BatchProver`] synthesizes the
-	/// slots in parallel. A start is never a constraint: a wrong one either changes no
+	/// computed it natively (empty when unknown). Only a speed-up: with it,
+	/// [`crate::groth16::BatchProver`] synthesizes the slots in parallel. A start is never a constraint: a wrong one either changes no
 	/// witness value (a root that the slot's own update replaces) or makes an assignment
 	/// that does not satisfy the circuit, whose proof does not verify (and the prover refuses
 	/// it).
