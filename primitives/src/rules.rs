@@ -255,7 +255,8 @@ fn verify<S: RollupState>(
 }
 
 /// The id the next registration or admission gets, and the header that counts it: ids are
-/// assigned in order, below 2^[`PARTICIPANT_DEPTH`].
+/// assigned in order, below 2^[`PARTICIPANT_DEPTH`]; the slot of a new id is always empty in
+/// a state the rules built.
 fn next_id<S: RollupState>(state: &S) -> Result<(ParticipantId, Header), RuleError> {
 	let mut header = state.header();
 	let id = header.participants.checked_add(1).ok_or(RuleError::IdOutOfRange)?;

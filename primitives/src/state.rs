@@ -22,7 +22,8 @@
 //! are given in registration order: the next participant gets `participants + 1`), the set of
 //! active organisations ([`OrgSet`], 255 bits split in two 128-bit halves) and the next
 //! organisation index. A hospital admitted by governance gets the next index (its leaf's `org`)
-//! and its bit; its removal clears the bit. A doctor's credential records its hospital's index (`affiliation_org`), and the
+//! and its bit; its removal clears the bit. A doctor's credential records its hospital's index
+//! (`affiliation_org`), and the
 //! credential counts only while that bit is set ([`Header::live_affiliation`]): removing a
 //! hospital ends its doctors' access through it and their emergency co-signing in one step.
 
