@@ -8,6 +8,10 @@
 #      and shares it with the patient; the patient reads it, an outsider cannot;
 #   1d. the proven batches settle on Ethereum: anvil, the BEEFY light client and rollup
 #      contracts, the relayer (each batch's L1 transaction recorded on the chain: *settled*);
+#   1e. every actor through `emr`: people register, a hospital credentials its doctor, the
+#      patient shares with the hospital and an insurer, an outsider is refused and logged, a
+#      claim is filed and decided, emergency access is co-signed, a revocation takes effect,
+#      the patient reads the access log, and an operation is followed to *settled*;
 #   3. the rollup by hand: a batch of L2 operations (admissions, a patient, consent, records, access,
 #      emergency access, a claim) is proven with Groth16 and verified; a tampered proof fails.
 #
@@ -180,12 +184,67 @@ rpc "$RPC_PORT" bridge_anchor "[$next]" | jq -r '.result | "    chain: batch \(.
 rpc "$RPC_PORT" bridge_status | jq -c '.result' | sed 's/^/    bridge_status: /'
 echo "    batch $next: proven (seen at [${proven_at}s]), settled on L1 and confirmed on the chain ${settled_after} s later"
 echo "      (BEEFY first signs a root covering the proof; then light-client update, submitBatch, 2 L1 confirmations, confirm)"
-cleanup
-NODE_PID=""
 
 CLIENT_DIR="$RUN_DIR/client"
 export EMR_PASSPHRASE="demo passphrase (not for real use)"
 emr() { "$BIN/emr" --data-dir "$CLIENT_DIR" "$@"; }
+
+echo
+echo "==> 1e. every actor through \`emr\` (signed with each key set's rollup key, no tokens); each"
+echo "    command waits for the level asked (--wait included|finalized|proven|settled) and says it"
+CHAIN_DIR="$RUN_DIR/actors"
+actor() { local who=$1; shift; "$BIN/emr" --data-dir "$CHAIN_DIR" --node "http://127.0.0.1:$RPC_PORT" --key "$who" "$@"; }
+show() { sed "s/^/    $(printf '%-9s' "$1") /"; }
+actor st-mary keys new --dev Alice >/dev/null
+actor insurer keys new --dev Eve >/dev/null
+for who in patient dr-lee outsider; do actor "$who" keys new >/dev/null; done
+echo "    key sets: st-mary (the dev chain's hospital, Alice) and insurer (Eve) by their dev keys; patient, dr-lee, outsider new"
+out=$(actor patient register --wait included); show patient <<<"$out"
+PATIENT=$(sed -n 's/^participant: *//p' <<<"$out")
+out=$(actor dr-lee register --role doctor --wait included); show dr-lee <<<"$out"
+DOCTOR=$(sed -n 's/^participant: *//p' <<<"$out")
+actor outsider register --wait included | show outsider
+HOSPITAL=$(actor st-mary whoami | sed -n 's/^participant: *//p')
+INSURER=$(actor insurer whoami | sed -n 's/^participant: *//p')
+echo "    ids: patient $PATIENT, dr-lee $DOCTOR, st-mary $HOSPITAL, insurer $INSURER"
+actor st-mary doctor credential "$DOCTOR" | show st-mary
+out=$(actor patient consent grant --to "$HOSPITAL" --permissions read,write --purposes treatment --expires 30d); show patient <<<"$out"
+HOSPITAL_SLOT=$(sed -n 's/^slot: *//p' <<<"$out")
+actor dr-lee access --patient "$PATIENT" --wait included | show dr-lee
+if out=$(actor outsider access --patient "$PATIENT" --wait included 2>&1); then
+	echo "==> FAILED: an outsider's access was granted" >&2; exit 1
+fi
+show outsider <<<"$out"
+cat >"$RUN_DIR/lab-result.json" <<'JSON'
+{"resourceType": "Observation", "status": "final", "code": {"text": "HbA1c (synthetic demo value)"},
+ "valueQuantity": {"value": 5.4, "unit": "%"}}
+JSON
+out=$(actor dr-lee record put "$RUN_DIR/lab-result.json" --patient "$PATIENT" --chain --type Observation); show dr-lee <<<"$out"
+RECORD=$(sed -n 's/^record: *//p' <<<"$out")
+actor patient record get "$RECORD" --chain --out "$RUN_DIR/lab-result.read.json" | show patient
+cmp -s "$RUN_DIR/lab-result.json" "$RUN_DIR/lab-result.read.json" && echo "    patient   read back the exact bytes, starting from the index head on chain"
+actor patient consent grant --to "$INSURER" --permissions read,claim --purposes insurance --expires 2h | show patient
+actor insurer access --patient "$PATIENT" --purpose insurance --wait included | show insurer
+actor insurer claim submit --patient "$PATIENT" --amount 12000 --record "$(printf 'ab%.0s' $(seq 32))" --wait included | show insurer
+SLOT=$(actor insurer claim list --patient "$PATIENT" | sed -nE 's/^ *slot +([0-9]+).*/\1/p' | head -1)
+actor insurer claim decide --patient "$PATIENT" --grant "$SLOT" --approve 10000 | show insurer
+actor insurer claim list --patient "$PATIENT" | show insurer
+actor dr-lee emergency --patient "$PATIENT" --reason 3 --hospital-key st-mary | show dr-lee
+actor patient consent list | show patient
+out=$(actor patient consent revoke "$HOSPITAL_SLOT" --wait included); show patient <<<"$out"
+REVOCATION=$(sed -n 's/^operation: *//p' <<<"$out")
+if out=$(actor dr-lee access --patient "$PATIENT" --wait included 2>&1); then
+	echo "==> FAILED: access after the revocation was granted" >&2; exit 1
+fi
+show dr-lee <<<"$out"
+actor patient log | show patient
+# shellcheck disable=SC2086 # "actor nonce"
+actor patient status $REVOCATION | show patient
+echo "    a last consent, followed until its batch is settled on Ethereum (progress on stderr):"
+actor patient consent grant --to "$HOSPITAL" --permissions read --purposes treatment --expires 1h --wait settled 2>&1 | show patient
+
+cleanup
+NODE_PID=""
 
 echo
 echo "==> 2. a record, encrypted on the client (embedded content-addressed store in $CLIENT_DIR)"

@@ -10,7 +10,11 @@ use std::{
 
 use clap::{Parser, Subcommand};
 
+mod chain_commands;
+pub use chain_commands::{ChainCmd, ClaimCmd, ConsentCmd, DoctorCmd, PersonRole, WaitArgs};
+
 use crate::{
+	chain::{ChainError, NodeClient, DEFAULT_NODE},
 	client::{human_bytes, Client, ClientError, Progress, WalkItem},
 	ids::{IdError, PatientId, Reader, RecordRef},
 	index::EntryKind,
@@ -43,6 +47,16 @@ pub struct Cli {
 	/// Seconds to wait for the IPFS daemon (connect, answer, each pause while streaming).
 	#[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
 	pub ipfs_timeout: u64,
+	/// The emr-chain node to talk to (a full node you trust; its JSON-RPC address).
+	/// Default: $EMR_NODE, else http://127.0.0.1:9944.
+	#[arg(long, global = true, value_name = "URL")]
+	pub node: Option<String>,
+	/// Seconds to wait for each answer of the node.
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
+	pub node_timeout: u64,
+	/// How long commands that submit an operation wait.
+	#[command(flatten)]
+	pub wait: WaitArgs,
 	/// What to do.
 	#[command(subcommand)]
 	pub command: Command,
@@ -63,13 +77,22 @@ pub enum Command {
 	/// Patient indexes.
 	#[command(subcommand)]
 	Index(IndexCmd),
+	/// Operations on the chain.
+	#[command(flatten)]
+	Chain(ChainCmd),
 }
 
 /// `emr keys …`
 #[derive(Subcommand, Debug)]
 pub enum KeysCmd {
 	/// Create a new key set, encrypted with a passphrase.
-	New,
+	New {
+		/// Use the INSECURE published keys of a development identity (Alice, Bob, Charlie,
+		/// Dave, Eve, Ferdie), which the dev chains admit as organisations. Never on a network
+		/// others use.
+		#[arg(long, value_name = "NAME")]
+		dev: Option<String>,
+	},
 	/// Show the public keys of a key set (no passphrase needed).
 	Show,
 	/// Write the public key card (JSON) others use to share records with you.
@@ -93,9 +116,15 @@ pub enum RecordCmd {
 		/// Media type: a FHIR resource type (Observation, DiagnosticReport, …) or a MIME type.
 		#[arg(long = "type", value_name = "T", default_value = "application/octet-stream")]
 		media_type: String,
-		/// Also readable by (repeatable): name=<hex X25519 key>, <hex>, or a key card file.
+		/// Also readable by (repeatable): name=<hex X25519 key>, <hex>, a key card file, or
+		/// `participant:ID` (its encryption key read from the chain's registry).
 		#[arg(long, value_name = "READER")]
 		reader: Vec<String>,
+		/// The patient is a participant id: read the index head from the chain, make the record
+		/// readable by the patient, and append the new head on chain (refused if someone wrote
+		/// meanwhile).
+		#[arg(long)]
+		chain: bool,
 	},
 	/// Fetch, decrypt and verify a record.
 	Get {
@@ -110,6 +139,14 @@ pub enum RecordCmd {
 		/// Start from this index head instead of the one stored on this machine.
 		#[arg(long, value_name = "CID")]
 		head: Option<String>,
+		/// Start from the index head on the chain (the patient is a participant id); someone
+		/// else's record is read only after a logged access attempt the chain GRANTED.
+		#[arg(long, conflicts_with = "head")]
+		chain: bool,
+		/// The purpose of the access attempt (with --chain): treatment, research, insurance,
+		/// emergency or audit.
+		#[arg(long, default_value = "treatment")]
+		purpose: String,
 	},
 	/// Give another reader the key of the newest version (appends an index entry).
 	Share {
@@ -159,6 +196,9 @@ pub enum IndexCmd {
 		/// Start from this index head instead of the one stored on this machine.
 		#[arg(long, value_name = "CID")]
 		head: Option<String>,
+		/// Start from the index head on the chain (the patient is a participant id).
+		#[arg(long, conflicts_with = "head")]
+		chain: bool,
 	},
 }
 
@@ -199,6 +239,12 @@ pub enum CliError {
 	/// The async runtime could not start.
 	#[error("could not start the I/O runtime: {0}")]
 	Runtime(std::io::Error),
+	/// Talking to the chain failed, or the chain refused.
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	/// A request that cannot be carried out as given.
+	#[error("{0}")]
+	Usage(String),
 }
 
 /// Prints progress on standard error.
@@ -275,10 +321,14 @@ impl Context {
 	}
 
 	fn open_keys(&self) -> Result<KeySet, CliError> {
+		self.open_named_keys(&self.cli_key)
+	}
+
+	fn open_named_keys(&self, name: &str) -> Result<KeySet, CliError> {
 		// Fail on a missing key set before asking for a passphrase.
-		self.keystore.public(&self.cli_key)?;
+		self.keystore.public(name)?;
 		let pass = self.passphrase(false)?;
-		Ok(self.keystore.open(&self.cli_key, &pass)?)
+		Ok(self.keystore.open(name, &pass)?)
 	}
 }
 
@@ -295,6 +345,12 @@ fn parse_reader(s: &str) -> Result<Reader, CliError> {
 		);
 	}
 	Ok(Reader::parse(s)?)
+}
+
+fn parse_id(s: &str) -> Result<emr_primitives::ops::ParticipantId, CliError> {
+	s.trim().parse().map_err(|_| {
+		CliError::Usage(format!("{s:?} is not a participant id (a number the chain assigned)"))
+	})
 }
 
 fn parse_cid(s: &str) -> Result<Cid, CliError> {
@@ -331,6 +387,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 	if let Command::Keys(cmd) = &cli.command {
 		return keys_command(&ctx, cmd);
 	}
+	let rt = || {
+		tokio::runtime::Builder::new_current_thread()
+			.enable_all()
+			.build()
+			.map_err(CliError::Runtime)
+	};
+	let url = cli
+		.node
+		.clone()
+		.or_else(|| std::env::var("EMR_NODE").ok().filter(|n| !n.is_empty()))
+		.unwrap_or_else(|| DEFAULT_NODE.to_owned());
+	let node = NodeClient::new(&url, Duration::from_secs(cli.node_timeout.max(1)))?;
+	if let Command::Chain(cmd) = cli.command {
+		return rt()?.block_on(chain_commands::run(&ctx, &node, &cli.wait, cmd));
+	}
 	let store = match &cli.ipfs_api {
 		Some(url) => Store::Kubo(KuboClient::new(
 			url,
@@ -341,11 +412,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		)?),
 		None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
 	};
-	let rt = tokio::runtime::Builder::new_current_thread()
-		.enable_all()
-		.build()
-		.map_err(CliError::Runtime)?;
-	rt.block_on(async_command(&ctx, store, cli.command))
+	let chain = OnChain { node, wait: cli.wait.clone() };
+	rt()?.block_on(async_command(&ctx, store, &chain, cli.command))
 }
 
 fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
@@ -354,8 +422,11 @@ fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
 		let _ = writeln!(out, "{s}");
 	};
 	match cmd {
-		KeysCmd::New => {
-			let keys = KeySet::generate(&ctx.cli_key);
+		KeysCmd::New { dev } => {
+			let keys = match dev {
+				Some(identity) => KeySet::dev(&ctx.cli_key, identity)?,
+				None => KeySet::generate(&ctx.cli_key),
+			};
 			if ctx.keystore.public(&ctx.cli_key).is_ok() {
 				return Err(KeystoreError::Exists {
 					name: ctx.cli_key.clone(),
@@ -401,16 +472,45 @@ fn print_public(out: &mut impl Write, p: &PublicKeys) {
 	let _ = writeln!(out, "rollup key:      {}", hex::encode(p.rollup.to_bytes()));
 }
 
-async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<(), CliError> {
+/// The node and wait level for record commands run with `--chain`.
+struct OnChain {
+	node: NodeClient,
+	wait: WaitArgs,
+}
+
+async fn async_command(
+	ctx: &Context,
+	store: Store,
+	chain: &OnChain,
+	command: Command,
+) -> Result<(), CliError> {
 	let client = Client::new(store, &ctx.data_dir);
 	let mut out = std::io::stdout().lock();
 	let mut p = Stderr;
 	match command {
-		Command::Keys(_) => Ok(()),
-		Command::Record(RecordCmd::Put { file, patient, media_type, reader }) => {
+		Command::Keys(_) | Command::Chain(_) => Ok(()),
+		Command::Record(RecordCmd::Put { file, patient, media_type, reader, chain: on_chain }) => {
 			let patient = PatientId::new(&patient)?;
-			let readers = reader.iter().map(|r| parse_reader(r)).collect::<Result<Vec<_>, _>>()?;
+			let mut readers = Vec::new();
+			for r in &reader {
+				readers.push(match r.strip_prefix("participant:") {
+					Some(id) => {
+						chain_commands::participant_reader(&chain.node, parse_id(id)?).await?
+					},
+					None => parse_reader(r)?,
+				});
+			}
 			let keys = ctx.open_keys()?;
+			let on_chain = match on_chain {
+				false => None,
+				true => {
+					let id = parse_id(patient.as_str())?;
+					readers.push(chain_commands::participant_reader(&chain.node, id).await?);
+					let seen = chain_commands::adopt_chain_head(&chain.node, &client, &patient, id)
+						.await?;
+					Some((id, seen))
+				},
+			};
 			let f = fs::File::open(&file).map_err(io_err("opening", &file))?;
 			let len = f.metadata().map_err(io_err("reading", &file))?.len();
 			let mut input = std::io::BufReader::new(f);
@@ -426,12 +526,48 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
 			);
 			let _ = writeln!(out, "index head:  {}", r.head);
+			if let Some((id, seen)) = on_chain {
+				chain_commands::append_head(
+					&chain.node,
+					&chain.wait,
+					&mut out,
+					&keys,
+					id,
+					seen,
+					&r.head,
+				)
+				.await?;
+			}
 			Ok(())
 		},
-		Command::Record(RecordCmd::Get { id, out: path, version, head }) => {
+		Command::Record(RecordCmd::Get {
+			id,
+			out: path,
+			version,
+			head,
+			chain: on_chain,
+			purpose,
+		}) => {
 			let rref: RecordRef = id.parse()?;
 			let head = head.as_deref().map(parse_cid).transpose()?;
 			let keys = ctx.open_keys()?;
+			if on_chain {
+				let pid = parse_id(rref.patient.as_str())?;
+				if chain.node.me(&keys.public).await?.id != pid {
+					let mut err = std::io::stderr().lock();
+					chain_commands::access(
+						&chain.node,
+						&chain.wait,
+						&mut err,
+						&keys,
+						pid,
+						&purpose,
+						None,
+					)
+					.await?;
+				}
+				chain_commands::adopt_chain_head(&chain.node, &client, &rref.patient, pid).await?;
+			}
 			let r = client.get_to_file(&keys, &rref, version, head, &path, &mut p).await?;
 			if r.newer_hidden > 0 {
 				eprintln!(
@@ -507,9 +643,13 @@ async fn async_command(ctx: &Context, store: Store, command: Command) -> Result<
 			}
 			Ok(())
 		},
-		Command::Index(IndexCmd::Show { patient, head }) => {
+		Command::Index(IndexCmd::Show { patient, head, chain: on_chain }) => {
 			let patient = PatientId::new(&patient)?;
 			let head = head.as_deref().map(parse_cid).transpose()?;
+			if on_chain {
+				let pid = parse_id(patient.as_str())?;
+				chain_commands::adopt_chain_head(&chain.node, &client, &patient, pid).await?;
+			}
 			let keys = ctx.open_keys()?;
 			let items = client.walk(&patient, head, &keys, &mut p).await?;
 			let visible = items.iter().filter(|i| matches!(i, WalkItem::Visible { .. })).count();

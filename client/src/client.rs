@@ -265,6 +265,24 @@ impl<S: Storage> Client<S> {
 		Ok(())
 	}
 
+	/// Makes `head` the locally known head of `patient`'s index (none: forget it), whatever was
+	/// known before: for a head read from the chain, which is authoritative.
+	pub fn adopt_head(&self, patient: &PatientId, head: Option<&Cid>) -> Result<(), ClientError> {
+		let current = self.head(patient)?;
+		match head {
+			Some(h) => self.set_head(patient, current, h),
+			None => match fs::remove_file(self.head_path(patient)) {
+				Ok(()) => Ok(()),
+				Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+				Err(source) => Err(ClientError::Io {
+					action: "removing",
+					path: self.head_path(patient),
+					source,
+				}),
+			},
+		}
+	}
+
 	fn resolve_head(&self, patient: &PatientId, head: Option<Cid>) -> Result<Cid, ClientError> {
 		match head {
 			Some(h) => Ok(h),

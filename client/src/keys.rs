@@ -163,6 +163,9 @@ pub enum KeystoreError {
 		/// What is wrong.
 		reason: String,
 	},
+	/// Not one of the published development identities.
+	#[error("{0:?} is not a development identity (Alice, Bob, Charlie, Dave, Eve, Ferdie)")]
+	UnknownDevIdentity(String),
 	/// Bad key set name.
 	#[error(
 		"invalid key set name {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
@@ -265,6 +268,30 @@ impl KeySet {
 			name,
 			Secrets { account_seed: account, rollup_seed: rollup, encryption_secret: encryption },
 		)
+	}
+
+	/// The INSECURE key set of the development identity `identity` (`Alice`, …), named `name`:
+	/// the rollup and encryption secrets everyone knows (`emr_primitives::testing::
+	/// dev_rollup_key` and `dev_encryption_secret`), with which the dev chains admit
+	/// organisations. Its chain account is derived the same way and is not the identity's
+	/// sr25519 dev account. Never on a network others use.
+	pub fn dev(name: &str, identity: &str) -> Result<Self, KeystoreError> {
+		use blake2::{digest::consts::U32, Blake2b, Digest};
+		let Some(_) = emr_primitives::testing::dev_encryption_key(identity) else {
+			return Err(KeystoreError::UnknownDevIdentity(identity.to_owned()));
+		};
+		let seed = |label: &[u8]| -> [u8; 32] {
+			let mut h = Blake2b::<U32>::new();
+			h.update(label);
+			h.update(identity.as_bytes());
+			h.finalize().into()
+		};
+		Ok(Self::from_seeds(
+			name,
+			seed(b"emr-chain dev account //"),
+			seed(b"emr-chain dev rollup key //"),
+			emr_primitives::testing::dev_encryption_secret(identity),
+		))
 	}
 
 	/// The X25519 secret for opening wrapped keys.
@@ -475,6 +502,21 @@ mod tests {
 	use super::*;
 
 	const FAST: KdfParams = KdfParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 };
+
+	#[test]
+	fn dev_key_sets_hold_the_keys_the_dev_chains_admit() {
+		use emr_primitives::testing::{dev_encryption_key, dev_rollup_key};
+		for name in ["Alice", "Bob", "Ferdie"] {
+			let keys = KeySet::dev("h", name).unwrap();
+			assert_eq!(keys.public.rollup, dev_rollup_key(name).public(), "{name}");
+			assert_eq!(Some(keys.public.encryption), dev_encryption_key(name), "{name}");
+		}
+		assert_ne!(
+			KeySet::dev("h", "Alice").unwrap().public,
+			KeySet::dev("h", "Bob").unwrap().public
+		);
+		assert!(matches!(KeySet::dev("h", "Mallory"), Err(KeystoreError::UnknownDevIdentity(_))));
+	}
 
 	#[test]
 	fn create_open_and_refuse() {

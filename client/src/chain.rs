@@ -1,0 +1,809 @@
+//! The chain, through a full node's JSON-RPC: the node's `emr_*`, `rollup_*` and `bridge_*`
+//! methods (README, "JSON-RPC"). Operations are built and signed here with the key set's rollup
+//! key (`emr_primitives::ops::SignedOp::sign`, for the chain's deployment id) and submitted
+//! without tokens (`rollup_submit`: an unsigned extrinsic the runtime checks with the rules).
+//!
+//! A submitted operation moves through the levels of [`Level`]; [`NodeClient::wait`] polls
+//! `rollup_operationStatus` until the level asked for and reports each step. A refusal comes
+//! back as [`ChainError::Refused`], whose message says in words what the rule means.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use bytes::Bytes;
+use codec::{Decode, Encode};
+use emr_primitives::{
+	ops::{BlockNumber, DeploymentId, GrantId, Operation, ParticipantId, SignedOp},
+	state::{ClaimStatus, Grant, Header, Participant, RollupState},
+};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+
+use crate::keys::{KeySet, PublicKeys};
+
+/// The default node address (a local development node).
+pub const DEFAULT_NODE: &str = "http://127.0.0.1:9944";
+
+/// Largest JSON-RPC answer accepted.
+const MAX_ANSWER: usize = 16 << 20;
+
+/// How far an operation got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+	/// Not (or no longer) known to the chain's best block.
+	Unknown,
+	/// In a block of the best chain.
+	Included,
+	/// In a block GRANDPA finalized.
+	Finalized,
+	/// Finalized, and its batch's Groth16 proof verified on chain.
+	Proven,
+	/// Its proven batch settled on Ethereum.
+	Settled,
+}
+
+impl Level {
+	/// The name `rollup_operationStatus` and `--wait` use.
+	pub fn name(self) -> &'static str {
+		match self {
+			Level::Unknown => "unknown",
+			Level::Included => "included",
+			Level::Finalized => "finalized",
+			Level::Proven => "proven",
+			Level::Settled => "settled",
+		}
+	}
+
+	/// How long a wait for this level may reasonably take on a healthy network (blocks every
+	/// 6 s, batches sealed every few blocks and proven in seconds to minutes).
+	pub fn default_timeout(self) -> Duration {
+		Duration::from_secs(match self {
+			Level::Unknown | Level::Included => 60,
+			Level::Finalized => 120,
+			Level::Proven => 900,
+			Level::Settled => 1200,
+		})
+	}
+}
+
+impl fmt::Display for Level {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.name())
+	}
+}
+
+impl FromStr for Level {
+	type Err = String;
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s {
+			"included" => Ok(Level::Included),
+			"finalized" => Ok(Level::Finalized),
+			"proven" => Ok(Level::Proven),
+			"settled" => Ok(Level::Settled),
+			_ => Err(format!("{s:?}: expected included, finalized, proven or settled")),
+		}
+	}
+}
+
+/// Where an operation stands (`rollup_operationStatus`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpStatus {
+	/// The acting participant.
+	pub actor: ParticipantId,
+	/// The actor's nonce the operation used.
+	pub nonce: u32,
+	/// The level reached.
+	pub level: Level,
+	/// The block that included it.
+	pub block: Option<u64>,
+	/// Its batch.
+	pub batch: Option<u64>,
+	/// Once settled: the Ethereum block and transaction.
+	pub l1: Option<(u64, String)>,
+}
+
+impl fmt::Display for OpStatus {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		write!(f, "{}", self.level)?;
+		if let Some(b) = self.block {
+			write!(f, " in block #{b}")?;
+		}
+		if let Some(b) = self.batch {
+			write!(f, ", batch {b}")?;
+		}
+		if let Some((block, tx)) = &self.l1 {
+			write!(f, ", Ethereum block {block}, transaction {tx}")?;
+		}
+		Ok(())
+	}
+}
+
+/// What can go wrong talking to the chain, in words a clinic's IT staff can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	/// The address is not one this client can use.
+	#[error("bad node address {url:?}: {reason}")]
+	BadEndpoint {
+		/// The address given.
+		url: String,
+		/// Why.
+		reason: String,
+	},
+	/// Nothing answers at the address.
+	#[error(
+		"no node reachable at {endpoint} ({reason}): is the node running? Pass its address with \
+		 --node URL or EMR_NODE"
+	)]
+	Unreachable {
+		/// The node's address.
+		endpoint: String,
+		/// The operating system's reason.
+		reason: String,
+	},
+	/// The node did not answer in time.
+	#[error("the node at {endpoint} did not answer {method} within {seconds} s")]
+	Timeout {
+		/// The node's address.
+		endpoint: String,
+		/// The JSON-RPC method.
+		method: String,
+		/// The time allowed.
+		seconds: u64,
+	},
+	/// The answer is not what this client expects (another program on the port, or a node of
+	/// another version).
+	#[error("the node at {endpoint} answered {method} unexpectedly: {detail}")]
+	BadAnswer {
+		/// The node's address.
+		endpoint: String,
+		/// The JSON-RPC method.
+		method: String,
+		/// What was wrong.
+		detail: String,
+	},
+	/// The chain's rules refuse the operation.
+	#[error("refused: {}", explain_rule(rule))]
+	Refused {
+		/// The rule's name (`emr_primitives::rules::RuleError`).
+		rule: String,
+	},
+	/// The node's transaction pool refuses the operation.
+	#[error("the node refused the operation: {0}")]
+	Pool(String),
+	/// Any other JSON-RPC error.
+	#[error("the node answered {method} with error {code}: {message}")]
+	Rpc {
+		/// The JSON-RPC method.
+		method: String,
+		/// The error code.
+		code: i64,
+		/// The node's message.
+		message: String,
+	},
+	/// The key set has no participant id on this chain.
+	#[error("key set {name:?} is not registered on this chain: run `emr register` first (a hospital or another organisation is admitted by the consortium's governance)")]
+	NotRegistered {
+		/// The key set.
+		name: String,
+	},
+	/// No participant has this id.
+	#[error("there is no participant {0} on this chain")]
+	UnknownParticipant(ParticipantId),
+	/// The operation did not reach the level asked for in time.
+	#[error(
+		"gave up after {seconds} s waiting for the operation to be {wanted}: it is {reached}{hint}"
+	)]
+	WaitTimeout {
+		/// The level asked for.
+		wanted: Level,
+		/// The level reached.
+		reached: OpStatus,
+		/// The time allowed.
+		seconds: u64,
+		/// What may be wrong.
+		hint: &'static str,
+	},
+	/// The operation left the pool without being included.
+	#[error("the operation was dropped before it reached a block (another operation of this key set took its nonce?); run the command again")]
+	Dropped,
+}
+
+/// A rule's name, said as what it means for the person who ran the command.
+pub fn explain_rule(rule: &str) -> String {
+	let words = match rule {
+		"BadNonce" => "another operation of this key set was submitted at the same time; run the command again",
+		"UnknownActor" => "this key set is not registered on this chain",
+		"ActorInactive" => "this participant was removed by the consortium and can no longer act",
+		"AlreadyRegistered" => "this key is already registered on this chain",
+		"InvalidRole" => "a person registers only as a patient or a doctor; organisations are admitted by governance",
+		"NotAHospital" => "only an admitted hospital may do this (use the hospital's key set)",
+		"NotADoctor" => "that participant is not a registered doctor",
+		"NotAPatient" => "only a patient may do this",
+		"NotAnInsurer" => "only an admitted insurer may do this",
+		"UnknownParticipant" => "there is no such participant",
+		"NotYourDoctor" => "that doctor is not credentialed by your hospital",
+		"UnknownPatient" => "there is no such patient",
+		"VersionMismatch" => "the record index changed since you read it (someone wrote first): read it again and retry",
+		"GrantOutOfRange" | "GrantNotFound" => "there is no such consent",
+		"NoWriteGrant" => "the patient has not shared write access with you or your hospital, or that consent expired",
+		"GranteeNotRegistered" => "the person or organisation you share with is not registered on this chain",
+		"InvalidPermissions" => "choose at least one of read, write, claim",
+		"InvalidPurposes" => "choose at least one purpose (treatment, research, insurance, emergency, audit); a request names exactly one",
+		"InvalidScope" => "the scope is empty",
+		"ExpiryInPast" => "that expiry has already passed",
+		"SlotTaken" => "that consent slot is still in use (another command took it at the same time?); run the command again",
+		"NotCredentialed" => "the doctor holds no credential of a member hospital",
+		"ReasonMissing" => "emergency access needs a reason code",
+		"NoClaimGrant" => "the patient has not given you claim consent, or it expired",
+		"ClaimAlreadyOpen" => "a claim under this consent is still open",
+		"ZeroAmount" => "a claim must be for a positive amount",
+		"ClaimNotOpen" => "there is no open claim under this consent",
+		"NotYourClaim" => "that claim belongs to another insurer",
+		"SettlementExceedsClaim" => "the settled amount exceeds the claim (a rejection settles nothing)",
+		"ParticipantInactive" => "that participant was removed",
+		"AlreadyCredentialed" => "that doctor is already credentialed by a member hospital (it must be revoked first)",
+		"TooManyOrganisations" => "the consortium has admitted as many organisations as it ever can",
+		"GovernanceOnly" => "only the consortium's governance may admit or remove members",
+		"BadSignature" | "MalformedSignature" => "the signature does not verify (a key set of another chain, or a corrupted file?)",
+		"IdOutOfRange" => "the chain's participant registry is full",
+		"CounterOverflow" => "a counter of this participant cannot advance further",
+		_ => "",
+	};
+	if words.is_empty() {
+		format!("the chain's rules refuse the operation ({rule})")
+	} else {
+		format!("{words} ({rule})")
+	}
+}
+
+/// A participant as the node shows it (`emr_participant`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantInfo {
+	/// Its id.
+	pub id: ParticipantId,
+	/// Its role's name (`Patient`, `Doctor`, `Hospital`, …).
+	pub role: String,
+	/// Not removed by governance.
+	pub active: bool,
+	/// Its next nonce.
+	pub nonce: u32,
+	/// Its X25519 encryption key, if it registered one.
+	pub encryption_key: Option<[u8; 32]>,
+	/// A doctor's hospital while that hospital is a member.
+	pub affiliation: Option<ParticipantId>,
+	/// A doctor whose hospital was removed.
+	pub credential_lapsed: bool,
+}
+
+/// One of a patient's grants (`emr_grants`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantInfo {
+	/// Its slot in the patient's consent subtree.
+	pub slot: GrantId,
+	/// Who holds it.
+	pub grantee: ParticipantId,
+	/// Permission names (`READ`, `WRITE`, `CLAIM`).
+	pub permissions: Vec<String>,
+	/// Purpose names (`TREATMENT`, …).
+	pub purposes: Vec<String>,
+	/// Scope bits.
+	pub scope: u32,
+	/// First block at which it no longer holds.
+	pub expires_at: BlockNumber,
+	/// Opened by emergency access.
+	pub emergency: bool,
+	/// Its claim's status (`None`, `Open`, `Approved`, `Rejected`).
+	pub claim: String,
+}
+
+impl GrantInfo {
+	/// Whether it names one of `who`, is unexpired at block `now` and lists `permission` and
+	/// (when given) `purpose` (names as the node shows them: `READ`, `TREATMENT`, …). The chain
+	/// decides; this only picks which grant a request names.
+	pub fn allows(
+		&self,
+		who: &[ParticipantId],
+		permission: &str,
+		purpose: Option<&str>,
+		now: BlockNumber,
+	) -> bool {
+		who.contains(&self.grantee)
+			&& now < self.expires_at
+			&& self.permissions.iter().any(|p| p == permission)
+			&& purpose.is_none_or(|w| self.purposes.iter().any(|p| p.eq_ignore_ascii_case(w)))
+	}
+}
+
+/// The grants of one patient as a [`RollupState`], so that the client picks a free consent
+/// slot with the rules' own [`emr_primitives::rules::free_slot`].
+struct GrantsView<'a> {
+	patient: ParticipantId,
+	grants: &'a [GrantInfo],
+}
+
+impl RollupState for GrantsView<'_> {
+	fn deployment(&self) -> DeploymentId {
+		DeploymentId([0; 32])
+	}
+	fn header(&self) -> Header {
+		Header::default()
+	}
+	fn set_header(&mut self, _: Header) {}
+	fn participant(&self, _: ParticipantId) -> Option<Participant> {
+		None
+	}
+	fn set_participant(&mut self, _: ParticipantId, _: Participant) {}
+	fn grant(&self, patient: ParticipantId, slot: GrantId) -> Option<Grant> {
+		if patient != self.patient {
+			return None;
+		}
+		self.grants.iter().find(|g| g.slot == slot).map(|g| Grant {
+			grantee: g.grantee,
+			permissions: 0,
+			purposes: 0,
+			scope: g.scope,
+			expires_at: g.expires_at,
+			emergency: g.emergency,
+			claim_status: match g.claim.as_str() {
+				"Open" => ClaimStatus::Open,
+				"Approved" => ClaimStatus::Approved,
+				"Rejected" => ClaimStatus::Rejected,
+				_ => ClaimStatus::None,
+			},
+			claim_record: Default::default(),
+			claim_amount: 0,
+			settled: 0,
+		})
+	}
+	fn set_grant(&mut self, _: ParticipantId, _: GrantId, _: Option<Grant>) {}
+}
+
+/// The lowest consent slot of `patient` a new grant may take at block `now`
+/// ([`emr_primitives::rules::free_slot`] over the grants the node listed).
+pub fn free_slot(
+	patient: ParticipantId,
+	grants: &[GrantInfo],
+	now: BlockNumber,
+) -> Option<GrantId> {
+	emr_primitives::rules::free_slot(&GrantsView { patient, grants }, patient, now)
+}
+
+/// A JSON-RPC client of one full node (plain HTTP; the node serves HTTP and WebSocket on one
+/// port, so a `ws://` address is accepted too).
+#[derive(Clone, Debug)]
+pub struct NodeClient {
+	host: String,
+	port: u16,
+	endpoint: String,
+	timeout: Duration,
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+	v.get(name).filter(|x| !x.is_null())
+}
+
+fn hex32(v: Option<&Value>) -> Option<[u8; 32]> {
+	let s = v?.as_str()?;
+	hex::decode(s.trim_start_matches("0x")).ok()?.try_into().ok()
+}
+
+impl NodeClient {
+	/// A client of the node at `url` (`http://host:port`, `ws://host:port` or `host:port`),
+	/// waiting at most `timeout` for each answer.
+	pub fn new(url: &str, timeout: Duration) -> Result<Self, ChainError> {
+		let bad = |reason: &str| ChainError::BadEndpoint { url: url.into(), reason: reason.into() };
+		let trimmed = url.trim();
+		let rest = match trimmed.split_once("://") {
+			Some(("http" | "ws", rest)) => rest,
+			Some(("https" | "wss", _)) => return Err(bad(
+				"TLS is not supported: use http:// to a node on this host or behind a local proxy",
+			)),
+			Some(_) => return Err(bad("expected http://host:port or ws://host:port")),
+			None => trimmed,
+		};
+		let authority = rest.split('/').next().unwrap_or_default();
+		let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+			v6.split_once("]:").ok_or_else(|| bad("expected [address]:port"))?
+		} else {
+			authority.rsplit_once(':').ok_or_else(|| bad("the port is missing"))?
+		};
+		if host.is_empty() {
+			return Err(bad("the host is missing"));
+		}
+		let port: u16 = port.parse().map_err(|_| bad("the port is not a number"))?;
+		let endpoint = if host.contains(':') {
+			format!("http://[{host}]:{port}")
+		} else {
+			format!("http://{host}:{port}")
+		};
+		Ok(Self { host: host.to_owned(), port, endpoint, timeout })
+	}
+
+	/// The node's address as `http://host:port`.
+	pub fn endpoint(&self) -> &str {
+		&self.endpoint
+	}
+
+	/// Calls `method` with `params` and returns its `result`.
+	pub async fn call(&self, method: &str, params: Value) -> Result<Value, ChainError> {
+		match tokio::time::timeout(self.timeout, self.call_inner(method, params)).await {
+			Ok(r) => r,
+			Err(_) => Err(ChainError::Timeout {
+				endpoint: self.endpoint.clone(),
+				method: method.into(),
+				seconds: self.timeout.as_secs(),
+			}),
+		}
+	}
+
+	async fn call_inner(&self, method: &str, params: Value) -> Result<Value, ChainError> {
+		let bad = |detail: String| ChainError::BadAnswer {
+			endpoint: self.endpoint.clone(),
+			method: method.into(),
+			detail,
+		};
+		let stream = TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| {
+			ChainError::Unreachable { endpoint: self.endpoint.clone(), reason: e.to_string() }
+		})?;
+		let _ = stream.set_nodelay(true);
+		let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+			.await
+			.map_err(|e| bad(format!("not an HTTP server ({e})")))?;
+		let conn = tokio::spawn(async move {
+			let _ = conn.await;
+		});
+		let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+		let req = http::Request::post("/")
+			.header(http::header::HOST, format!("{}:{}", self.host, self.port))
+			.header(http::header::CONTENT_TYPE, "application/json")
+			.header(http::header::USER_AGENT, concat!("emr-cli/", env!("CARGO_PKG_VERSION")))
+			.body(Full::new(Bytes::from(body.to_string())))
+			.map_err(|e| bad(e.to_string()))?;
+		let answer = sender.send_request(req).await;
+		let result = match answer {
+			Err(e) => Err(ChainError::Unreachable {
+				endpoint: self.endpoint.clone(),
+				reason: e.to_string(),
+			}),
+			Ok(response) => {
+				let status = response.status();
+				let bytes = Limited::new(response.into_body(), MAX_ANSWER)
+					.collect()
+					.await
+					.map_err(|e| bad(format!("reading the answer: {e}")))?
+					.to_bytes();
+				if !status.is_success() {
+					Err(bad(format!("HTTP status {status}")))
+				} else {
+					serde_json::from_slice::<Value>(&bytes)
+						.map_err(|e| bad(format!("invalid JSON: {e}")))
+				}
+			},
+		};
+		conn.abort();
+		let v = result?;
+		if let Some(err) = v.get("error") {
+			let code = err.get("code").and_then(Value::as_i64).unwrap_or_default();
+			let message = err.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
+			let data = err.get("data");
+			if let Some(rule) = data.and_then(|d| d.get("rule")).and_then(Value::as_str) {
+				return Err(ChainError::Refused { rule: rule.to_owned() });
+			}
+			if code == -32601 {
+				return Err(bad(format!(
+					"the node does not offer {method}: is it an emr-chain node of this release?"
+				)));
+			}
+			if method == "rollup_submit" && code == 9003 {
+				return Err(ChainError::Pool(message));
+			}
+			return Err(ChainError::Rpc { method: method.into(), code, message });
+		}
+		v.get("result").cloned().ok_or_else(|| bad("no result".into()))
+	}
+
+	/// The chain's deployment id (what every signature covers).
+	pub async fn deployment(&self) -> Result<DeploymentId, ChainError> {
+		let v = self.call("rollup_deploymentId", json!([])).await?;
+		hex32(Some(&v)).map(DeploymentId).ok_or_else(|| ChainError::BadAnswer {
+			endpoint: self.endpoint.clone(),
+			method: "rollup_deploymentId".into(),
+			detail: format!("not 32 bytes of hex: {v}"),
+		})
+	}
+
+	/// The best block's number.
+	pub async fn best_block(&self) -> Result<BlockNumber, ChainError> {
+		let v = self.call("rollup_status", json!([])).await?;
+		field(&v, "bestBlock").and_then(Value::as_u64).map(|n| n as BlockNumber).ok_or_else(|| {
+			ChainError::BadAnswer {
+				endpoint: self.endpoint.clone(),
+				method: "rollup_status".into(),
+				detail: "no bestBlock".into(),
+			}
+		})
+	}
+
+	/// Milliseconds between blocks (the runtime's Aura slot duration).
+	pub async fn block_time_ms(&self) -> Result<u64, ChainError> {
+		let v = self.call("state_call", json!(["AuraApi_slot_duration", "0x"])).await?;
+		let bytes = v
+			.as_str()
+			.and_then(|s| hex::decode(s.trim_start_matches("0x")).ok())
+			.unwrap_or_default();
+		u64::decode(&mut &bytes[..]).ok().filter(|&ms| ms > 0).ok_or_else(|| {
+			ChainError::BadAnswer {
+				endpoint: self.endpoint.clone(),
+				method: "state_call AuraApi_slot_duration".into(),
+				detail: format!("{v}"),
+			}
+		})
+	}
+
+	/// The id the chain gave the rollup key `public_key` (compressed), if it is registered.
+	pub async fn participant_id(
+		&self,
+		public_key: &[u8; 32],
+	) -> Result<Option<ParticipantId>, ChainError> {
+		let v = self.call("emr_participantId", json!([hex::encode(public_key)])).await?;
+		Ok(v.as_u64().map(|n| n as ParticipantId))
+	}
+
+	/// The participant `id`, if there is one.
+	pub async fn participant(
+		&self,
+		id: ParticipantId,
+	) -> Result<Option<ParticipantInfo>, ChainError> {
+		let v = self.call("emr_participant", json!([id])).await?;
+		if v.is_null() {
+			return Ok(None);
+		}
+		let nonce =
+			field(&v, "nonce").and_then(Value::as_u64).ok_or_else(|| ChainError::BadAnswer {
+				endpoint: self.endpoint.clone(),
+				method: "emr_participant".into(),
+				detail: format!("no nonce in {v}"),
+			})?;
+		Ok(Some(ParticipantInfo {
+			id,
+			role: field(&v, "role").and_then(Value::as_str).unwrap_or_default().to_owned(),
+			active: field(&v, "active").and_then(Value::as_bool).unwrap_or(false),
+			nonce: nonce as u32,
+			encryption_key: hex32(field(&v, "encryptionKey")),
+			affiliation: field(&v, "affiliation").and_then(Value::as_u64).map(|a| a as u32),
+			credential_lapsed: field(&v, "credentialLapsed")
+				.and_then(Value::as_bool)
+				.unwrap_or(false),
+		}))
+	}
+
+	/// The participant `id`, or [`ChainError::UnknownParticipant`].
+	pub async fn existing(&self, id: ParticipantId) -> Result<ParticipantInfo, ChainError> {
+		self.participant(id).await?.ok_or(ChainError::UnknownParticipant(id))
+	}
+
+	/// The key set's participant, or [`ChainError::NotRegistered`].
+	pub async fn me(&self, keys: &PublicKeys) -> Result<ParticipantInfo, ChainError> {
+		let not = || ChainError::NotRegistered { name: keys.name.clone() };
+		let id = self.participant_id(&keys.rollup.to_bytes()).await?.ok_or_else(not)?;
+		self.participant(id).await?.ok_or_else(not)
+	}
+
+	/// A patient's grants.
+	pub async fn grants(&self, patient: ParticipantId) -> Result<Vec<GrantInfo>, ChainError> {
+		let v = self.call("emr_grants", json!([patient])).await?;
+		let list = v.as_array().cloned().unwrap_or_default();
+		let names = |g: &Value, k: &str| -> Vec<String> {
+			field(g, k)
+				.and_then(Value::as_array)
+				.map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+				.unwrap_or_default()
+		};
+		Ok(list
+			.iter()
+			.map(|g| GrantInfo {
+				slot: field(g, "slot").and_then(Value::as_u64).unwrap_or_default() as GrantId,
+				grantee: field(g, "grantee").and_then(Value::as_u64).unwrap_or_default()
+					as ParticipantId,
+				permissions: names(g, "permissions"),
+				purposes: names(g, "purposes"),
+				scope: field(g, "scope").and_then(Value::as_u64).unwrap_or_default() as u32,
+				expires_at: field(g, "expiresAt").and_then(Value::as_u64).unwrap_or_default()
+					as BlockNumber,
+				emergency: field(g, "emergency").is_some(),
+				claim: field(g, "claim").and_then(Value::as_str).unwrap_or("None").to_owned(),
+			})
+			.collect())
+	}
+
+	/// Signs `op` as the key set's participant with its next nonce and submits it.
+	pub async fn submit_as(&self, keys: &KeySet, op: Operation) -> Result<SignedOp, ChainError> {
+		let me = self.me(&keys.public).await?;
+		let deployment = self.deployment().await?;
+		let signed = SignedOp { actor: me.id, nonce: me.nonce, op, signature: [0; 64] }
+			.sign(&keys.rollup_secret(), &deployment);
+		self.submit(&signed).await?;
+		Ok(signed)
+	}
+
+	/// Submits a signed operation (`rollup_submit`).
+	pub async fn submit(&self, op: &SignedOp) -> Result<(), ChainError> {
+		self.call("rollup_submit", json!([format!("0x{}", hex::encode(op.encode()))])).await?;
+		Ok(())
+	}
+
+	/// Where the operation `(actor, nonce)` stands.
+	pub async fn status(&self, actor: ParticipantId, nonce: u32) -> Result<OpStatus, ChainError> {
+		let v = self.call("rollup_operationStatus", json!([actor, nonce])).await?;
+		let level = match field(&v, "status").and_then(Value::as_str) {
+			Some("included") => Level::Included,
+			Some("finalized") => Level::Finalized,
+			Some("proven") => Level::Proven,
+			Some("settled") => Level::Settled,
+			_ => Level::Unknown,
+		};
+		let l1 = field(&v, "settlement").and_then(|s| {
+			Some((field(s, "l1Block")?.as_u64()?, field(s, "l1Tx")?.as_str()?.to_owned()))
+		});
+		Ok(OpStatus {
+			actor,
+			nonce,
+			level,
+			block: field(&v, "block").and_then(Value::as_u64),
+			batch: field(&v, "batch").and_then(Value::as_u64),
+			l1,
+		})
+	}
+
+	/// Waits until the operation `(actor, nonce)` reaches `wanted` (or `timeout` passes),
+	/// calling `progress` each time it moves up a level.
+	pub async fn wait(
+		&self,
+		actor: ParticipantId,
+		nonce: u32,
+		wanted: Level,
+		timeout: Duration,
+		mut progress: impl FnMut(&OpStatus),
+	) -> Result<OpStatus, ChainError> {
+		let start = tokio::time::Instant::now();
+		let mut last = Level::Unknown;
+		loop {
+			let s = self.status(actor, nonce).await?;
+			if s.level > last {
+				last = s.level;
+				progress(&s);
+			}
+			if s.level >= wanted {
+				return Ok(s);
+			}
+			if s.level == Level::Unknown && start.elapsed() > Duration::from_secs(30) {
+				// Not in a block after five block times: did another operation take the nonce?
+				if let Some(p) = self.participant(actor).await? {
+					if p.nonce > nonce {
+						return Err(ChainError::Dropped);
+					}
+				}
+			}
+			if start.elapsed() >= timeout {
+				let hint = match s.level {
+					Level::Unknown | Level::Included => ": are blocks being produced?",
+					Level::Finalized => {
+						": is a prover running (`emr-node --prover` or `emr-prover run`)?"
+					},
+					_ => ": is the relayer running (`emr-prover relay`)?",
+				};
+				return Err(ChainError::WaitTimeout {
+					wanted,
+					reached: s,
+					seconds: timeout.as_secs(),
+					hint,
+				});
+			}
+			tokio::time::sleep(Duration::from_millis(1000)).await;
+		}
+	}
+
+	/// Waits until the rollup key `public_key` has an id (its registration was applied to the
+	/// best block), for at most `timeout`.
+	pub async fn wait_registered(
+		&self,
+		public_key: &[u8; 32],
+		timeout: Duration,
+	) -> Result<Option<ParticipantId>, ChainError> {
+		let start = tokio::time::Instant::now();
+		loop {
+			if let Some(id) = self.participant_id(public_key).await? {
+				return Ok(Some(id));
+			}
+			if start.elapsed() >= timeout {
+				return Ok(None);
+			}
+			tokio::time::sleep(Duration::from_millis(1000)).await;
+		}
+	}
+
+	/// A page of a patient's access log.
+	pub async fn access_log(
+		&self,
+		patient: ParticipantId,
+		from: u32,
+		count: u32,
+	) -> Result<Value, ChainError> {
+		self.call("emr_accessLog", json!([patient, from, count])).await
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn grant(slot: GrantId, expires_at: BlockNumber, claim: &str) -> GrantInfo {
+		GrantInfo {
+			slot,
+			grantee: 9,
+			permissions: vec!["READ".into()],
+			purposes: vec!["TREATMENT".into()],
+			scope: u32::MAX,
+			expires_at,
+			emergency: false,
+			claim: claim.into(),
+		}
+	}
+
+	#[test]
+	fn a_free_slot_skips_live_grants_and_open_claims() {
+		let grants = [grant(0, 100, "None"), grant(1, 10, "Open"), grant(2, 10, "Approved")];
+		// Slot 0 holds until block 100, slot 1 has an open claim, slot 2 expired and is closed.
+		assert_eq!(free_slot(5, &grants, 50), Some(2));
+		assert_eq!(free_slot(5, &grants[..2], 50), Some(2));
+		assert_eq!(free_slot(5, &grants, 100), Some(0));
+		assert_eq!(free_slot(5, &[], 0), Some(0));
+	}
+
+	#[test]
+	fn node_addresses_parse_or_say_why_not() {
+		let t = Duration::from_secs(1);
+		assert_eq!(NodeClient::new("ws://127.0.0.1:9944", t).unwrap().endpoint(), DEFAULT_NODE);
+		assert_eq!(NodeClient::new("127.0.0.1:9944", t).unwrap().endpoint(), DEFAULT_NODE);
+		assert_eq!(
+			NodeClient::new("http://[::1]:9944/", t).unwrap().endpoint(),
+			"http://[::1]:9944"
+		);
+		for (url, why) in [
+			("wss://node:443", "TLS"),
+			("ftp://node:1", "expected"),
+			("http://node", "port is missing"),
+			("http://node:x", "not a number"),
+		] {
+			let e = NodeClient::new(url, t).unwrap_err().to_string();
+			assert!(e.contains(why), "{url}: {e}");
+		}
+	}
+
+	#[test]
+	fn levels_are_ordered_and_parse() {
+		assert!(Level::Included < Level::Finalized && Level::Proven < Level::Settled);
+		assert_eq!("proven".parse::<Level>(), Ok(Level::Proven));
+		assert!("sealed".parse::<Level>().is_err());
+	}
+
+	#[test]
+	fn every_rule_a_user_can_meet_is_said_in_words() {
+		for rule in ["NoWriteGrant", "VersionMismatch", "NoClaimGrant", "ExpiryInPast", "BadNonce"]
+		{
+			assert!(!explain_rule(rule).starts_with("the chain's rules"), "{rule}");
+		}
+		assert!(explain_rule("SomethingNew").contains("SomethingNew"));
+	}
+
+	#[tokio::test]
+	async fn a_node_that_is_not_there_is_said_so() {
+		// A port nothing listens on: bind, learn it, close.
+		let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		let node = NodeClient::new(&format!("127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
+		let e = node.best_block().await.unwrap_err();
+		assert!(matches!(e, ChainError::Unreachable { .. }), "{e}");
+		assert!(e.to_string().contains("no node reachable"), "{e}");
+	}
+}
