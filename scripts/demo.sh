@@ -242,6 +242,9 @@ actor patient log | show patient
 actor patient status $REVOCATION | show patient
 echo "    a last consent, followed until its batch is settled on Ethereum (progress on stderr):"
 actor patient consent grant --to "$HOSPITAL" --permissions read --purposes treatment --expires 1h --wait settled 2>&1 | show patient
+echo "    the auditor checks every proven batch (operations, Groth16 proof with the chain's key, roots)"
+echo "    and, where settled, the BatchSettled event on Ethereum:"
+actor patient audit --l1 "http://127.0.0.1:$EMR_L1_PORT" --save "$RUN_DIR/evidence.json" | show auditor
 
 cleanup
 NODE_PID=""

@@ -245,6 +245,9 @@ pub enum CliError {
 	/// A request that cannot be carried out as given.
 	#[error("{0}")]
 	Usage(String),
+	/// An audit found a disagreement (or could not gather its evidence).
+	#[error(transparent)]
+	Audit(#[from] crate::audit::AuditError),
 }
 
 /// Prints progress on standard error.

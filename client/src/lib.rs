@@ -6,12 +6,14 @@
 //! * [`index`] — the hash-linked, encrypted patient index;
 //! * [`storage`] — the [`storage::Storage`] trait, the embedded store and the Kubo RPC client;
 //! * [`client`] — the operations behind the CLI;
+//! * [`audit`] — `emr audit`: proven batches checked against their operations, proof and L1;
 //! * [`chain`] — the chain through a full node's JSON-RPC: signed operations, finality levels;
 //! * [`cli`] — the `emr` command line.
 
 // Tests may unwrap; library code may not (workspace lint `clippy::unwrap_used`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod chain;
 pub mod cli;
 pub mod client;

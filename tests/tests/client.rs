@@ -71,6 +71,13 @@ fn field(output: &str, label: &str) -> String {
 		.unwrap_or_else(|| panic!("no {label:?} in:\n{output}"))
 }
 
+/// `hex` ("0x…") with its last byte changed (one bit flipped).
+fn alter_one_byte(hex: &str) -> String {
+	let mut bytes = hex::decode(hex.trim_start_matches("0x")).expect("hex");
+	*bytes.last_mut().expect("not empty") ^= 1;
+	format!("0x{}", hex::encode(bytes))
+}
+
 fn emr_binary() -> PathBuf {
 	std::env::var_os("EMR_CLI_BIN")
 		.map(PathBuf::from)
@@ -247,6 +254,28 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	assert!(out.contains("consent revocation: proven"), "{out}");
 	let stderr = emr.fails("doctor", &["access", "--patient", &patient, "--wait", "included"]);
 	assert!(stderr.contains("access refused"), "{stderr}");
+
+	// The auditor: every proven batch checked (operations, proof, roots), evidence saved; the
+	// same evidence with one byte altered (a proof, an operation, a root) is refused.
+	let saved = dir.path().join("evidence.json");
+	let saved_arg = saved.display().to_string();
+	let out = emr.ok("patient", &["audit", "--save", &saved_arg]);
+	assert!(out.contains("agree") && out.contains("proof verified"), "{out}");
+	let evidence: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(&saved).expect("evidence")).expect("json");
+	for (field_path, what) in [
+		("/batches/1/proof", "proof"),
+		("/batches/1/entries/0", "operation"),
+		("/batches/1/newRoot", "root"),
+	] {
+		let mut altered = evidence.clone();
+		let value = altered.pointer_mut(field_path).expect("field present");
+		*value = serde_json::Value::String(alter_one_byte(value.as_str().expect("hex")));
+		let path = dir.path().join(format!("altered-{what}.json"));
+		std::fs::write(&path, altered.to_string()).expect("write");
+		let stderr = emr.fails("patient", &["audit", "--evidence", &path.display().to_string()]);
+		assert!(stderr.contains("AUDIT FAILED: batch 1"), "{what}: {stderr}");
+	}
 
 	// The patient's access log: who, what, when, why, the outcome.
 	let log = emr.ok("patient", &["log"]);

@@ -191,5 +191,43 @@ fn proven_batches_settle_on_ethereum_exactly_once_across_restarts() -> Result<()
 	assert_eq!(op["settlement"]["batch"], json!(1), "{op}");
 	let status = node.rpc("bridge_status", json!([]))?;
 	assert_eq!(status["nextToSettle"].as_u64(), Some(2), "{status}");
+
+	// The auditor's view: `emr audit --l1` finds the same roots in each batch's BatchSettled
+	// event; the saved evidence with one byte of the L1 root altered is refused.
+	let emr = emr_tests::node_binary().with_file_name("emr");
+	let evidence = dir.path().join("evidence.json");
+	let out = std::process::Command::new(&emr)
+		.args(["--node", &node.rpc_url(), "audit", "--batch", "0", "--batch", "1"])
+		.args(["--l1", &anvil.url(), "--save", &evidence.display().to_string()])
+		.output()
+		.map_err(|e| Error(format!("emr: {e}")))?;
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	assert!(
+		out.status.success() && stdout.matches("same roots on Ethereum").count() == 2,
+		"{stdout}\n{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	let mut altered: Value = serde_json::from_str(
+		&std::fs::read_to_string(&evidence).map_err(|e| Error(format!("evidence: {e}")))?,
+	)
+	.map_err(|e| Error(format!("evidence: {e}")))?;
+	let data = altered
+		.pointer_mut("/batches/1/l1/data")
+		.ok_or_else(|| Error("no L1 data in the evidence".into()))?;
+	let mut bytes = hex::decode(data.as_str().unwrap_or_default().trim_start_matches("0x"))
+		.map_err(|e| Error(format!("L1 data: {e}")))?;
+	bytes[63] ^= 1; // the last byte of the new root's word
+	*data = json!(format!("0x{}", hex::encode(bytes)));
+	let altered_path = dir.path().join("altered.json");
+	std::fs::write(&altered_path, altered.to_string()).map_err(|e| Error(e.to_string()))?;
+	let out = std::process::Command::new(&emr)
+		.args(["audit", "--evidence", &altered_path.display().to_string()])
+		.output()
+		.map_err(|e| Error(format!("emr: {e}")))?;
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(
+		!out.status.success() && stderr.contains("AUDIT FAILED: batch 1: Ethereum's contract"),
+		"{stderr}"
+	);
 	Ok(())
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::{CliError, Context};
 use crate::{
+	audit::{self, AuditError, Evidence},
 	chain::{free_slot, ChainError, Level, NodeClient, OpStatus},
 	client::Client,
 	ids::{PatientId, Reader},
@@ -185,6 +186,23 @@ pub enum ChainCmd {
 		/// Show at most this many of the newest entries.
 		#[arg(long, default_value_t = 50)]
 		last: u32,
+	},
+	/// Auditors and patients: check proven batches (their operations, their Groth16 proof with
+	/// the verifying key from the chain, the chain of roots) and, with --l1, that Ethereum
+	/// settled the same roots. Exits non-zero with the reason when anything disagrees.
+	Audit {
+		/// A batch to check (repeatable; default every proven batch).
+		#[arg(long)]
+		batch: Vec<u64>,
+		/// An Ethereum node's JSON-RPC address: also check each batch's settlement there.
+		#[arg(long, value_name = "URL")]
+		l1: Option<String>,
+		/// Save the evidence gathered to this JSON file (to check again later or elsewhere).
+		#[arg(long, value_name = "FILE")]
+		save: Option<std::path::PathBuf>,
+		/// Check evidence saved earlier instead of asking the nodes.
+		#[arg(long, value_name = "FILE", conflicts_with_all = ["batch", "l1", "save"])]
+		evidence: Option<std::path::PathBuf>,
 	},
 	/// Where an earlier operation stands (included, finalized, proven, settled).
 	Status {
@@ -581,6 +599,36 @@ pub(super) async fn run(
 					e["outcome"].as_str().unwrap_or("?"),
 				);
 			}
+		},
+		ChainCmd::Audit { batch, l1, save, evidence } => {
+			let evidence = match evidence {
+				Some(path) => {
+					let text = std::fs::read_to_string(&path)
+						.map_err(super::io_err("reading the evidence", &path))?;
+					let v: Value = serde_json::from_str(&text)
+						.map_err(|e| AuditError::File(format!("{}: {e}", path.display())))?;
+					Evidence::from_json(&v)?
+				},
+				None => {
+					let eth = l1
+						.map(|url| NodeClient::new(&url, Duration::from_secs(30)))
+						.transpose()?;
+					let e = audit::collect(node, &batch, eth.as_ref()).await?;
+					if let Some(path) = save {
+						std::fs::write(&path, format!("{:#}\n", e.to_json()))
+							.map_err(super::io_err("writing the evidence", &path))?;
+						eprintln!("… evidence saved to {}", path.display());
+					}
+					e
+				},
+			};
+			if evidence.batches.is_empty() {
+				return Err(CliError::Usage("no batch is proven yet: nothing to audit".into()));
+			}
+			for line in audit::check(&evidence)? {
+				let _ = writeln!(out, "{line}");
+			}
+			let _ = writeln!(out, "audit: {} batch(es) agree", evidence.batches.len());
 		},
 		ChainCmd::Status { actor, nonce } => {
 			let s = node.status(actor, nonce).await?;

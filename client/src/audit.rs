@@ -1,0 +1,429 @@
+//! `emr audit`: checks what the chain claims about its proven batches against the evidence,
+//! with the same functions the runtime and the contracts use, trusting neither the node nor
+//! the relayer:
+//!
+//! * each batch's inbox commitment is recomputed from its operations
+//!   ([`emr_primitives::inbox::commitment`] from the chain's deployment id);
+//! * its Groth16 proof is verified locally ([`emr_primitives::groth16::verify`] over
+//!   BLS12-381) with the verifying key read from the chain's storage, whose Blake2b hash the
+//!   chain records, on the public inputs (old root, new root, commitment, batch);
+//! * consecutive batches chain: a batch starts from the root the previous one proved;
+//! * with an Ethereum node (`--l1`): the `BatchSettled` event of the rollup contract in the
+//!   batch's settlement transaction carries the same old root, new root and commitment.
+//!
+//! The evidence ([`Evidence`]) is gathered from the nodes, can be saved as JSON and checked
+//! again later or elsewhere ([`check`]); any disagreement is an [`AuditError`] naming it.
+
+use codec::Decode;
+use emr_primitives::{
+	groth16,
+	inbox::{self, InboxEntry, PublicInputs},
+	ops::DeploymentId,
+	settlement::{abi_word_le, abi_word_u64, keccak256},
+	stored::{field_bytes, field_from_bytes, field_le},
+};
+use serde_json::{json, Value};
+
+use crate::chain::{ChainError, NodeClient};
+
+/// The signature of the rollup contract's settlement event.
+pub const BATCH_SETTLED: &str = "BatchSettled(uint64,uint256,uint256,uint256)";
+
+/// What is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+	/// A node could not be asked.
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	/// The evidence is incomplete or not in the expected form.
+	#[error("batch {batch}: {what}")]
+	Missing {
+		/// The batch.
+		batch: u64,
+		/// What is missing.
+		what: String,
+	},
+	/// A check failed: the chain's (or Ethereum's) claim disagrees with the evidence.
+	#[error("AUDIT FAILED: batch {batch}: {what}")]
+	Disagrees {
+		/// The batch.
+		batch: u64,
+		/// What disagrees.
+		what: String,
+	},
+	/// Evidence file problems.
+	#[error("evidence file: {0}")]
+	File(String),
+}
+
+/// A settlement on Ethereum as seen in the transaction's receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct L1Evidence {
+	/// The transaction.
+	pub tx: String,
+	/// The rollup contract the chain's bridge names.
+	pub contract: String,
+	/// The `BatchSettled` log's topics.
+	pub topics: Vec<[u8; 32]>,
+	/// Its data: old root, new root, commitment (ABI words).
+	pub data: Vec<u8>,
+}
+
+/// One proven batch with what it takes to check it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchEvidence {
+	/// Its number.
+	pub batch: u64,
+	/// Its inbox entries, SCALE-encoded.
+	pub entries: Vec<Vec<u8>>,
+	/// The commitment the chain recorded.
+	pub commitment: [u8; 32],
+	/// The root before it.
+	pub old_root: [u8; 32],
+	/// The root it proved.
+	pub new_root: [u8; 32],
+	/// The Groth16 proof.
+	pub proof: Vec<u8>,
+	/// The verifying key it was proven with.
+	pub vk: Vec<u8>,
+	/// The key's hash as the chain recorded it.
+	pub vk_hash: [u8; 32],
+	/// Its settlement on Ethereum, when asked for and settled.
+	pub l1: Option<L1Evidence>,
+	/// Why there is no settlement to check although Ethereum was asked (not settled yet, or
+	/// proven before the contract's first batch).
+	pub l1_note: Option<String>,
+}
+
+/// The evidence for a set of batches of one deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+	/// The chain's deployment id.
+	pub deployment: [u8; 32],
+	/// The batches, in order.
+	pub batches: Vec<BatchEvidence>,
+}
+
+fn hex_bytes(v: &Value) -> Option<Vec<u8>> {
+	hex::decode(v.as_str()?.trim_start_matches("0x")).ok()
+}
+
+fn hex32(v: &Value) -> Option<[u8; 32]> {
+	hex_bytes(v)?.try_into().ok()
+}
+
+fn hx(b: &[u8]) -> String {
+	format!("0x{}", hex::encode(b))
+}
+
+/// `VerifyingKeyInfo` of pallet-rollup as stored (SCALE): key, prepared key, hash, batch size,
+/// registration block.
+#[derive(Decode)]
+struct StoredKey {
+	key: Vec<u8>,
+	_prepared: Vec<u8>,
+	hash: [u8; 32],
+	_batch_size: u32,
+	_registered_at: u32,
+}
+
+/// The storage key of `Rollup::VerifyingKeys[id]` (a `Twox64Concat` map).
+fn vk_storage_key(id: u32) -> String {
+	let mut key = sp_crypto_hashing::twox_128(b"Rollup").to_vec();
+	key.extend_from_slice(&sp_crypto_hashing::twox_128(b"VerifyingKeys"));
+	key.extend_from_slice(&sp_crypto_hashing::twox_64(&id.to_le_bytes()));
+	key.extend_from_slice(&id.to_le_bytes());
+	hx(&key)
+}
+
+/// Gathers the evidence of `batches` (all proven batches when empty) from `node`, and their
+/// settlements from the Ethereum node `l1` when given.
+pub async fn collect(
+	node: &NodeClient,
+	batches: &[u64],
+	l1: Option<&NodeClient>,
+) -> Result<Evidence, AuditError> {
+	let deployment = node.deployment().await?.0;
+	let status = node.call("rollup_status", json!([])).await?;
+	let last = status["lastProven"].as_u64();
+	let wanted: Vec<u64> = if batches.is_empty() {
+		last.map(|l| (0..=l).collect()).unwrap_or_default()
+	} else {
+		batches.to_vec()
+	};
+	let (contract, first_batch) = match l1 {
+		Some(_) => {
+			let b = node.call("bridge_status", json!([])).await?;
+			let c = &b["contracts"];
+			if c.is_null() {
+				return Err(AuditError::Missing {
+					batch: 0,
+					what: "the chain names no Ethereum contracts (bridge_status)".into(),
+				});
+			}
+			(
+				Some(c["rollup"].as_str().unwrap_or_default().to_lowercase()),
+				c["firstBatch"].as_u64().unwrap_or(0),
+			)
+		},
+		None => (None, 0),
+	};
+	let mut out = Vec::new();
+	for batch in wanted {
+		let missing = |what: &str| AuditError::Missing { batch, what: what.into() };
+		let b = node.call("rollup_batch", json!([batch])).await?;
+		if b.is_null() {
+			return Err(missing("the chain has no such batch"));
+		}
+		if b["provenAt"].is_null() {
+			return Err(missing("not proven yet"));
+		}
+		let entries = b["entries"]
+			.as_array()
+			.map(|a| a.iter().filter_map(|e| hex_bytes(&e["encoded"])).collect::<Vec<_>>())
+			.ok_or_else(|| missing("no entries"))?;
+		let vk_id = b["verifyingKey"].as_u64().ok_or_else(|| missing("no verifying key id"))?;
+		let stored = node.call("state_getStorage", json!([vk_storage_key(vk_id as u32)])).await?;
+		let stored = hex_bytes(&stored)
+			.and_then(|bytes| StoredKey::decode(&mut &bytes[..]).ok())
+			.ok_or_else(|| missing("its verifying key is not in the chain's storage"))?;
+		let mut l1_note = None;
+		let l1_evidence = match (l1, &contract) {
+			(Some(_), Some(_)) if batch < first_batch => {
+				l1_note = Some(format!(
+					"proven before the contract's first batch ({first_batch}): not settled there"
+				));
+				None
+			},
+			(Some(eth), Some(contract)) => 'l1: {
+				let anchor = node.call("bridge_anchor", json!([batch])).await?;
+				let Some(tx) = anchor["l1Tx"].as_str().map(str::to_owned) else {
+					l1_note = Some("not settled on Ethereum yet".into());
+					break 'l1 None;
+				};
+				let receipt = eth.call("eth_getTransactionReceipt", json!([tx])).await?;
+				if receipt["status"].as_str() != Some("0x1") {
+					return Err(AuditError::Disagrees {
+						batch,
+						what: format!("its settlement transaction {tx} failed or is unknown on Ethereum"),
+					});
+				}
+				let topic0 = keccak256(BATCH_SETTLED.as_bytes());
+				let log = receipt["logs"]
+					.as_array()
+					.into_iter()
+					.flatten()
+					.find(|l| {
+						l["address"].as_str().map(str::to_lowercase).as_deref() ==
+							Some(contract.as_str()) && hex32(&l["topics"][0]) == Some(topic0)
+					})
+					.ok_or_else(|| AuditError::Disagrees {
+						batch,
+						what: format!("transaction {tx} holds no BatchSettled event of {contract}"),
+					})?;
+				Some(L1Evidence {
+					tx,
+					contract: contract.clone(),
+					topics: log["topics"]
+						.as_array()
+						.map(|t| t.iter().filter_map(hex32).collect())
+						.unwrap_or_default(),
+					data: hex_bytes(&log["data"]).unwrap_or_default(),
+				})
+			},
+			_ => None,
+		};
+		out.push(BatchEvidence {
+			batch,
+			entries,
+			commitment: hex32(&b["commitment"]).ok_or_else(|| missing("no commitment"))?,
+			old_root: hex32(&b["oldRoot"]).ok_or_else(|| missing("no old root"))?,
+			new_root: hex32(&b["newRoot"]).ok_or_else(|| missing("no new root"))?,
+			proof: hex_bytes(&b["proof"]).ok_or_else(|| missing("no proof"))?,
+			vk: stored.key,
+			vk_hash: stored.hash,
+			l1: l1_evidence,
+			l1_note,
+		});
+	}
+	Ok(Evidence { deployment, batches: out })
+}
+
+/// Checks the evidence; returns one line per batch that passed, or the first disagreement.
+pub fn check(e: &Evidence) -> Result<Vec<String>, AuditError> {
+	let deployment = DeploymentId(e.deployment);
+	let mut lines = Vec::new();
+	let mut previous: Option<&BatchEvidence> = None;
+	for b in &e.batches {
+		let batch = b.batch;
+		let fail = |what: String| AuditError::Disagrees { batch, what };
+		// The operations the proof covers.
+		let entries = b
+			.entries
+			.iter()
+			.map(|bytes| InboxEntry::decode(&mut &bytes[..]))
+			.collect::<Result<Vec<_>, _>>()
+			.map_err(|_| fail("an operation of the batch does not decode".into()))?;
+		let commitment = inbox::commitment(&deployment, &entries);
+		if field_bytes(&commitment) != b.commitment {
+			return Err(fail(format!(
+				"the chain's inbox commitment {} is not that of its {} operations ({})",
+				hx(&b.commitment),
+				entries.len(),
+				hx(&field_bytes(&commitment))
+			)));
+		}
+		// The proof, with the key the chain registered.
+		if groth16::vk_hash(&b.vk) != b.vk_hash {
+			return Err(fail("the verifying key does not match the hash the chain recorded".into()));
+		}
+		let vk = groth16::decode_vk::<ark_bls12_381::Bls12_381>(&b.vk)
+			.map_err(|e| fail(format!("the verifying key does not decode ({e:?})")))?;
+		let proof = groth16::decode_proof::<ark_bls12_381::Bls12_381>(&b.proof)
+			.map_err(|e| fail(format!("the proof does not decode ({e:?})")))?;
+		let root = |bytes: &[u8; 32], what: &str| {
+			field_from_bytes(bytes).ok_or_else(|| fail(format!("the {what} is not a field element")))
+		};
+		let public = PublicInputs {
+			old_root: root(&b.old_root, "old root")?,
+			new_root: root(&b.new_root, "new root")?,
+			inbox_commitment: field_le(&b.commitment),
+			batch,
+		};
+		if !groth16::verify(&vk, &public, &proof) {
+			return Err(fail(format!(
+				"the proof does not verify for old root {}, new root {} and its operations",
+				hx(&b.old_root),
+				hx(&b.new_root)
+			)));
+		}
+		if let Some(p) = previous.filter(|p| p.batch + 1 == batch) {
+			if p.new_root != b.old_root {
+				return Err(fail(format!(
+					"it starts from root {} but batch {} proved {}",
+					hx(&b.old_root),
+					p.batch,
+					hx(&p.new_root)
+				)));
+			}
+		}
+		let mut line = format!(
+			"batch {batch}: {} operation(s), commitment recomputed, proof verified (root {}…)",
+			entries.len(),
+			&hx(&b.new_root)[..18]
+		);
+		if let Some(l1) = &b.l1 {
+			let expected: Vec<u8> = [
+				abi_word_le(&b.old_root),
+				abi_word_le(&b.new_root),
+				abi_word_le(&b.commitment),
+			]
+			.concat();
+			if l1.topics.first() != Some(&keccak256(BATCH_SETTLED.as_bytes())) ||
+				l1.topics.get(1) != Some(&abi_word_u64(batch))
+			{
+				return Err(fail(format!("transaction {} settled another batch", l1.tx)));
+			}
+			if l1.data != expected {
+				return Err(fail(format!(
+					"Ethereum's contract {} settled roots {} in transaction {}, the chain proved old {} new {} commitment {}",
+					l1.contract,
+					hx(&l1.data),
+					l1.tx,
+					hx(&b.old_root),
+					hx(&b.new_root),
+					hx(&b.commitment)
+				)));
+			}
+			line.push_str(&format!(", same roots on Ethereum (tx {}…)", &l1.tx[..l1.tx.len().min(18)]));
+		} else if let Some(note) = &b.l1_note {
+			line.push_str(&format!("; Ethereum: {note}"));
+		}
+		lines.push(line);
+		previous = Some(b);
+	}
+	Ok(lines)
+}
+
+impl Evidence {
+	/// The evidence as JSON (hex strings).
+	pub fn to_json(&self) -> Value {
+		json!({
+			"deployment": hx(&self.deployment),
+			"batches": self.batches.iter().map(|b| json!({
+				"batch": b.batch,
+				"entries": b.entries.iter().map(|e| hx(e)).collect::<Vec<_>>(),
+				"commitment": hx(&b.commitment),
+				"oldRoot": hx(&b.old_root),
+				"newRoot": hx(&b.new_root),
+				"proof": hx(&b.proof),
+				"verifyingKey": hx(&b.vk),
+				"verifyingKeyHash": hx(&b.vk_hash),
+				"l1Note": b.l1_note,
+				"l1": b.l1.as_ref().map(|l| json!({
+					"tx": l.tx,
+					"contract": l.contract,
+					"topics": l.topics.iter().map(|t| hx(t)).collect::<Vec<_>>(),
+					"data": hx(&l.data),
+				})),
+			})).collect::<Vec<_>>(),
+		})
+	}
+
+	/// Reads evidence written by [`Evidence::to_json`].
+	pub fn from_json(v: &Value) -> Result<Self, AuditError> {
+		let bad = |what: &str| AuditError::File(format!("{what} is missing or not hex"));
+		let deployment = hex32(&v["deployment"]).ok_or_else(|| bad("deployment"))?;
+		let mut batches = Vec::new();
+		for b in v["batches"].as_array().ok_or_else(|| bad("batches"))? {
+			let l1 = match &b["l1"] {
+				Value::Null => None,
+				l => Some(L1Evidence {
+					tx: l["tx"].as_str().ok_or_else(|| bad("l1.tx"))?.to_owned(),
+					contract: l["contract"].as_str().ok_or_else(|| bad("l1.contract"))?.to_owned(),
+					topics: l["topics"]
+						.as_array()
+						.ok_or_else(|| bad("l1.topics"))?
+						.iter()
+						.map(|t| hex32(t).ok_or_else(|| bad("l1.topics")))
+						.collect::<Result<_, _>>()?,
+					data: hex_bytes(&l["data"]).ok_or_else(|| bad("l1.data"))?,
+				}),
+			};
+			batches.push(BatchEvidence {
+				batch: b["batch"].as_u64().ok_or_else(|| bad("batch"))?,
+				entries: b["entries"]
+					.as_array()
+					.ok_or_else(|| bad("entries"))?
+					.iter()
+					.map(|e| hex_bytes(e).ok_or_else(|| bad("entries")))
+					.collect::<Result<_, _>>()?,
+				commitment: hex32(&b["commitment"]).ok_or_else(|| bad("commitment"))?,
+				old_root: hex32(&b["oldRoot"]).ok_or_else(|| bad("oldRoot"))?,
+				new_root: hex32(&b["newRoot"]).ok_or_else(|| bad("newRoot"))?,
+				proof: hex_bytes(&b["proof"]).ok_or_else(|| bad("proof"))?,
+				vk: hex_bytes(&b["verifyingKey"]).ok_or_else(|| bad("verifyingKey"))?,
+				vk_hash: hex32(&b["verifyingKeyHash"]).ok_or_else(|| bad("verifyingKeyHash"))?,
+				l1,
+				l1_note: b["l1Note"].as_str().map(str::to_owned),
+			});
+		}
+		Ok(Evidence { deployment, batches })
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_verifying_key_lives_under_the_pallets_map_key() {
+		// twox128("Rollup") ++ twox128("VerifyingKeys") ++ twox64(0u32) ++ 0u32.
+		let key = vk_storage_key(0);
+		assert_eq!(key.len(), 2 + 2 * (16 + 16 + 8 + 4));
+		assert!(key.ends_with("00000000"), "{key}");
+		// One map prefix, one key per id.
+		assert_eq!(vk_storage_key(0)[..66], vk_storage_key(1)[..66]);
+		assert_ne!(vk_storage_key(0), vk_storage_key(1));
+	}
+}
