@@ -229,8 +229,11 @@ actor insurer claim submit --patient "$PATIENT" --amount 12000 --record "$(print
 SLOT=$(actor insurer claim list --patient "$PATIENT" | sed -nE 's/^ *slot +([0-9]+).*/\1/p' | head -1)
 actor insurer claim decide --patient "$PATIENT" --grant "$SLOT" --approve 10000 | show insurer
 actor insurer claim list --patient "$PATIENT" | show insurer
-actor dr-lee emergency --patient "$PATIENT" --reason 3 --hospital-key st-mary | show dr-lee
+out=$(actor dr-lee emergency --patient "$PATIENT" --reason 3 --hospital-key st-mary); show dr-lee <<<"$out"
+EMERGENCY_SLOT=$(sed -nE 's/^slot: *([0-9]+).*/\1/p' <<<"$out")
 actor patient consent list | show patient
+echo "    the patient reviews the emergency access and ends it, then withdraws the hospital's consent:"
+actor patient consent revoke "$EMERGENCY_SLOT" --wait included | show patient
 out=$(actor patient consent revoke "$HOSPITAL_SLOT" --wait included); show patient <<<"$out"
 REVOCATION=$(sed -n 's/^operation: *//p' <<<"$out")
 if out=$(actor dr-lee access --patient "$PATIENT" --wait included 2>&1); then

@@ -205,7 +205,9 @@ pub async fn collect(
 				if receipt["status"].as_str() != Some("0x1") {
 					return Err(AuditError::Disagrees {
 						batch,
-						what: format!("its settlement transaction {tx} failed or is unknown on Ethereum"),
+						what: format!(
+							"its settlement transaction {tx} failed or is unknown on Ethereum"
+						),
 					});
 				}
 				let topic0 = keccak256(BATCH_SETTLED.as_bytes());
@@ -214,8 +216,9 @@ pub async fn collect(
 					.into_iter()
 					.flatten()
 					.find(|l| {
-						l["address"].as_str().map(str::to_lowercase).as_deref() ==
-							Some(contract.as_str()) && hex32(&l["topics"][0]) == Some(topic0)
+						l["address"].as_str().map(str::to_lowercase).as_deref()
+							== Some(contract.as_str())
+							&& hex32(&l["topics"][0]) == Some(topic0)
 					})
 					.ok_or_else(|| AuditError::Disagrees {
 						batch,
@@ -275,14 +278,17 @@ pub fn check(e: &Evidence) -> Result<Vec<String>, AuditError> {
 		}
 		// The proof, with the key the chain registered.
 		if groth16::vk_hash(&b.vk) != b.vk_hash {
-			return Err(fail("the verifying key does not match the hash the chain recorded".into()));
+			return Err(fail(
+				"the verifying key does not match the hash the chain recorded".into(),
+			));
 		}
 		let vk = groth16::decode_vk::<ark_bls12_381::Bls12_381>(&b.vk)
 			.map_err(|e| fail(format!("the verifying key does not decode ({e:?})")))?;
 		let proof = groth16::decode_proof::<ark_bls12_381::Bls12_381>(&b.proof)
 			.map_err(|e| fail(format!("the proof does not decode ({e:?})")))?;
 		let root = |bytes: &[u8; 32], what: &str| {
-			field_from_bytes(bytes).ok_or_else(|| fail(format!("the {what} is not a field element")))
+			field_from_bytes(bytes)
+				.ok_or_else(|| fail(format!("the {what} is not a field element")))
 		};
 		let public = PublicInputs {
 			old_root: root(&b.old_root, "old root")?,
@@ -313,14 +319,11 @@ pub fn check(e: &Evidence) -> Result<Vec<String>, AuditError> {
 			&hx(&b.new_root)[..18]
 		);
 		if let Some(l1) = &b.l1 {
-			let expected: Vec<u8> = [
-				abi_word_le(&b.old_root),
-				abi_word_le(&b.new_root),
-				abi_word_le(&b.commitment),
-			]
-			.concat();
-			if l1.topics.first() != Some(&keccak256(BATCH_SETTLED.as_bytes())) ||
-				l1.topics.get(1) != Some(&abi_word_u64(batch))
+			let expected: Vec<u8> =
+				[abi_word_le(&b.old_root), abi_word_le(&b.new_root), abi_word_le(&b.commitment)]
+					.concat();
+			if l1.topics.first() != Some(&keccak256(BATCH_SETTLED.as_bytes()))
+				|| l1.topics.get(1) != Some(&abi_word_u64(batch))
 			{
 				return Err(fail(format!("transaction {} settled another batch", l1.tx)));
 			}
@@ -335,7 +338,10 @@ pub fn check(e: &Evidence) -> Result<Vec<String>, AuditError> {
 					hx(&b.commitment)
 				)));
 			}
-			line.push_str(&format!(", same roots on Ethereum (tx {}…)", &l1.tx[..l1.tx.len().min(18)]));
+			line.push_str(&format!(
+				", same roots on Ethereum (tx {}…)",
+				&l1.tx[..l1.tx.len().min(18)]
+			));
 		} else if let Some(note) = &b.l1_note {
 			line.push_str(&format!("; Ethereum: {note}"));
 		}

@@ -110,7 +110,8 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 
 	// Before anything: words for an unreachable node and for an unregistered key set.
 	let nowhere = format!("127.0.0.1:{}", free_port()?);
-	let out = emr.run("patient", &["--node", &nowhere, "whoami"], PASSPHRASE);
+	let elsewhere = Emr { bin: emr.bin.clone(), data: emr.data.clone(), node: nowhere };
+	let out = elsewhere.run("patient", &["whoami"], PASSPHRASE);
 	let stderr = String::from_utf8_lossy(&out.stderr);
 	assert!(!out.status.success() && stderr.contains("no node reachable"), "{stderr}");
 	let stderr = emr.fails("patient", &["whoami"]);
@@ -245,11 +246,15 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 		&["emergency", "--patient", &patient, "--reason", "3", "--hospital-key", "hospital"],
 	);
 	assert!(out.contains("emergency access: finalized"), "{out}");
+	let emergency_slot =
+		field(&out, "slot").split_whitespace().next().unwrap_or_default().to_owned();
 	let grants = emr.ok("patient", &["consent", "list"]);
 	assert!(grants.contains("EMERGENCY"), "{grants}");
 
-	// The patient revokes the hospital's consent: the doctor is refused from then on. The
-	// revocation is followed until its batch's proof is verified on chain.
+	// The patient reviews the emergency access and ends it, and revokes the hospital's consent:
+	// the doctor is refused from then on. The revocation is followed until its batch's proof is
+	// verified on chain.
+	emr.ok("patient", &["consent", "revoke", &emergency_slot, "--wait", "included"]);
 	let out = emr.ok("patient", &["consent", "revoke", &hospital_slot, "--wait", "proven"]);
 	assert!(out.contains("consent revocation: proven"), "{out}");
 	let stderr = emr.fails("doctor", &["access", "--patient", &patient, "--wait", "included"]);

@@ -558,11 +558,11 @@ pub(super) async fn run(
 				let _ = writeln!(
 					out,
 					"  slot {:>3}  insurer {:>6}  {:<9} amount {} settled {}",
-					c["slot"],
-					c["insurer"],
-					c["status"].as_str().unwrap_or("?"),
-					c["amount"],
-					c["settled"]
+					text(&c["slot"]),
+					text(&c["insurer"]),
+					text(&c["status"]),
+					text(&c["amount"]),
+					text(&c["settled"])
 				);
 			}
 		},
@@ -590,13 +590,13 @@ pub(super) async fn run(
 				let _ = writeln!(
 					out,
 					"  {:>5}  {:>8}  {:>6}  {:<16} {:>5}  {:<10} {}",
-					e["index"],
-					e["block"],
-					e["actor"],
-					e["operation"].as_str().unwrap_or("?"),
-					e["grant"],
-					e["purpose"].as_str().unwrap_or("-"),
-					e["outcome"].as_str().unwrap_or("?"),
+					text(&e["index"]),
+					text(&e["block"]),
+					text(&e["actor"]),
+					text(&e["operation"]),
+					text(&e["grant"]),
+					text(&e["purpose"]),
+					text(&e["outcome"]),
 				);
 			}
 		},
@@ -610,9 +610,8 @@ pub(super) async fn run(
 					Evidence::from_json(&v)?
 				},
 				None => {
-					let eth = l1
-						.map(|url| NodeClient::new(&url, Duration::from_secs(30)))
-						.transpose()?;
+					let eth =
+						l1.map(|url| NodeClient::new(&url, Duration::from_secs(30))).transpose()?;
 					let e = audit::collect(node, &batch, eth.as_ref()).await?;
 					if let Some(path) = save {
 						std::fs::write(&path, format!("{:#}\n", e.to_json()))
@@ -636,6 +635,15 @@ pub(super) async fn run(
 		},
 	}
 	Ok(())
+}
+
+/// A JSON value as plain text for a table cell (`-` for null).
+fn text(v: &Value) -> String {
+	match v {
+		Value::String(s) => s.clone(),
+		Value::Null => "-".into(),
+		other => other.to_string(),
+	}
 }
 
 /// The logged access attempt before a read: submits an `AccessRecord` naming the grant that
@@ -707,8 +715,13 @@ pub(super) async fn adopt_chain_head<S: Storage>(
 	let (head, version) = if v.is_null() {
 		(None, 0)
 	} else {
-		let cid = v["cid"].as_str().unwrap_or_default();
-		let cid = super::parse_cid(cid)?;
+		// The node shows the CID's bytes in hex (or as text when they are printable).
+		let text = v["cid"].as_str().unwrap_or_default();
+		let cid = match text.strip_prefix("0x").and_then(|h| hex::decode(h).ok()) {
+			Some(bytes) => crate::storage::Cid::try_from(bytes.as_slice())
+				.map_err(|_| CliError::BadCid(text.to_owned()))?,
+			None => super::parse_cid(text)?,
+		};
 		(Some(cid), v["version"].as_u64().unwrap_or(0) as u32)
 	};
 	client.adopt_head(patient, head.as_ref())?;
@@ -769,7 +782,7 @@ async fn access_outcome(
 		.rev()
 		.find(|e| {
 			e["actor"].as_u64() == Some(actor as u64)
-				&& e["operation"] == Value::from("AccessRecord")
+				&& e["operation"] == "AccessRecord"
 				&& (block.is_none() || e["block"].as_u64() == block)
 		})
 		.and_then(|e| e["outcome"].as_str().map(str::to_owned))
