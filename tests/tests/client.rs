@@ -24,12 +24,16 @@ struct Emr {
 }
 
 impl Emr {
+	/// Runs `emr` as `key`. Commands wait for *included* unless `args` names a level (the
+	/// default, *finalized*, is checked where it matters: two blocks more per command).
 	fn run(&self, key: &str, args: &[&str], passphrase: &str) -> Output {
+		let wait: &[&str] = if args.contains(&"--wait") { &[] } else { &["--wait", "included"] };
 		Command::new(&self.bin)
 			.arg("--data-dir")
 			.arg(&self.data)
 			.args(["--key", key, "--node", &self.node])
 			.args(args)
+			.args(wait)
 			.env("EMR_PASSPHRASE", passphrase)
 			.env_remove("EMR_NODE")
 			.output()
@@ -129,8 +133,8 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	assert_eq!(field(&emr.ok("hospital", &["whoami"]), "role"), "Hospital");
 	let insurer = field(&emr.ok("insurer", &["whoami"]), "participant");
 
-	// The hospital credentials its doctor (waits for GRANDPA finality by default).
-	let out = emr.ok("hospital", &["doctor", "credential", &doctor]);
+	// The hospital credentials its doctor, waiting for GRANDPA finality.
+	let out = emr.ok("hospital", &["doctor", "credential", &doctor, "--wait", "finalized"]);
 	assert!(out.contains("credential: finalized in block #"), "{out}");
 	assert_eq!(field(&emr.ok("doctor", &["whoami"]), "hospital"), hospital);
 	let stderr = emr.fails("patient", &["doctor", "credential", &doctor]);
@@ -156,7 +160,18 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	let file = file.display().to_string();
 	let put = emr.ok(
 		"doctor",
-		&["record", "put", &file, "--patient", &patient, "--chain", "--type", "Observation"],
+		&[
+			"record",
+			"put",
+			&file,
+			"--patient",
+			&patient,
+			"--chain",
+			"--type",
+			"Observation",
+			"--wait",
+			"finalized",
+		],
 	);
 	assert!(put.contains("record index update: finalized"), "{put}");
 	let record = field(&put, "record");
@@ -170,7 +185,7 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	emr.ok("doctor", &["record", "get", &record, "--chain", "--out", &copy]);
 	// A second version of the index builds on the chain's head (version 1 → 2).
 	let put = emr.ok("patient", &["record", "put", &file, "--patient", &patient, "--chain"]);
-	assert!(put.contains("record index update: finalized"), "{put}");
+	assert!(put.contains("record index update: included"), "{put}");
 	let index = emr.ok("patient", &["index", "show", "--patient", &patient, "--chain"]);
 	assert!(index.contains("2 entries, 2 visible"), "{index}");
 
@@ -243,7 +258,17 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	// Emergency access, co-signed by the doctor's hospital.
 	let out = emr.ok(
 		"doctor",
-		&["emergency", "--patient", &patient, "--reason", "3", "--hospital-key", "hospital"],
+		&[
+			"emergency",
+			"--patient",
+			&patient,
+			"--reason",
+			"3",
+			"--hospital-key",
+			"hospital",
+			"--wait",
+			"finalized",
+		],
 	);
 	assert!(out.contains("emergency access: finalized"), "{out}");
 	let emergency_slot =
