@@ -20,7 +20,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 
-use crate::keys::{KeySet, PublicKeys};
+use crate::{
+	endpoint::HttpEndpoint,
+	keys::{KeySet, PublicKeys},
+};
 
 /// The default node address (a local development node).
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:9944";
@@ -402,22 +405,9 @@ impl NodeClient {
 			Some(_) => return Err(bad("expected http://host:port or ws://host:port")),
 			None => trimmed,
 		};
-		let authority = rest.split('/').next().unwrap_or_default();
-		let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-			v6.split_once("]:").ok_or_else(|| bad("expected [address]:port"))?
-		} else {
-			authority.rsplit_once(':').ok_or_else(|| bad("the port is missing"))?
-		};
-		if host.is_empty() {
-			return Err(bad("the host is missing"));
-		}
-		let port: u16 = port.parse().map_err(|_| bad("the port is not a number"))?;
-		let endpoint = if host.contains(':') {
-			format!("http://[{host}]:{port}")
-		} else {
-			format!("http://{host}:{port}")
-		};
-		Ok(Self { host: host.to_owned(), port, endpoint, timeout })
+		let HttpEndpoint { host, port, url: endpoint } =
+			HttpEndpoint::from_authority(rest).map_err(bad)?;
+		Ok(Self { host, port, endpoint, timeout })
 	}
 
 	/// The node's address as `http://host:port`.

@@ -2,6 +2,7 @@
 //! content-addressed storage (an embedded block store or a daemon speaking the Kubo RPC API).
 //!
 //! * [`keys`] — key sets (sr25519 account, rollup key, X25519) in passphrase-encrypted files;
+//! * [`endpoint`] — plain-HTTP addresses of the IPFS daemon and the node;
 //! * [`crypto`] — record encryption (XChaCha20-Poly1305 STREAM) and HPKE key wrapping;
 //! * [`index`] — the hash-linked, encrypted patient index;
 //! * [`storage`] — the [`storage::Storage`] trait, the embedded store and the Kubo RPC client;
@@ -18,6 +19,7 @@ pub mod chain;
 pub mod cli;
 pub mod client;
 pub mod crypto;
+pub mod endpoint;
 pub mod ids;
 pub mod index;
 pub mod keys;

@@ -29,6 +29,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 
 use super::{unixfs, verify_content, Storage, StorageError};
+use crate::endpoint::HttpEndpoint;
 
 /// Limits of the client.
 #[derive(Clone, Debug)]
@@ -102,14 +103,14 @@ impl KuboClient {
 		let bad =
 			|reason: &str| StorageError::BadEndpoint { url: url.into(), reason: reason.into() };
 		let trimmed = url.trim();
-		let (host, port) = if let Some(ma) = trimmed.strip_prefix('/') {
+		let endpoint = if let Some(ma) = trimmed.strip_prefix('/') {
 			let parts: Vec<&str> = ma.split('/').collect();
 			match parts.as_slice() {
 				[proto, host, "tcp", port, rest @ ..]
 					if ["ip4", "ip6", "dns", "dns4", "dns6"].contains(proto)
 						&& (rest.is_empty() || rest == ["http"]) =>
 				{
-					(host.to_string(), *port)
+					HttpEndpoint::new(host, port).map_err(bad)?
 				},
 				_ => return Err(bad("expected a multiaddr like /ip4/127.0.0.1/tcp/5001")),
 			}
@@ -123,25 +124,9 @@ impl KuboClient {
 			} else {
 				trimmed
 			};
-			let authority = rest.split('/').next().unwrap_or_default();
-			if let Some(v6) = authority.strip_prefix('[') {
-				let (h, p) = v6.split_once("]:").ok_or_else(|| bad("expected [address]:port"))?;
-				(h.to_string(), p)
-			} else {
-				let (h, p) =
-					authority.rsplit_once(':').ok_or_else(|| bad("the port is missing"))?;
-				(h.to_string(), p)
-			}
+			HttpEndpoint::from_authority(rest).map_err(bad)?
 		};
-		if host.is_empty() {
-			return Err(bad("the host is missing"));
-		}
-		let port: u16 = port.parse().map_err(|_| bad("the port is not a number"))?;
-		let endpoint = if host.contains(':') {
-			format!("http://[{host}]:{port}")
-		} else {
-			format!("http://{host}:{port}")
-		};
+		let HttpEndpoint { host, port, url: endpoint } = endpoint;
 		Ok(Self { host, port, endpoint, config })
 	}
 
