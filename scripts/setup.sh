@@ -26,6 +26,39 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
+# Docker runs the images of docker/ and their test (docker/test.sh): Debian's docker.io (with
+# tini, the images' init), docker-compose (v1; `docker compose` is used where it exists) and
+# debootstrap, which makes the images' Debian base here (no registry is pulled from). Without
+# systemd, the daemon is started here in the background.
+DOCKER_PACKAGES=(docker.io docker-compose debootstrap)
+missing=()
+for pkg in "${DOCKER_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]}"
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1; then
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+		echo "setup: starting docker (systemctl)"
+		SUDO=""
+		if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+		$SUDO systemctl start docker || true
+	elif [ "$(id -u)" -eq 0 ]; then
+		echo "setup: starting dockerd in the background (log: /var/log/emr-dockerd.log)"
+		setsid nohup dockerd >>/var/log/emr-dockerd.log 2>&1 </dev/null &
+	fi
+	for _ in $(seq 1 60); do
+		docker info >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	docker info >/dev/null 2>&1 || echo "setup: the docker daemon does not answer; docker/test.sh will not run" >&2
+fi
+
 if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
 	echo "setup: Rust (rustup, cargo) is required; install it from your distribution or rustup" >&2
 	exit 1

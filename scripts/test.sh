@@ -23,3 +23,10 @@ echo "==> solc and anvil for the settlement contracts (scripts/l1.sh install; np
 
 echo "==> cargo test --release"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2
+
+if docker info >/dev/null 2>&1; then
+	echo "==> docker/test.sh: images, the four-hospital compose network, an operation to settled, a restart, compose down"
+	"$ROOT/docker/test.sh"
+else
+	echo "==> docker/test.sh NOT RUN: no docker daemon answers (scripts/setup.sh installs and starts one where it can)" >&2
+fi
