@@ -8,8 +8,10 @@
 #   4. a hospital's IPFS daemon stores and serves a file for `emr` on the host;
 #   5. a patient registers with `emr` on the host through hospital 2: the operation reaches
 #      *settled* (proven by hospital 1's worker, settled on anvil by the relayer);
-#   6. hospital 4 stopped: the other three go on finalizing; started again: it resumes from its
-#      volume (the database's best block, its keys not inserted again), catches up and agrees;
+#   6. hospital 4 stopped: the other three go on finalizing, and L2 operations go on (the
+#      patient grants Bob's hospital consent through hospital 1); started again: it resumes from
+#      its volume (the database's best block, its keys not inserted again), catches up, agrees on
+#      the blocks and on the rollup state (the patient, its grants);
 #   7. `compose down -v` leaves no container, network or volume of the project.
 # Exits non-zero with the reason (and the services' last log lines) at the first failure.
 set -euo pipefail
@@ -113,8 +115,11 @@ step "   every service healthy; $(compose logs --no-color l1-deploy | grep -o 'E
 step "3. the four hospitals finalize"
 wait_finalized 3 180 "${RPC_PORTS[@]}"
 hash=$(same_hash 3 "${RPC_PORTS[@]}")
-peers=$(rpc 19944 system_health | jq -r .result.peers)
-[ "$peers" = 3 ] || fail "hospital 1 has $peers peers, not 3"
+deadline=$((SECONDS + 60))
+until [ "$(rpc 19944 system_health | jq -r .result.peers)" = 3 ]; do
+	[ "$SECONDS" -lt "$deadline" ] || fail "hospital 1 has $(rpc 19944 system_health | jq -r .result.peers) peers after 60 s, not 3"
+	sleep 1
+done
 step "   all four finalized #3 ($hash); hospital 1 has 3 peers"
 
 step "4. IPFS: a file stored and read back through hospital 1's daemon"
@@ -142,7 +147,13 @@ compose stop hospital-4 >/dev/null 2>&1
 stopped_at=$(finalized 19944)
 # Blocks hospital 4 never saw, finalized by the other three's votes alone (3 of 4 > 2/3).
 wait_finalized $((before + 2)) 180 19944 19945 19946
-step "   while hospital 4 was down (its best block #$before), the others finalized #$stopped_at → #$(finalized 19944)"
+"$EMR" --data-dir "$WORK/emr" --key hospital keys new --dev Bob >/dev/null
+hospital=$("$EMR" --data-dir "$WORK/emr" --key hospital --node http://127.0.0.1:19944 whoami | awk '/^participant:/ {print $2}')
+[ -n "$hospital" ] || fail "Bob's hospital is not a participant of the chain"
+out=$("$EMR" --data-dir "$WORK/emr" --key patient --node http://127.0.0.1:19944 consent grant \
+	--to "$hospital" --expires 1h --wait finalized 2>&1) || fail "emr consent grant: $out"
+grep -q '^consent: finalized in block' <<<"$out" || fail "the grant did not report *finalized*: $out"
+step "   while hospital 4 was down (its best block #$before), the others finalized #$stopped_at → #$(finalized 19944), the patient's grant to hospital $hospital among them"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 compose start hospital-4 >/dev/null 2>&1
 target=$(finalized 19944)
@@ -156,7 +167,11 @@ inserted=$(docker logs "$id" 2>&1 | grep -c 'development keys of //Dave' || true
 [ "$inserted" = 1 ] || fail "hospital 4's keys were inserted $inserted times (want once: kept in its volume)"
 patient=$(rpc 19947 emr_participant "[$participant]" | jq -c '.result')
 [ "$patient" != null ] || fail "hospital 4 does not know participant $participant after the restart"
-step "   it resumed at #$known from its volume (best #$before before the stop), keys kept, caught up to #$target; participant $participant known"
+grants=$(rpc 19947 emr_grants "[$participant]" | jq -c '.result')
+[ "$grants" = "$(rpc 19944 emr_grants "[$participant]" | jq -c '.result')" ] ||
+	fail "hospital 4 and hospital 1 disagree on the patient's grants"
+[ "$(jq 'length' <<<"$grants")" = 1 ] || fail "hospital 4 lists $(jq 'length' <<<"$grants") grants of the patient, not 1"
+step "   it resumed at #$known from its volume (best #$before before the stop), keys kept, caught up to #$target; the patient and its grant made during the outage known"
 
 step "7. compose down -v"
 finished=1

@@ -49,6 +49,10 @@ if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1; then
 		if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 		$SUDO systemctl start docker || true
 	elif [ "$(id -u)" -eq 0 ]; then
+		# A daemon killed with its session leaves its pid file, which stops the next one.
+		for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+			if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
+		done
 		echo "setup: starting dockerd in the background (log: /var/log/emr-dockerd.log)"
 		setsid nohup dockerd >>/var/log/emr-dockerd.log 2>&1 </dev/null &
 	fi
