@@ -3,15 +3,19 @@
 # everything is present it only checks, and prints nothing.
 set -euo pipefail
 
-APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config make git curl jq ca-certificates time)
+# docker.io (with tini, the images' init), docker-compose (v1; `docker compose` is used where it
+# exists) and debootstrap (the images' Debian base, made here: no registry is pulled from) run
+# docker/ and its test, docker/test.sh.
+APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config make git curl jq ca-certificates time
+	docker.io docker-compose debootstrap)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
 	echo "setup: installing ${missing[*]}"
-	SUDO=""
-	if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -20,38 +24,22 @@ fi
 # packages only when the machine has none of its own.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "setup: installing nodejs npm"
-	SUDO=""
-	if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
-# Docker runs the images of docker/ and their test (docker/test.sh): Debian's docker.io (with
-# tini, the images' init), docker-compose (v1; `docker compose` is used where it exists) and
-# debootstrap, which makes the images' Debian base here (no registry is pulled from). Without
-# systemd, the daemon is started here in the background.
-DOCKER_PACKAGES=(docker.io docker-compose debootstrap)
-missing=()
-for pkg in "${DOCKER_PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-	echo "setup: installing ${missing[*]}"
-	SUDO=""
-	if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# Without systemd, the docker daemon is started here in the background.
 if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1; then
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
 		echo "setup: starting docker (systemctl)"
-		SUDO=""
-		if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 		$SUDO systemctl start docker || true
 	elif [ "$(id -u)" -eq 0 ]; then
-		# A daemon killed with its session leaves its pid file, which stops the next one.
+		# A daemon killed with its session leaves its pid file, which stops the next one (a
+		# process that is gone, or a zombie nobody reaped, is not running).
 		for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
-			if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
+			[ -f "$pidfile" ] || continue
+			state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$(cat "$pidfile")/status" 2>/dev/null || true)
+			if [ -z "$state" ] || [ "$state" = Z ]; then rm -f "$pidfile"; fi
 		done
 		echo "setup: starting dockerd in the background (log: /var/log/emr-dockerd.log)"
 		setsid nohup dockerd >>/var/log/emr-dockerd.log 2>&1 </dev/null &
