@@ -11,7 +11,8 @@
 #   1e. every actor through `emr`: people register, a hospital credentials its doctor, the
 #      patient shares with the hospital and an insurer, an outsider is refused and logged, a
 #      claim is filed and decided, emergency access is co-signed, a revocation takes effect,
-#      the patient reads the access log, and an operation is followed to *settled*;
+#      and an operation is followed to *settled*; the patient registers, reads its access log
+#      and audits it from a light client (smoldot inside `emr`, storage proofs);
 #   3. the rollup by hand: a batch of L2 operations (admissions, a patient, consent, records, access,
 #      emergency access, a claim) is proven with Groth16 and verified; a tampered proof fails.
 #
@@ -49,7 +50,14 @@ echo "==> the development chains' proving keys (seeded, insecure; made once and 
 DEV_KEYS=$("$ROOT/scripts/dev-keys.sh" | tail -1)
 echo "    $DEV_KEYS"
 echo "==> starting a development node (one hospital validator, Alice; prover worker inside) in $RUN_DIR"
-"$NODE_BIN" --dev --base-path "$RUN_DIR/data" --rpc-port "$RPC_PORT" --port 0 \
+# A fixed libp2p identity (development only) so the patient's light client can name the node as
+# its boot node: /ip4/127.0.0.1/tcp/$P2P_PORT/p2p/<peer id of this key>.
+P2P_PORT="${EMR_DEMO_P2P_PORT:-30333}"
+printf '%064x' 1 >"$RUN_DIR/node-key"
+PEER_ID=$("$NODE_BIN" key inspect-node-key --file "$RUN_DIR/node-key")
+BOOTNODE="/ip4/127.0.0.1/tcp/$P2P_PORT/p2p/$PEER_ID"
+"$NODE_BIN" --dev --base-path "$RUN_DIR/data" --rpc-port "$RPC_PORT" \
+	--listen-addr "/ip4/127.0.0.1/tcp/$P2P_PORT" --node-key-file "$RUN_DIR/node-key" --no-mdns \
 	--prometheus-port "$PROM_PORT" --no-telemetry \
 	--prover --prover-keys "$DEV_KEYS" >"$RUN_DIR/node.log" 2>&1 &
 NODE_PID=$!
@@ -199,7 +207,14 @@ actor st-mary keys new --dev Alice >/dev/null
 actor insurer keys new --dev Eve >/dev/null
 for who in patient dr-lee outsider; do actor "$who" keys new >/dev/null; done
 echo "    key sets: st-mary (the dev chain's hospital, Alice) and insurer (Eve) by their dev keys; patient, dr-lee, outsider new"
-out=$(actor patient register --wait included); show patient <<<"$out"
+# The patient's own device runs a light client (smoldot, inside `emr`): it joins the network
+# from the committed chain spec and this node as boot node, follows GRANDPA finality and reads
+# through storage proofs; it submits through the node (signed: the node cannot forge it).
+light_patient() { actor patient --light "$ROOT/chain-specs/dev-raw.json" --bootnode "$BOOTNODE" "$@"; }
+echo "    the patient registers from a light client (reads checked by proofs, submitted through the node):"
+out=$(light_patient register --wait finalized 2>"$RUN_DIR/light.err") || { cat "$RUN_DIR/light.err" >&2; exit 1; }
+grep '^… light client' "$RUN_DIR/light.err" | show patient
+show patient <<<"$out"
 PATIENT=$(sed -n 's/^participant: *//p' <<<"$out")
 out=$(actor dr-lee register --role doctor --wait included); show dr-lee <<<"$out"
 DOCTOR=$(sed -n 's/^participant: *//p' <<<"$out")
@@ -240,7 +255,8 @@ if out=$(actor dr-lee access --patient "$PATIENT" --wait included 2>&1); then
 	echo "==> FAILED: access after the revocation was granted" >&2; exit 1
 fi
 show dr-lee <<<"$out"
-actor patient log | show patient
+echo "    the patient reads the access log from the light client (each value checked against a proof):"
+light_patient log 2>/dev/null | show patient
 # shellcheck disable=SC2086 # "actor nonce"
 actor patient status $REVOCATION | show patient
 echo "    a last consent, followed until its batch is settled on Ethereum (progress on stderr):"
@@ -248,6 +264,9 @@ actor patient consent grant --to "$HOSPITAL" --permissions read --purposes treat
 echo "    the auditor checks every proven batch (operations, Groth16 proof with the chain's key, roots)"
 echo "    and, where settled, the BatchSettled event on Ethereum:"
 actor patient audit --l1 "http://127.0.0.1:$EMR_L1_PORT" --save "$RUN_DIR/evidence.json" | show auditor
+echo "    the patient audits its own access log and grants: a storage proof from the node, checked"
+echo "    against the state root of the block its light client saw finalized:"
+light_patient audit --patient "$PATIENT" --save "$RUN_DIR/patient-evidence.json" 2>/dev/null | show patient
 
 cleanup
 NODE_PID=""

@@ -21,8 +21,10 @@ echo "==> solc and anvil for the settlement contracts (scripts/l1.sh install; np
 "$ROOT/scripts/l1.sh" install
 "$ROOT/contracts/build.sh" --check
 
-echo "==> cargo test --release"
-cargo test --release --locked --workspace --no-fail-fast -- --test-threads=2
+echo "==> the test binaries of cargo test --release, three at a time (scripts/run-tests.sh)"
+"$ROOT/scripts/run-tests.sh"
+echo "==> cargo test --release --doc"
+cargo test --release --locked --workspace --doc
 
 if docker info >/dev/null 2>&1; then
 	echo "==> docker/test.sh: images, the four-hospital compose network, an operation to settled, a restart, compose down"

@@ -24,7 +24,22 @@ use emr_primitives::{
 };
 use serde_json::{json, Value};
 
-use crate::chain::{ChainError, NodeClient};
+use codec::Encode;
+use emr_primitives::{
+	ops::{GrantId, ParticipantId},
+	stored::StoredGrant,
+};
+use polkadot_sdk::{
+	sp_core::{Blake2Hasher, H256},
+	sp_state_machine::read_proof_check,
+	sp_trie::StorageProof,
+};
+use sp_crypto_hashing::{blake2_128, blake2_256, twox_128, twox_64};
+
+use crate::{
+	chain::{ChainError, NodeClient},
+	state::{decode_log_entry, ChainState, LogEntry},
+};
 
 /// The signature of the rollup contract's settlement event.
 pub const BATCH_SETTLED: &str = "BatchSettled(uint64,uint256,uint256,uint256)";
@@ -54,6 +69,14 @@ pub enum AuditError {
 	/// Evidence file problems.
 	#[error("evidence file: {0}")]
 	File(String),
+	/// A patient's log or grants disagree with the storage proof or the chain.
+	#[error("AUDIT FAILED: patient {patient}: {what}")]
+	Patient {
+		/// The patient.
+		patient: ParticipantId,
+		/// What disagrees.
+		what: String,
+	},
 }
 
 /// A settlement on Ethereum as seen in the transaction's receipt.
@@ -129,9 +152,9 @@ struct StoredKey {
 
 /// The storage key of `Rollup::VerifyingKeys[id]` (a `Twox64Concat` map).
 fn vk_storage_key(id: u32) -> String {
-	let mut key = sp_crypto_hashing::twox_128(b"Rollup").to_vec();
-	key.extend_from_slice(&sp_crypto_hashing::twox_128(b"VerifyingKeys"));
-	key.extend_from_slice(&sp_crypto_hashing::twox_64(&id.to_le_bytes()));
+	let mut key = twox_128(b"Rollup").to_vec();
+	key.extend_from_slice(&twox_128(b"VerifyingKeys"));
+	key.extend_from_slice(&twox_64(&id.to_le_bytes()));
 	key.extend_from_slice(&id.to_le_bytes());
 	hx(&key)
 }
@@ -415,6 +438,213 @@ impl Evidence {
 			});
 		}
 		Ok(Evidence { deployment, batches })
+	}
+}
+
+/// A patient's access log and grants at one finalized block, with the storage proof that binds
+/// them to that block's state root (`emr audit --patient`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientEvidence {
+	/// The patient.
+	pub patient: ParticipantId,
+	/// The block's number.
+	pub block: u64,
+	/// The block's hash (finalized, as the light client or the node said).
+	pub hash: [u8; 32],
+	/// The block's SCALE-encoded header (it hashes to `hash` and holds the state root).
+	pub header: Vec<u8>,
+	/// Entries of the access log the chain holds for the patient.
+	pub log_entries: u32,
+	/// Grant slots the patient ever used.
+	pub grant_slots: u32,
+	/// The storage proof: trie nodes (from the node's `state_getReadProof`).
+	pub proof: Vec<Vec<u8>>,
+}
+
+/// What a patient's evidence proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientState {
+	/// The access log, in order.
+	pub log: Vec<LogEntry>,
+	/// The grants in the slots that hold one.
+	pub grants: Vec<(GrantId, StoredGrant)>,
+}
+
+/// FRAME's key of a map entry: `twox128(pallet) ++ twox128(item) ++ key hashes`.
+fn frame_key(pallet: &str, item: &str, hashed_keys: &[Vec<u8>]) -> Vec<u8> {
+	let mut key = twox_128(pallet.as_bytes()).to_vec();
+	key.extend(twox_128(item.as_bytes()));
+	for k in hashed_keys {
+		key.extend(k);
+	}
+	key
+}
+
+fn blake2_128_concat(data: &[u8]) -> Vec<u8> {
+	let mut out = blake2_128(data).to_vec();
+	out.extend(data);
+	out
+}
+
+fn twox_64_concat(data: &[u8]) -> Vec<u8> {
+	let mut out = twox_64(data).to_vec();
+	out.extend(data);
+	out
+}
+
+/// The storage keys a patient's evidence proves, in order: `Consent::LogLength`,
+/// `Consent::SlotsUsed`, each `Consent::AccessLog` entry, each `Consent::Grants` slot.
+pub fn patient_keys(patient: ParticipantId, log_entries: u32, grant_slots: u32) -> Vec<Vec<u8>> {
+	let p = blake2_128_concat(&patient.encode());
+	let mut keys = vec![
+		frame_key("Consent", "LogLength", &[p.clone()]),
+		frame_key("Consent", "SlotsUsed", &[p.clone()]),
+	];
+	for i in 0..log_entries {
+		keys.push(frame_key("Consent", "AccessLog", &[p.clone(), twox_64_concat(&i.encode())]));
+	}
+	for slot in 0..grant_slots {
+		let slot = slot as GrantId;
+		keys.push(frame_key("Consent", "Grants", &[p.clone(), twox_64_concat(&slot.encode())]));
+	}
+	keys
+}
+
+/// Gathers a patient's evidence at the latest finalized block of `state` (the light client's
+/// GRANDPA-finalized block, or the node's): the two counts and the keys through `state`, the
+/// storage proof from `node`. The keys are checked against the ones `state`'s generated storage
+/// addresses give, so both agree on where the pallet keeps the log.
+pub async fn collect_patient(
+	node: &NodeClient,
+	state: &ChainState,
+	patient: ParticipantId,
+) -> Result<PatientEvidence, AuditError> {
+	let at = state.finalized().await?;
+	let header = state.header(at.hash).await?;
+	let keys = state.patient_keys(&at, patient).await?;
+	let (log_entries, grant_slots) = (keys.log.len() as u32, keys.grants.len() as u32);
+	let mut generated = vec![keys.log_length, keys.slots_used];
+	generated.extend(keys.log);
+	generated.extend(keys.grants.into_iter().map(|(_, k)| k));
+	let expected = patient_keys(patient, log_entries, grant_slots);
+	if generated != expected {
+		return Err(AuditError::File(
+			"the client's generated storage addresses and FRAME's key layout disagree: the \
+			 metadata in client/metadata is stale"
+				.into(),
+		));
+	}
+	let answer = node
+		.call(
+			"state_getReadProof",
+			json!([expected.iter().map(|k| hx(k)).collect::<Vec<_>>(), hx(&at.hash)]),
+		)
+		.await?;
+	let proof = answer["proof"]
+		.as_array()
+		.and_then(|nodes| nodes.iter().map(hex_bytes).collect::<Option<Vec<_>>>())
+		.ok_or_else(|| AuditError::File(format!("state_getReadProof answered {answer}")))?;
+	Ok(PatientEvidence {
+		patient,
+		block: at.number,
+		hash: at.hash,
+		header,
+		log_entries,
+		grant_slots,
+		proof,
+	})
+}
+
+/// Checks a patient's evidence: the header hashes to the block, the storage proof holds against
+/// the header's state root, and the log and grant slots it proves are complete.
+pub fn check_patient(e: &PatientEvidence) -> Result<PatientState, AuditError> {
+	let fail = |what: String| AuditError::Patient { patient: e.patient, what };
+	if blake2_256(&e.header) != e.hash {
+		return Err(fail(format!("the header does not hash to block {}", hx(&e.hash))));
+	}
+	let (_parent, number, state_root) =
+		<([u8; 32], codec::Compact<u32>, [u8; 32])>::decode(&mut &e.header[..])
+			.map_err(|err| fail(format!("the header does not decode: {err}")))?;
+	if u64::from(number.0) != e.block {
+		return Err(fail(format!("the header is of block #{}, not #{}", number.0, e.block)));
+	}
+	let keys = patient_keys(e.patient, e.log_entries, e.grant_slots);
+	let values = read_proof_check::<Blake2Hasher, _>(
+		H256(state_root),
+		StorageProof::new(e.proof.iter().cloned()),
+		&keys,
+	)
+	.map_err(|err| {
+		fail(format!(
+			"the storage proof does not hold against block #{}'s state root: {err}",
+			e.block
+		))
+	})?;
+	let value = |k: &Vec<u8>| values.get(k).cloned().flatten();
+	let count = |k: &Vec<u8>| -> Result<u32, AuditError> {
+		value(k).map_or(Ok(0), |v| {
+			u32::decode(&mut &v[..]).map_err(|err| fail(format!("a count does not decode: {err}")))
+		})
+	};
+	let (log_length, slots_used) = (count(&keys[0])?, count(&keys[1])?);
+	if log_length != e.log_entries || slots_used != e.grant_slots {
+		return Err(fail(format!(
+			"the chain holds {log_length} log entries and {slots_used} grant slots; the evidence \
+			 covers {} and {}",
+			e.log_entries, e.grant_slots
+		)));
+	}
+	let mut log = Vec::new();
+	for (i, k) in keys[2..2 + e.log_entries as usize].iter().enumerate() {
+		let bytes = value(k).ok_or_else(|| fail(format!("log entry {i} is not in the proof")))?;
+		log.push(
+			decode_log_entry(&bytes)
+				.map_err(|err| fail(format!("log entry {i} does not decode: {err}")))?,
+		);
+	}
+	let mut grants = Vec::new();
+	for (slot, k) in keys[2 + e.log_entries as usize..].iter().enumerate() {
+		if let Some(bytes) = value(k) {
+			let g = StoredGrant::decode(&mut &bytes[..])
+				.map_err(|err| fail(format!("grant slot {slot} does not decode: {err}")))?;
+			grants.push((slot as GrantId, g));
+		}
+	}
+	Ok(PatientState { log, grants })
+}
+
+impl PatientEvidence {
+	/// The evidence as JSON (hex strings).
+	pub fn to_json(&self) -> Value {
+		json!({
+			"patient": self.patient,
+			"block": self.block,
+			"hash": hx(&self.hash),
+			"header": hx(&self.header),
+			"logEntries": self.log_entries,
+			"grantSlots": self.grant_slots,
+			"proof": self.proof.iter().map(|n| hx(n)).collect::<Vec<_>>(),
+		})
+	}
+
+	/// Reads evidence written by [`PatientEvidence::to_json`].
+	pub fn from_json(v: &Value) -> Result<Self, AuditError> {
+		let bad = |what: &str| AuditError::File(format!("{what} is missing or malformed"));
+		let number = |k: &str| v[k].as_u64().ok_or_else(|| bad(k));
+		Ok(PatientEvidence {
+			patient: number("patient")? as ParticipantId,
+			block: number("block")?,
+			hash: hex32(&v["hash"]).ok_or_else(|| bad("hash"))?,
+			header: hex_bytes(&v["header"]).ok_or_else(|| bad("header"))?,
+			log_entries: number("logEntries")? as u32,
+			grant_slots: number("grantSlots")? as u32,
+			proof: v["proof"]
+				.as_array()
+				.ok_or_else(|| bad("proof"))?
+				.iter()
+				.map(|n| hex_bytes(n).ok_or_else(|| bad("proof")))
+				.collect::<Result<_, _>>()?,
+		})
 	}
 }
 

@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 use crate::{
 	endpoint::HttpEndpoint,
 	keys::{KeySet, PublicKeys},
+	state::ChainState,
 };
 
 /// The default node address (a local development node).
@@ -210,6 +211,22 @@ pub enum ChainError {
 	/// The operation left the pool without being included.
 	#[error("the operation was dropped before it reached a block (another operation of this key set took its nonce?); run the command again")]
 	Dropped,
+	/// The light client could not start or follow the chain.
+	#[error("light client: {reason}")]
+	Light {
+		/// Why.
+		reason: String,
+	},
+	/// A read of the chain's state (through subxt) failed.
+	#[error("reading the {what} through {via} failed: {detail}")]
+	State {
+		/// The node or the light client.
+		via: String,
+		/// What was read.
+		what: String,
+		/// The error.
+		detail: String,
+	},
 }
 
 /// A rule's name, said as what it means for the person who ran the command.
@@ -380,6 +397,7 @@ pub struct NodeClient {
 	port: u16,
 	endpoint: String,
 	timeout: Duration,
+	light: Option<std::sync::Arc<ChainState>>,
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
@@ -407,7 +425,19 @@ impl NodeClient {
 		};
 		let HttpEndpoint { host, port, url: endpoint } =
 			HttpEndpoint::from_authority(rest).map_err(bad)?;
-		Ok(Self { host, port, endpoint, timeout })
+		Ok(Self { host, port, endpoint, timeout, light: None })
+	}
+
+	/// Reads participants, grants and access logs through `state` (a light client) from now
+	/// on, at its latest finalized block; operations are still submitted to this node.
+	pub fn with_light(mut self, state: ChainState) -> Self {
+		self.light = Some(std::sync::Arc::new(state));
+		self
+	}
+
+	/// The light client reads go through, if any.
+	pub fn light(&self) -> Option<&ChainState> {
+		self.light.as_deref()
 	}
 
 	/// The node's address as `http://host:port`.
@@ -503,8 +533,12 @@ impl NodeClient {
 		})
 	}
 
-	/// The best block's number.
+	/// The best block's number (with a light client: its latest finalized block, the one its
+	/// reads are made at).
 	pub async fn best_block(&self) -> Result<BlockNumber, ChainError> {
+		if let Some(state) = &self.light {
+			return Ok(state.finalized().await?.number as BlockNumber);
+		}
 		let v = self.call("rollup_status", json!([])).await?;
 		field(&v, "bestBlock").and_then(Value::as_u64).map(|n| n as BlockNumber).ok_or_else(|| {
 			ChainError::BadAnswer {
@@ -536,6 +570,9 @@ impl NodeClient {
 		&self,
 		public_key: &[u8; 32],
 	) -> Result<Option<ParticipantId>, ChainError> {
+		if let Some(state) = &self.light {
+			return state.participant_id(&state.finalized().await?, public_key).await;
+		}
 		let v = self.call("emr_participantId", json!([hex::encode(public_key)])).await?;
 		Ok(v.as_u64().map(|n| n as ParticipantId))
 	}
@@ -545,6 +582,9 @@ impl NodeClient {
 		&self,
 		id: ParticipantId,
 	) -> Result<Option<ParticipantInfo>, ChainError> {
+		if let Some(state) = &self.light {
+			return state.participant(&state.finalized().await?, id).await;
+		}
 		let v = self.call("emr_participant", json!([id])).await?;
 		if v.is_null() {
 			return Ok(None);
@@ -582,6 +622,9 @@ impl NodeClient {
 
 	/// A patient's grants.
 	pub async fn grants(&self, patient: ParticipantId) -> Result<Vec<GrantInfo>, ChainError> {
+		if let Some(state) = &self.light {
+			return state.grants(&state.finalized().await?, patient).await;
+		}
 		let v = self.call("emr_grants", json!([patient])).await?;
 		let list = v.as_array().cloned().unwrap_or_default();
 		let names = |g: &Value, k: &str| -> Vec<String> {
@@ -720,6 +763,9 @@ impl NodeClient {
 		from: u32,
 		count: u32,
 	) -> Result<Value, ChainError> {
+		if let Some(state) = &self.light {
+			return state.access_log(&state.finalized().await?, patient, from, count).await;
+		}
 		self.call("emr_accessLog", json!([patient, from, count])).await
 	}
 }

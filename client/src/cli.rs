@@ -19,6 +19,7 @@ use crate::{
 	ids::{IdError, PatientId, Reader, RecordRef},
 	index::EntryKind,
 	keys::{KeySet, Keystore, KeystoreError, PublicKeys},
+	state::ChainState,
 	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, Storage, StorageError, Store},
 };
 
@@ -54,6 +55,18 @@ pub struct Cli {
 	/// Seconds to wait for each answer of the node.
 	#[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
 	pub node_timeout: u64,
+	/// Read the chain through a light client in this process (smoldot: GRANDPA finality,
+	/// storage proofs; no node trusted), started from this raw chain spec. Operations are still
+	/// submitted through --node. Default: $EMR_CHAIN_SPEC (set it empty to read from the node).
+	#[arg(long, global = true, value_name = "CHAIN_SPEC")]
+	pub light: Option<PathBuf>,
+	/// A node the light client connects to first (a libp2p multiaddress ending in /p2p/PEER_ID;
+	/// repeatable). Default: $EMR_BOOTNODES (space-separated), else the chain spec's boot nodes.
+	#[arg(long, global = true, value_name = "MULTIADDR")]
+	pub bootnode: Vec<String>,
+	/// Seconds the light client may take to join the network and follow finality.
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+	pub light_timeout: u64,
 	/// How long commands that submit an operation wait.
 	#[command(flatten)]
 	pub wait: WaitArgs,
@@ -402,8 +415,26 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		.or_else(|| std::env::var("EMR_NODE").ok().filter(|n| !n.is_empty()))
 		.unwrap_or_else(|| DEFAULT_NODE.to_owned());
 	let node = NodeClient::new(&url, Duration::from_secs(cli.node_timeout.max(1)))?;
+	let light = cli.light.clone().or_else(|| {
+		std::env::var_os("EMR_CHAIN_SPEC").filter(|s| !s.is_empty()).map(PathBuf::from)
+	});
+	let mut bootnodes = cli.bootnode.clone();
+	if bootnodes.is_empty() {
+		if let Ok(list) = std::env::var("EMR_BOOTNODES") {
+			bootnodes = list.split_whitespace().map(str::to_owned).collect();
+		}
+	}
+	if let Ok(level) = std::env::var("EMR_LOG") {
+		crate::state::log_to_stderr(&level);
+	}
+	let runtime = rt()?;
+	// The light client's tasks run on this runtime: it lives as long as the command.
+	let node = match light {
+		Some(spec) => runtime.block_on(start_light(node, &spec, &bootnodes, cli.light_timeout))?,
+		None => node,
+	};
 	if let Command::Chain(cmd) = cli.command {
-		return rt()?.block_on(chain_commands::run(&ctx, &node, &cli.wait, cmd));
+		return runtime.block_on(chain_commands::run(&ctx, &node, &cli.wait, cmd));
 	}
 	let store = match &cli.ipfs_api {
 		Some(url) => Store::Kubo(KuboClient::new(
@@ -416,7 +447,26 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
 	};
 	let chain = OnChain { node, wait: cli.wait.clone() };
-	rt()?.block_on(async_command(&ctx, store, &chain, cli.command))
+	runtime.block_on(async_command(&ctx, store, &chain, cli.command))
+}
+
+/// Starts the light client from the raw chain spec at `spec` and makes `node` read through it.
+async fn start_light(
+	node: NodeClient,
+	spec: &Path,
+	bootnodes: &[String],
+	timeout_secs: u64,
+) -> Result<NodeClient, CliError> {
+	let text = fs::read_to_string(spec).map_err(io_err("reading the chain spec", spec))?;
+	eprintln!(
+		"… light client: joining the chain of {} (GRANDPA finality, storage proofs)",
+		spec.display()
+	);
+	let state =
+		ChainState::light(&text, bootnodes, Duration::from_secs(timeout_secs.max(1))).await?;
+	let at = state.finalized().await?;
+	eprintln!("… light client: following the chain, finalized block #{}", at.number);
+	Ok(node.with_light(state))
 }
 
 fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {

@@ -7,6 +7,7 @@
 //! The binary is found next to the test executable (`<target>/release/emr-node` when the
 //! tests run with `cargo test --release`), or at `$EMR_NODE_BIN`.
 
+pub mod cli;
 pub mod devnet;
 pub mod l1;
 
@@ -44,6 +45,22 @@ pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T> {
 /// The repository root (parent of this crate).
 pub fn repo_root() -> PathBuf {
 	Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The metadata version the client's types are generated from (`client/metadata/emr.scale`).
+pub const CLIENT_METADATA_VERSION: u32 = 15;
+
+/// Where the client's generated types come from: the runtime's metadata, committed.
+pub fn client_metadata_path() -> PathBuf {
+	repo_root().join("client/metadata/emr.scale")
+}
+
+/// The runtime's metadata at [`CLIENT_METADATA_VERSION`], SCALE-encoded
+/// (`RuntimeMetadataPrefixed`), as the runtime API `Metadata_metadata_at_version` returns it.
+pub fn runtime_metadata() -> Vec<u8> {
+	let metadata = emr_runtime::Runtime::metadata_at_version(CLIENT_METADATA_VERSION)
+		.expect("the runtime serves its metadata at the client's version");
+	metadata.to_vec()
 }
 
 /// Path of the `emr-node` binary under test.

@@ -62,3 +62,17 @@ fn consortium_spec_has_four_hospitals() -> Result<()> {
 	}
 	Ok(())
 }
+
+#[test]
+fn client_metadata_is_the_runtimes() -> Result<()> {
+	let path = emr_tests::client_metadata_path();
+	let committed =
+		std::fs::read(&path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+	assert!(
+		committed == emr_tests::runtime_metadata(),
+		"{} is not the runtime's metadata (the client's generated types would be stale): run \
+		 scripts/gen-chain-specs.sh and commit the result",
+		path.display()
+	);
+	Ok(())
+}

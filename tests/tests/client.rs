@@ -6,87 +6,12 @@
 //! the patient revokes and the doctor is refused, the patient reads the access log, and an
 //! operation is followed to *proven*. Each refusal is checked for its words.
 
-use std::{
-	path::{Path, PathBuf},
-	process::{Command, Output},
-	time::Duration,
+use std::{path::Path, time::Duration};
+
+use emr_tests::{
+	cli::{alter_one_byte, field, Emr, PASSPHRASE},
+	dev_prover_keys, free_port, Node, NodeConfig, Result, TempDir,
 };
-
-use emr_tests::{dev_prover_keys, free_port, node_binary, Node, NodeConfig, Result, TempDir};
-
-const PASSPHRASE: &str = "a passphrase for the test";
-
-/// The `emr` binary next to `emr-node`, run with one data directory and node.
-struct Emr {
-	bin: PathBuf,
-	data: PathBuf,
-	node: String,
-}
-
-impl Emr {
-	/// Runs `emr` as `key`. Commands wait for *included* unless `args` names a level (the
-	/// default, *finalized*, is checked where it matters: two blocks more per command).
-	fn run(&self, key: &str, args: &[&str], passphrase: &str) -> Output {
-		let wait: &[&str] = if args.contains(&"--wait") { &[] } else { &["--wait", "included"] };
-		Command::new(&self.bin)
-			.arg("--data-dir")
-			.arg(&self.data)
-			.args(["--key", key, "--node", &self.node])
-			.args(args)
-			.args(wait)
-			.env("EMR_PASSPHRASE", passphrase)
-			.env_remove("EMR_NODE")
-			.output()
-			.expect("emr runs")
-	}
-
-	/// Runs `emr` as `key` and returns its standard output; panics with both streams on failure.
-	fn ok(&self, key: &str, args: &[&str]) -> String {
-		let out = self.run(key, args, PASSPHRASE);
-		let (stdout, stderr) =
-			(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-		assert!(out.status.success(), "emr --key {key} {args:?} failed:\n{stdout}\n{stderr}");
-		stdout.into_owned()
-	}
-
-	/// Runs `emr` as `key`, expecting a failure; returns its standard error.
-	fn fails(&self, key: &str, args: &[&str]) -> String {
-		self.fails_with(key, args, PASSPHRASE)
-	}
-
-	fn fails_with(&self, key: &str, args: &[&str], passphrase: &str) -> String {
-		let out = self.run(key, args, passphrase);
-		let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-		assert!(
-			!out.status.success(),
-			"emr --key {key} {args:?} should have failed:\n{}\n{stderr}",
-			String::from_utf8_lossy(&out.stdout)
-		);
-		stderr
-	}
-}
-
-/// The value after `label:` on its line of `output`.
-fn field(output: &str, label: &str) -> String {
-	output
-		.lines()
-		.find_map(|l| l.strip_prefix(&format!("{label}:")))
-		.map(|v| v.trim().to_owned())
-		.unwrap_or_else(|| panic!("no {label:?} in:\n{output}"))
-}
-
-/// `hex` ("0x…") with its last byte changed (one bit flipped).
-fn alter_one_byte(hex: &str) -> String {
-	let mut bytes = hex::decode(hex.trim_start_matches("0x")).expect("hex");
-	*bytes.last_mut().expect("not empty") ^= 1;
-	format!("0x{}", hex::encode(bytes))
-}
-
-fn emr_binary() -> PathBuf {
-	std::env::var_os("EMR_CLI_BIN")
-		.map(PathBuf::from)
-		.unwrap_or_else(|| node_binary().with_file_name("emr"))
-}
 
 fn start_node(dir: &Path) -> Result<Node> {
 	let keys = dev_prover_keys()?;
@@ -102,7 +27,7 @@ fn start_node(dir: &Path) -> Result<Node> {
 fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<()> {
 	let dir = TempDir::new("emr-client")?;
 	let node = start_node(dir.path())?;
-	let emr = Emr { bin: emr_binary(), data: dir.path().join("emr"), node: node.rpc_url() };
+	let emr = Emr::new(&dir.path().join("emr"), &node.rpc_url());
 
 	// Key sets: the dev chain's hospital (Alice) and insurer (Eve) by their published dev keys;
 	// three people with fresh keys.
@@ -114,7 +39,7 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 
 	// Before anything: words for an unreachable node and for an unregistered key set.
 	let nowhere = format!("127.0.0.1:{}", free_port()?);
-	let elsewhere = Emr { bin: emr.bin.clone(), data: emr.data.clone(), node: nowhere };
+	let elsewhere = Emr::new(&emr.data, &nowhere);
 	let out = elsewhere.run("patient", &["whoami"], PASSPHRASE);
 	let stderr = String::from_utf8_lossy(&out.stderr);
 	assert!(!out.status.success() && stderr.contains("no node reachable"), "{stderr}");

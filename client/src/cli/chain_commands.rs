@@ -5,19 +5,21 @@ use std::{io::Write, time::Duration};
 
 use clap::{Args, Subcommand, ValueEnum};
 use emr_primitives::{
-	ops::{permission, purpose, scope, GrantId, Operation, ParticipantId, Role, SignedOp},
+	ops::{scope, GrantId, Operation, ParticipantId, Role, SignedOp},
 	schnorr::cosign,
 };
 use rand::RngCore;
 use serde_json::Value;
 
 use super::{CliError, Context};
+use crate::names::{PERMISSIONS, PURPOSES};
 use crate::{
-	audit::{self, AuditError, Evidence},
-	chain::{free_slot, ChainError, Level, NodeClient, OpStatus},
+	audit::{self, AuditError, Evidence, PatientEvidence},
+	chain::{free_slot, ChainError, GrantInfo, Level, NodeClient, OpStatus},
 	client::Client,
 	ids::{PatientId, Reader},
 	keys::KeySet,
+	state::{grant_info, log_entry_json, At, ChainState},
 	storage::Storage,
 };
 
@@ -201,8 +203,13 @@ pub enum ChainCmd {
 		#[arg(long, value_name = "FILE")]
 		save: Option<std::path::PathBuf>,
 		/// Check evidence saved earlier instead of asking the nodes.
-		#[arg(long, value_name = "FILE", conflicts_with_all = ["batch", "l1", "save"])]
+		#[arg(long, value_name = "FILE", conflicts_with_all = ["batch", "l1", "save", "patient"])]
 		evidence: Option<std::path::PathBuf>,
+		/// Check this patient's access log and grants instead: a storage proof (from the node)
+		/// against the state root of the latest finalized block (from the light client with
+		/// --light, else from the node), and the chain's own answer at that block.
+		#[arg(long, value_name = "ID", conflicts_with_all = ["batch", "l1"])]
+		patient: Option<ParticipantId>,
 	},
 	/// Where an earlier operation stands (included, finalized, proven, settled).
 	Status {
@@ -232,16 +239,6 @@ fn names_to_bits(list: &str, table: &[(&str, u8)], what: &str) -> Result<u8, Cli
 	}
 	Ok(bits)
 }
-
-const PERMISSIONS: [(&str, u8); 3] =
-	[("read", permission::READ), ("write", permission::WRITE), ("claim", permission::CLAIM)];
-const PURPOSES: [(&str, u8); 5] = [
-	("treatment", purpose::TREATMENT),
-	("research", purpose::RESEARCH),
-	("insurance", purpose::INSURANCE),
-	("emergency", purpose::EMERGENCY),
-	("audit", purpose::AUDIT),
-];
 
 /// A duration in seconds from `30d`, `12h`, `90m` or `600s`.
 pub fn parse_duration(s: &str) -> Result<u64, CliError> {
@@ -600,13 +597,90 @@ pub(super) async fn run(
 				);
 			}
 		},
-		ChainCmd::Audit { batch, l1, save, evidence } => {
+		ChainCmd::Audit { patient: Some(patient), save, .. } => {
+			let own;
+			let state = match node.light() {
+				Some(light) => light,
+				None => {
+					own = ChainState::node(node.endpoint()).await?;
+					&own
+				},
+			};
+			let e = audit::collect_patient(node, state, patient).await?;
+			if let Some(path) = save {
+				std::fs::write(&path, format!("{:#}\n", e.to_json()))
+					.map_err(super::io_err("writing the evidence", &path))?;
+				eprintln!("… evidence saved to {}", path.display());
+			}
+			let proven = audit::check_patient(&e)?;
+			report_patient(&mut out, &e, &proven);
+			// The chain's own answer at that block (through the light client: run by it).
+			let at = At { number: e.block, hash: e.hash };
+			let said = state.access_log(&at, patient, 0, e.log_entries.max(1)).await?;
+			let said = said["entries"].as_array().cloned().unwrap_or_default();
+			let shown: Vec<Value> =
+				proven.log.iter().enumerate().map(|(i, l)| log_entry_json(i as u32, l)).collect();
+			if said != shown {
+				return Err(AuditError::Patient {
+					patient,
+					what: format!(
+						"{} answers with an access log that differs from the proven one",
+						state.via()
+					),
+				}
+				.into());
+			}
+			let said: Vec<GrantInfo> = state.grants(&at, patient).await?;
+			let proven: Vec<GrantInfo> =
+				proven.grants.iter().map(|(slot, g)| grant_info(*slot, g)).collect();
+			let key = |g: &GrantInfo| {
+				(
+					g.slot,
+					g.grantee,
+					g.permissions.clone(),
+					g.purposes.clone(),
+					g.scope,
+					g.expires_at,
+					g.claim.clone(),
+				)
+			};
+			if said.iter().map(key).collect::<Vec<_>>()
+				!= proven.iter().map(key).collect::<Vec<_>>()
+			{
+				return Err(AuditError::Patient {
+					patient,
+					what: format!(
+						"{} answers with grants that differ from the proven ones",
+						state.via()
+					),
+				}
+				.into());
+			}
+			let _ = writeln!(
+				out,
+				"audit: patient {patient}'s access log and grants agree with the storage proof \
+				 (and with {})",
+				state.via()
+			);
+		},
+		ChainCmd::Audit { batch, l1, save, evidence, patient: None } => {
 			let evidence = match evidence {
 				Some(path) => {
 					let text = std::fs::read_to_string(&path)
 						.map_err(super::io_err("reading the evidence", &path))?;
 					let v: Value = serde_json::from_str(&text)
 						.map_err(|e| AuditError::File(format!("{}: {e}", path.display())))?;
+					if v.get("patient").is_some() {
+						let e = PatientEvidence::from_json(&v)?;
+						let proven = audit::check_patient(&e)?;
+						report_patient(&mut out, &e, &proven);
+						let _ = writeln!(
+							out,
+							"audit: patient {}'s access log and grants agree with the storage proof",
+							e.patient
+						);
+						return Ok(());
+					}
 					Evidence::from_json(&v)?
 				},
 				None => {
@@ -635,6 +709,26 @@ pub(super) async fn run(
 		},
 	}
 	Ok(())
+}
+
+/// What a patient's evidence proved, a line each.
+fn report_patient(out: &mut impl Write, e: &PatientEvidence, proven: &audit::PatientState) {
+	let _ = writeln!(
+		out,
+		"patient {} at finalized block #{} ({}): the storage proof ({} trie nodes) holds against \
+		 the block's state root",
+		e.patient,
+		e.block,
+		hex::encode(e.hash),
+		e.proof.len()
+	);
+	let _ = writeln!(out, "  access log: {} entries, every one in the proof", proven.log.len());
+	let _ = writeln!(
+		out,
+		"  grants:     {} held in {} slot(s) ever used",
+		proven.grants.len(),
+		e.grant_slots
+	);
 }
 
 /// A JSON value as plain text for a table cell (`-` for null).
@@ -792,6 +886,7 @@ async fn access_outcome(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use emr_primitives::ops::purpose;
 
 	#[test]
 	fn durations_in_human_units() {

@@ -880,3 +880,8 @@ fn removing_a_hospital_ends_its_doctors_credentials() {
 		check();
 	});
 }
+
+#[test]
+fn the_empty_root_constant_is_the_computed_one() {
+	assert_eq!(EMPTY_STATE_ROOT, empty_state_root());
+}
