@@ -131,22 +131,29 @@ impl ChainState {
 		}
 		let (light, rpc) = LightClient::relay_chain(config)
 			.map_err(|e| bad(format!("the chain spec was refused: {e}")))?;
-		let api =
-			tokio::time::timeout(timeout, OnlineClient::<SubstrateConfig>::from_rpc_client(rpc))
+		// Joined once the first finalized block (and the runtime's metadata at it) is known.
+		let join = async {
+			let api = OnlineClient::<SubstrateConfig>::from_rpc_client(rpc)
 				.await
-				.map_err(|_| {
-					bad(format!(
-						"no finalized block from the network within {} s: are the boot nodes \
-					 ({}) reachable, and is the chain finalizing?",
-						timeout.as_secs(),
-						if bootnodes.is_empty() {
-							"the spec's".to_owned()
-						} else {
-							bootnodes.join(", ")
-						}
-					))
-				})?
-				.map_err(|e| bad(e.to_string()))?;
+				.map_err(|e| e.to_string())?;
+			api.at_current_block().await.map_err(|e| e.to_string())?;
+			Ok::<_, String>(api)
+		};
+		let api = tokio::time::timeout(timeout, join)
+			.await
+			.map_err(|_| {
+				bad(format!(
+					"no finalized block from the network within {} s: are the boot nodes ({}) \
+					 reachable, and is the chain finalizing?",
+					timeout.as_secs(),
+					if bootnodes.is_empty() {
+						"the spec's".to_owned()
+					} else {
+						bootnodes.join(", ")
+					}
+				))
+			})?
+			.map_err(bad)?;
 		Ok(ChainState { api, via: "the light client".into(), _light: Some(light) })
 	}
 
