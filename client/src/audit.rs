@@ -497,8 +497,8 @@ fn twox_64_concat(data: &[u8]) -> Vec<u8> {
 pub fn patient_keys(patient: ParticipantId, log_entries: u32, grant_slots: u32) -> Vec<Vec<u8>> {
 	let p = blake2_128_concat(&patient.encode());
 	let mut keys = vec![
-		frame_key("Consent", "LogLength", &[p.clone()]),
-		frame_key("Consent", "SlotsUsed", &[p.clone()]),
+		frame_key("Consent", "LogLength", std::slice::from_ref(&p)),
+		frame_key("Consent", "SlotsUsed", std::slice::from_ref(&p)),
 	];
 	for i in 0..log_entries {
 		keys.push(frame_key("Consent", "AccessLog", &[p.clone(), twox_64_concat(&i.encode())]));
@@ -661,5 +661,32 @@ mod tests {
 		// One map prefix, one key per id.
 		assert_eq!(vk_storage_key(0)[..66], vk_storage_key(1)[..66]);
 		assert_ne!(vk_storage_key(0), vk_storage_key(1));
+	}
+
+	#[test]
+	fn a_patients_keys_follow_frames_layout_and_evidence_round_trips() {
+		let keys = patient_keys(7, 2, 1);
+		// LogLength, SlotsUsed, two log entries, one grant slot.
+		assert_eq!(keys.len(), 5);
+		let p = blake2_128_concat(&7u32.encode());
+		assert_eq!(keys[0][..16], twox_128(b"Consent"));
+		assert_eq!(keys[0][16..32], twox_128(b"LogLength"));
+		assert_eq!(keys[0][32..], p[..]);
+		assert_eq!(keys[3][32..32 + p.len()], p[..]);
+		assert_eq!(keys[3][32 + p.len() + 8..], 1u32.encode()[..]);
+		assert_eq!(keys[4][16..32], twox_128(b"Grants"));
+		let e = PatientEvidence {
+			patient: 7,
+			block: 9,
+			hash: [1; 32],
+			header: vec![2; 40],
+			log_entries: 2,
+			grant_slots: 1,
+			proof: vec![vec![3; 5], vec![4; 6]],
+		};
+		assert_eq!(PatientEvidence::from_json(&e.to_json()).unwrap(), e);
+		// A header that is not the block's is refused before anything else.
+		let err = check_patient(&e).unwrap_err().to_string();
+		assert!(err.contains("the header does not hash to block"), "{err}");
 	}
 }
