@@ -17,9 +17,9 @@ cd "$ROOT"
 
 JOBS="${1:-${EMR_TEST_JOBS:-3}}"
 # Measured durations (docs/benchmarks.md): finality 343 s, client 252 s, prover 222 s,
-# settlement (e2e) 167 s, rejections 103 s, rollup 96 s, dev_node 36 s, batch_prover 33 s,
+# settlement (e2e) 167 s, light 127 s, rejections 103 s, rollup 96 s, dev_node 36 s, batch_prover 33 s,
 # worker 31 s, properties 28 s.
-SLOW_FIRST=(finality client prover settlement rejections rollup dev_node batch_prover worker properties)
+SLOW_FIRST=(finality client prover settlement light rejections rollup dev_node batch_prover worker properties)
 
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/emr-tests.XXXXXX")"
 trap 'rm -rf "$LOGS"' EXIT
