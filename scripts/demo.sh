@@ -251,7 +251,8 @@ echo "    the patient reviews the emergency access and ends it, then withdraws t
 actor patient consent revoke "$EMERGENCY_SLOT" --wait included | show patient
 out=$(actor patient consent revoke "$HOSPITAL_SLOT" --wait included); show patient <<<"$out"
 REVOCATION=$(sed -n 's/^operation: *//p' <<<"$out")
-if out=$(actor dr-lee access --patient "$PATIENT" --wait included 2>&1); then
+# Waits for finality: the light client reads at its latest finalized block.
+if out=$(actor dr-lee access --patient "$PATIENT" --wait finalized 2>&1); then
 	echo "==> FAILED: access after the revocation was granted" >&2; exit 1
 fi
 show dr-lee <<<"$out"
