@@ -139,26 +139,6 @@ fn hx(b: &[u8]) -> String {
 	format!("0x{}", hex::encode(b))
 }
 
-/// `VerifyingKeyInfo` of pallet-rollup as stored (SCALE): key, prepared key, hash, batch size,
-/// registration block.
-#[derive(Decode)]
-struct StoredKey {
-	key: Vec<u8>,
-	_prepared: Vec<u8>,
-	hash: [u8; 32],
-	_batch_size: u32,
-	_registered_at: u32,
-}
-
-/// The storage key of `Rollup::VerifyingKeys[id]` (a `Twox64Concat` map).
-fn vk_storage_key(id: u32) -> String {
-	let mut key = twox_128(b"Rollup").to_vec();
-	key.extend_from_slice(&twox_128(b"VerifyingKeys"));
-	key.extend_from_slice(&twox_64(&id.to_le_bytes()));
-	key.extend_from_slice(&id.to_le_bytes());
-	hx(&key)
-}
-
 /// Gathers the evidence of `batches` (all proven batches when empty) from `node`, and their
 /// settlements from the Ethereum node `l1` when given.
 pub async fn collect(
@@ -166,49 +146,37 @@ pub async fn collect(
 	batches: &[u64],
 	l1: Option<&NodeClient>,
 ) -> Result<Evidence, AuditError> {
-	let deployment = node.deployment().await?.0;
-	let status = node.call("rollup_status", json!([])).await?;
-	let last = status["lastProven"].as_u64();
+	let state = node.state().await?;
+	let at = state.latest().await?;
+	let deployment = state.deployment(&at).await?.0;
 	let wanted: Vec<u64> = if batches.is_empty() {
-		last.map(|l| (0..=l).collect()).unwrap_or_default()
+		state.last_proven(&at).await?.map(|l| (0..=l).collect()).unwrap_or_default()
 	} else {
 		batches.to_vec()
 	};
 	let (contract, first_batch) = match l1 {
-		Some(_) => {
-			let b = node.call("bridge_status", json!([])).await?;
-			let c = &b["contracts"];
-			if c.is_null() {
+		Some(_) => match state.contracts(&at).await? {
+			Some((_, rollup, first)) => (Some(format!("0x{}", hex::encode(rollup))), first),
+			None => {
 				return Err(AuditError::Missing {
 					batch: 0,
-					what: "the chain names no Ethereum contracts (bridge_status)".into(),
-				});
-			}
-			(
-				Some(c["rollup"].as_str().unwrap_or_default().to_lowercase()),
-				c["firstBatch"].as_u64().unwrap_or(0),
-			)
+					what: "the chain names no Ethereum contracts (EthBridgeApi)".into(),
+				})
+			},
 		},
 		None => (None, 0),
 	};
 	let mut out = Vec::new();
 	for batch in wanted {
 		let missing = |what: &str| AuditError::Missing { batch, what: what.into() };
-		let b = node.call("rollup_batch", json!([batch])).await?;
-		if b.is_null() {
-			return Err(missing("the chain has no such batch"));
-		}
-		if b["provenAt"].is_null() {
+		let b =
+			state.batch(&at, batch).await?.ok_or_else(|| missing("the chain has no such batch"))?;
+		if b.proven_at.is_none() {
 			return Err(missing("not proven yet"));
 		}
-		let entries = b["entries"]
-			.as_array()
-			.map(|a| a.iter().filter_map(|e| hex_bytes(&e["encoded"])).collect::<Vec<_>>())
-			.ok_or_else(|| missing("no entries"))?;
-		let vk_id = b["verifyingKey"].as_u64().ok_or_else(|| missing("no verifying key id"))?;
-		let stored = node.call("state_getStorage", json!([vk_storage_key(vk_id as u32)])).await?;
-		let stored = hex_bytes(&stored)
-			.and_then(|bytes| StoredKey::decode(&mut &bytes[..]).ok())
+		let (vk, vk_hash) = state
+			.verifying_key(&at, b.vk)
+			.await?
 			.ok_or_else(|| missing("its verifying key is not in the chain's storage"))?;
 		let mut l1_note = None;
 		let l1_evidence = match (l1, &contract) {
@@ -219,11 +187,11 @@ pub async fn collect(
 				None
 			},
 			(Some(eth), Some(contract)) => 'l1: {
-				let anchor = node.call("bridge_anchor", json!([batch])).await?;
-				let Some(tx) = anchor["l1Tx"].as_str().map(str::to_owned) else {
+				let Some((_, tx)) = state.anchor(&at, batch).await? else {
 					l1_note = Some("not settled on Ethereum yet".into());
 					break 'l1 None;
 				};
+				let tx = format!("0x{}", hex::encode(tx));
 				let receipt = eth.call("eth_getTransactionReceipt", json!([tx])).await?;
 				if receipt["status"].as_str() != Some("0x1") {
 					return Err(AuditError::Disagrees {
@@ -261,13 +229,13 @@ pub async fn collect(
 		};
 		out.push(BatchEvidence {
 			batch,
-			entries,
-			commitment: hex32(&b["commitment"]).ok_or_else(|| missing("no commitment"))?,
-			old_root: hex32(&b["oldRoot"]).ok_or_else(|| missing("no old root"))?,
-			new_root: hex32(&b["newRoot"]).ok_or_else(|| missing("no new root"))?,
-			proof: hex_bytes(&b["proof"]).ok_or_else(|| missing("no proof"))?,
-			vk: stored.key,
-			vk_hash: stored.hash,
+			entries: b.entries.iter().map(Encode::encode).collect(),
+			commitment: b.commitment,
+			old_root: b.old_root.ok_or_else(|| missing("no old root"))?,
+			new_root: b.new_root.ok_or_else(|| missing("no new root"))?,
+			proof: b.proof.ok_or_else(|| missing("no proof"))?,
+			vk,
+			vk_hash,
 			l1: l1_evidence,
 			l1_note,
 		});
@@ -651,17 +619,6 @@ impl PatientEvidence {
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	#[test]
-	fn the_verifying_key_lives_under_the_pallets_map_key() {
-		// twox128("Rollup") ++ twox128("VerifyingKeys") ++ twox64(0u32) ++ 0u32.
-		let key = vk_storage_key(0);
-		assert_eq!(key.len(), 2 + 2 * (16 + 16 + 8 + 4));
-		assert!(key.ends_with("00000000"), "{key}");
-		// One map prefix, one key per id.
-		assert_eq!(vk_storage_key(0)[..66], vk_storage_key(1)[..66]);
-		assert_ne!(vk_storage_key(0), vk_storage_key(1));
-	}
 
 	#[test]
 	fn a_patients_keys_follow_frames_layout_and_evidence_round_trips() {

@@ -10,10 +10,11 @@
 use std::{fmt, str::FromStr, time::Duration};
 
 use bytes::Bytes;
-use codec::{Decode, Encode};
+use codec::Encode;
 use emr_primitives::{
-	ops::{BlockNumber, DeploymentId, GrantId, Operation, ParticipantId, SignedOp},
+	ops::{BlockNumber, Cid, DeploymentId, GrantId, Operation, ParticipantId, SignedOp},
 	state::{ClaimStatus, Grant, Header, Participant, RollupState},
+	stored::StoredGrant,
 };
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
@@ -23,7 +24,7 @@ use tokio::net::TcpStream;
 use crate::{
 	endpoint::HttpEndpoint,
 	keys::{KeySet, PublicKeys},
-	state::ChainState,
+	state::{At, ChainState},
 };
 
 /// The default node address (a local development node).
@@ -389,24 +390,22 @@ pub fn free_slot(
 	emr_primitives::rules::free_slot(&GrantsView { patient, grants }, patient, now)
 }
 
-/// A JSON-RPC client of one full node (plain HTTP; the node serves HTTP and WebSocket on one
-/// port, so a `ws://` address is accepted too).
+/// A client of one full node: operations are submitted and their levels asked through its
+/// JSON-RPC over plain HTTP; the chain's state is read through subxt ([`ChainState`]), over the
+/// node's WebSocket (the node serves HTTP and WebSocket on one port) or through a light client
+/// ([`NodeClient::with_light`]).
 #[derive(Clone, Debug)]
 pub struct NodeClient {
 	host: String,
 	port: u16,
 	endpoint: String,
 	timeout: Duration,
-	light: Option<std::sync::Arc<ChainState>>,
+	// Connected at the first read, unless a light client was given.
+	state: std::sync::Arc<tokio::sync::OnceCell<ChainState>>,
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 	v.get(name).filter(|x| !x.is_null())
-}
-
-fn hex32(v: Option<&Value>) -> Option<[u8; 32]> {
-	let s = v?.as_str()?;
-	hex::decode(s.trim_start_matches("0x")).ok()?.try_into().ok()
 }
 
 impl NodeClient {
@@ -425,19 +424,31 @@ impl NodeClient {
 		};
 		let HttpEndpoint { host, port, url: endpoint } =
 			HttpEndpoint::from_authority(rest).map_err(bad)?;
-		Ok(Self { host, port, endpoint, timeout, light: None })
+		Ok(Self { host, port, endpoint, timeout, state: Default::default() })
 	}
 
 	/// Reads participants, grants and access logs through `state` (a light client) from now
 	/// on, at its latest finalized block; operations are still submitted to this node.
 	pub fn with_light(mut self, state: ChainState) -> Self {
-		self.light = Some(std::sync::Arc::new(state));
+		self.state = std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(state)));
 		self
 	}
 
 	/// The light client reads go through, if any.
 	pub fn light(&self) -> Option<&ChainState> {
-		self.light.as_deref()
+		self.state.get().filter(|s| s.is_light())
+	}
+
+	/// What the chain's state is read through: the light client, or this node's WebSocket
+	/// (connected at the first call).
+	pub async fn state(&self) -> Result<&ChainState, ChainError> {
+		self.state.get_or_try_init(|| ChainState::node(&self.endpoint, self.timeout)).await
+	}
+
+	/// The state and the block reads are made at ([`ChainState::latest`]).
+	async fn read(&self) -> Result<(&ChainState, At), ChainError> {
+		let state = self.state().await?;
+		Ok((state, state.latest().await?))
 	}
 
 	/// The node's address as `http://host:port`.
@@ -525,44 +536,28 @@ impl NodeClient {
 
 	/// The chain's deployment id (what every signature covers).
 	pub async fn deployment(&self) -> Result<DeploymentId, ChainError> {
-		let v = self.call("rollup_deploymentId", json!([])).await?;
-		hex32(Some(&v)).map(DeploymentId).ok_or_else(|| ChainError::BadAnswer {
-			endpoint: self.endpoint.clone(),
-			method: "rollup_deploymentId".into(),
-			detail: format!("not 32 bytes of hex: {v}"),
-		})
+		let (state, at) = self.read().await?;
+		state.deployment(&at).await
 	}
 
-	/// The best block's number (with a light client: its latest finalized block, the one its
-	/// reads are made at).
+	/// The number of the block reads are made at: the node's best block, or the light
+	/// client's latest finalized block.
 	pub async fn best_block(&self) -> Result<BlockNumber, ChainError> {
-		if let Some(state) = &self.light {
-			return Ok(state.finalized().await?.number as BlockNumber);
-		}
-		let v = self.call("rollup_status", json!([])).await?;
-		field(&v, "bestBlock").and_then(Value::as_u64).map(|n| n as BlockNumber).ok_or_else(|| {
-			ChainError::BadAnswer {
-				endpoint: self.endpoint.clone(),
-				method: "rollup_status".into(),
-				detail: "no bestBlock".into(),
-			}
-		})
+		Ok(self.read().await?.1.number as BlockNumber)
 	}
 
 	/// Milliseconds between blocks (the runtime's Aura slot duration).
 	pub async fn block_time_ms(&self) -> Result<u64, ChainError> {
-		let v = self.call("state_call", json!(["AuraApi_slot_duration", "0x"])).await?;
-		let bytes = v
-			.as_str()
-			.and_then(|s| hex::decode(s.trim_start_matches("0x")).ok())
-			.unwrap_or_default();
-		u64::decode(&mut &bytes[..]).ok().filter(|&ms| ms > 0).ok_or_else(|| {
-			ChainError::BadAnswer {
-				endpoint: self.endpoint.clone(),
-				method: "state_call AuraApi_slot_duration".into(),
-				detail: format!("{v}"),
-			}
-		})
+		let (state, at) = self.read().await?;
+		let ms = state.slot_duration_ms(&at).await?;
+		if ms == 0 {
+			return Err(ChainError::State {
+				via: state.via().to_owned(),
+				what: "AuraApi".into(),
+				detail: "a slot duration of 0 ms".into(),
+			});
+		}
+		Ok(ms)
 	}
 
 	/// The id the chain gave the rollup key `public_key` (compressed), if it is registered.
@@ -570,11 +565,8 @@ impl NodeClient {
 		&self,
 		public_key: &[u8; 32],
 	) -> Result<Option<ParticipantId>, ChainError> {
-		if let Some(state) = &self.light {
-			return state.participant_id(&state.finalized().await?, public_key).await;
-		}
-		let v = self.call("emr_participantId", json!([hex::encode(public_key)])).await?;
-		Ok(v.as_u64().map(|n| n as ParticipantId))
+		let (state, at) = self.read().await?;
+		state.participant_id(&at, public_key).await
 	}
 
 	/// The participant `id`, if there is one.
@@ -582,30 +574,8 @@ impl NodeClient {
 		&self,
 		id: ParticipantId,
 	) -> Result<Option<ParticipantInfo>, ChainError> {
-		if let Some(state) = &self.light {
-			return state.participant(&state.finalized().await?, id).await;
-		}
-		let v = self.call("emr_participant", json!([id])).await?;
-		if v.is_null() {
-			return Ok(None);
-		}
-		let nonce =
-			field(&v, "nonce").and_then(Value::as_u64).ok_or_else(|| ChainError::BadAnswer {
-				endpoint: self.endpoint.clone(),
-				method: "emr_participant".into(),
-				detail: format!("no nonce in {v}"),
-			})?;
-		Ok(Some(ParticipantInfo {
-			id,
-			role: field(&v, "role").and_then(Value::as_str).unwrap_or_default().to_owned(),
-			active: field(&v, "active").and_then(Value::as_bool).unwrap_or(false),
-			nonce: nonce as u32,
-			encryption_key: hex32(field(&v, "encryptionKey")),
-			affiliation: field(&v, "affiliation").and_then(Value::as_u64).map(|a| a as u32),
-			credential_lapsed: field(&v, "credentialLapsed")
-				.and_then(Value::as_bool)
-				.unwrap_or(false),
-		}))
+		let (state, at) = self.read().await?;
+		state.participant(&at, id).await
 	}
 
 	/// The participant `id`, or [`ChainError::UnknownParticipant`].
@@ -622,32 +592,26 @@ impl NodeClient {
 
 	/// A patient's grants.
 	pub async fn grants(&self, patient: ParticipantId) -> Result<Vec<GrantInfo>, ChainError> {
-		if let Some(state) = &self.light {
-			return state.grants(&state.finalized().await?, patient).await;
-		}
-		let v = self.call("emr_grants", json!([patient])).await?;
-		let list = v.as_array().cloned().unwrap_or_default();
-		let names = |g: &Value, k: &str| -> Vec<String> {
-			field(g, k)
-				.and_then(Value::as_array)
-				.map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-				.unwrap_or_default()
-		};
-		Ok(list
-			.iter()
-			.map(|g| GrantInfo {
-				slot: field(g, "slot").and_then(Value::as_u64).unwrap_or_default() as GrantId,
-				grantee: field(g, "grantee").and_then(Value::as_u64).unwrap_or_default()
-					as ParticipantId,
-				permissions: names(g, "permissions"),
-				purposes: names(g, "purposes"),
-				scope: field(g, "scope").and_then(Value::as_u64).unwrap_or_default() as u32,
-				expires_at: field(g, "expiresAt").and_then(Value::as_u64).unwrap_or_default()
-					as BlockNumber,
-				emergency: field(g, "emergency").is_some(),
-				claim: field(g, "claim").and_then(Value::as_str).unwrap_or("None").to_owned(),
-			})
-			.collect())
+		let (state, at) = self.read().await?;
+		state.grants(&at, patient).await
+	}
+
+	/// A patient's grant slots as stored, with whether each was opened by emergency access.
+	pub async fn stored_grants(
+		&self,
+		patient: ParticipantId,
+	) -> Result<Vec<(GrantId, StoredGrant, bool)>, ChainError> {
+		let (state, at) = self.read().await?;
+		state.stored_grants(&at, patient).await
+	}
+
+	/// A patient's record-index head (CID, version), if it has one.
+	pub async fn index_head(
+		&self,
+		patient: ParticipantId,
+	) -> Result<Option<(Cid, u32)>, ChainError> {
+		let (state, at) = self.read().await?;
+		state.index_head(&at, patient).await
 	}
 
 	/// Signs `op` as the key set's participant with its next nonce and submits it.
@@ -666,8 +630,36 @@ impl NodeClient {
 		Ok(())
 	}
 
-	/// Where the operation `(actor, nonce)` stands.
+	/// Where the operation `(actor, nonce)` stands. With a light client, the levels from
+	/// *finalized* up are the light client's own reading of its latest finalized block (the
+	/// operation's place, the last proven batch, the batch's settlement); only *included* is
+	/// the node's word.
 	pub async fn status(&self, actor: ParticipantId, nonce: u32) -> Result<OpStatus, ChainError> {
+		let said = self.node_status(actor, nonce).await?;
+		let Some(light) = self.light() else { return Ok(said) };
+		let at = light.finalized().await?;
+		let Some((batch, block)) = light.operation(&at, actor, nonce).await? else {
+			// Not final yet, as far as the light client can tell.
+			return Ok(OpStatus { level: said.level.min(Level::Included), l1: None, ..said });
+		};
+		let proven = light.last_proven(&at).await?.is_some_and(|p| batch <= p);
+		let anchor = if proven { light.anchor(&at, batch).await? } else { None };
+		Ok(OpStatus {
+			actor,
+			nonce,
+			level: match (proven, &anchor) {
+				(true, Some(_)) => Level::Settled,
+				(true, None) => Level::Proven,
+				(false, _) => Level::Finalized,
+			},
+			block: Some(block.into()),
+			batch: Some(batch),
+			l1: anchor.map(|(l1_block, tx)| (l1_block, format!("0x{}", hex::encode(tx)))),
+		})
+	}
+
+	/// Where the node says the operation `(actor, nonce)` stands (`rollup_operationStatus`).
+	async fn node_status(&self, actor: ParticipantId, nonce: u32) -> Result<OpStatus, ChainError> {
 		let v = self.call("rollup_operationStatus", json!([actor, nonce])).await?;
 		let level = match field(&v, "status").and_then(Value::as_str) {
 			Some("included") => Level::Included,
@@ -763,10 +755,8 @@ impl NodeClient {
 		from: u32,
 		count: u32,
 	) -> Result<Value, ChainError> {
-		if let Some(state) = &self.light {
-			return state.access_log(&state.finalized().await?, patient, from, count).await;
-		}
-		self.call("emr_accessLog", json!([patient, from, count])).await
+		let (state, at) = self.read().await?;
+		state.access_log(&at, patient, from, count).await
 	}
 }
 

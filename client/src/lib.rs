@@ -8,10 +8,9 @@
 //! * [`storage`] — the [`storage::Storage`] trait, the embedded store and the Kubo RPC client;
 //! * [`client`] — the operations behind the CLI;
 //! * [`audit`] — `emr audit`: proven batches checked against their operations, proof and L1;
-//! * [`chain`] — the chain through a full node's JSON-RPC: signed operations, finality levels;
+//! * [`chain`] — a full node: signed operations submitted, finality levels, reads through [`state`];
 //! * [`state`] — the chain's state through subxt (generated types), from a node or an
 //!   in-process smoldot light client;
-//! * [`names`] — names of the chain's codes (permissions, purposes, operation kinds);
 //! * [`cli`] — the `emr` command line.
 
 // Tests may unwrap; library code may not (workspace lint `clippy::unwrap_used`).
@@ -26,6 +25,5 @@ pub mod endpoint;
 pub mod ids;
 pub mod index;
 pub mod keys;
-pub mod names;
 pub mod state;
 pub mod storage;

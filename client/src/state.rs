@@ -9,19 +9,32 @@
 //!   every storage value it reads against a storage proof from its peers, and runs the runtime
 //!   API calls below itself (with call proofs): no node is trusted.
 //!
-//! Reads are made at the latest *finalized* block. smoldot cannot validate L2 operations (the
-//! runtime's Poseidon host function is not one it knows, `docs/plans/clients-research.md`), so a
-//! light client submits through a node ([`crate::chain::NodeClient::submit`]); the operation is
-//! signed, so the node can refuse it but not forge it.
+//! A node is read through subxt's legacy backend (`state_call`, `state_getStorage` at a block
+//! hash), so any block it has can be read: [`ChainState::latest`] is its *best* block, where an
+//! operation shows as soon as it is included. The light client reads at its latest *finalized*
+//! block, the one it can check.
+//!
+//! smoldot cannot validate L2 operations (the runtime's Poseidon host function is not one it
+//! knows, `docs/plans/clients-research.md`), so a light client submits through a node
+//! ([`crate::chain::NodeClient::submit`]); the operation is signed, so the node can refuse it
+//! but not forge it.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use emr_primitives::{
-	ops::{GrantId, ParticipantId},
+	inbox::InboxEntry,
+	names::{bit_names, kind_name, PERMISSIONS, PURPOSES},
+	ops::{BlockNumber, Cid, DeploymentId, GrantId, ParticipantId},
 	stored::StoredGrant,
 };
 use serde_json::{json, Value};
-use subxt::{lightclient::LightClient, OnlineClient, SubstrateConfig};
+use subxt::{
+	backend::LegacyBackend,
+	config::RpcConfigFor,
+	lightclient::LightClient,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	OnlineClient, SubstrateConfig,
+};
 
 use crate::chain::{ChainError, GrantInfo, ParticipantInfo};
 
@@ -36,6 +49,18 @@ use crate::chain::{ChainError, GrantInfo, ParticipantInfo};
 	substitute_type(
 		path = "emr_primitives::stored::StoredGrant",
 		with = "::subxt::utils::Static<::emr_primitives::stored::StoredGrant>"
+	),
+	substitute_type(
+		path = "emr_primitives::ops::DeploymentId",
+		with = "::subxt::utils::Static<::emr_primitives::ops::DeploymentId>"
+	),
+	substitute_type(
+		path = "emr_primitives::ops::Cid",
+		with = "::subxt::utils::Static<::emr_primitives::ops::Cid>"
+	),
+	substitute_type(
+		path = "emr_primitives::inbox::InboxEntry",
+		with = "::subxt::utils::Static<::emr_primitives::inbox::InboxEntry>"
 	),
 	derive_for_type(
 		path = "pallet_consent::LogEntry",
@@ -88,6 +113,8 @@ pub struct At {
 pub struct ChainState {
 	api: OnlineClient<SubstrateConfig>,
 	via: String,
+	// A node's own RPC (its best block); `None` for the light client.
+	rpc: Option<LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>>,
 	// Keeps smoldot running while the client is used.
 	_light: Option<LightClient>,
 }
@@ -100,18 +127,33 @@ impl std::fmt::Debug for ChainState {
 
 impl ChainState {
 	/// Connects to a full node's JSON-RPC WebSocket (`ws://…`; an `http://` address is taken as
-	/// the same server's WebSocket).
-	pub async fn node(url: &str) -> Result<Self, ChainError> {
+	/// the same server's WebSocket), giving up after `timeout`.
+	pub async fn node(url: &str, timeout: Duration) -> Result<Self, ChainError> {
 		let ws = match url.split_once("://") {
 			Some(("http", rest)) => format!("ws://{rest}"),
 			Some(("https", rest)) => format!("wss://{rest}"),
 			Some(_) => url.to_owned(),
 			None => format!("ws://{url}"),
 		};
-		let api = OnlineClient::<SubstrateConfig>::from_insecure_url(&ws)
+		let unreachable = |reason: String| ChainError::Unreachable { endpoint: ws.clone(), reason };
+		let connect = async {
+			let rpc =
+				RpcClient::from_insecure_url(&ws).await.map_err(|e| unreachable(e.to_string()))?;
+			let backend = LegacyBackend::<SubstrateConfig>::builder().build(rpc.clone());
+			let api = OnlineClient::<SubstrateConfig>::from_backend(Arc::new(backend))
+				.await
+				.map_err(|e| unreachable(e.to_string()))?;
+			Ok::<_, ChainError>((api, rpc))
+		};
+		let (api, rpc) = tokio::time::timeout(timeout, connect)
 			.await
-			.map_err(|e| ChainError::Unreachable { endpoint: ws.clone(), reason: e.to_string() })?;
-		Ok(ChainState { api, via: format!("the node at {ws}"), _light: None })
+			.map_err(|_| unreachable(format!("no answer within {} s", timeout.as_secs())))??;
+		Ok(ChainState {
+			api,
+			via: format!("the node at {ws}"),
+			rpc: Some(LegacyRpcMethods::new(rpc)),
+			_light: None,
+		})
 	}
 
 	/// Starts a light client for the chain of the raw chain spec `spec` (JSON), connecting to
@@ -154,7 +196,7 @@ impl ChainState {
 				))
 			})?
 			.map_err(bad)?;
-		Ok(ChainState { api, via: "the light client".into(), _light: Some(light) })
+		Ok(ChainState { api, via: "the light client".into(), rpc: None, _light: Some(light) })
 	}
 
 	/// Whether reads go through the in-process light client.
@@ -189,6 +231,28 @@ impl ChainState {
 	pub async fn finalized(&self) -> Result<At, ChainError> {
 		let at = self.timed("finalized block", self.api.at_current_block()).await?;
 		Ok(At { number: at.block_number(), hash: at.block_hash().0 })
+	}
+
+	/// A node's best block (the light client's latest finalized block: it follows no other).
+	pub async fn best(&self) -> Result<At, ChainError> {
+		let Some(rpc) = &self.rpc else { return self.finalized().await };
+		let hash = self
+			.timed("best block", rpc.chain_get_block_hash(None))
+			.await?
+			.ok_or_else(|| self.failed("best block", "the node names none"))?;
+		let at = self.at(hash.0).await?;
+		Ok(At { number: at.block_number(), hash: hash.0 })
+	}
+
+	/// The block reads are made at by default: a node's best block (an operation shows there
+	/// as soon as it is included), the light client's latest finalized block (the newest it
+	/// can check).
+	pub async fn latest(&self) -> Result<At, ChainError> {
+		if self.is_light() {
+			self.finalized().await
+		} else {
+			self.best().await
+		}
 	}
 
 	/// The SCALE-encoded header of block `hash` (its Blake2-256 is the hash).
@@ -250,14 +314,11 @@ impl ChainState {
 		at: &At,
 		patient: ParticipantId,
 	) -> Result<Vec<GrantInfo>, ChainError> {
-		let call = runtime::runtime_apis().emr_api().grants(patient);
-		let views = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
-		Ok(views
+		Ok(self
+			.stored_grants(at, patient)
+			.await?
 			.into_iter()
-			.map(|v| GrantInfo {
-				emergency: v.emergency.is_some(),
-				..grant_info(v.slot, &v.grant.0)
-			})
+			.map(|(slot, g, emergency)| GrantInfo { emergency, ..grant_info(slot, &g) })
 			.collect())
 	}
 
@@ -276,6 +337,116 @@ impl ChainState {
 		let entries: Vec<Value> =
 			entries.iter().enumerate().map(|(i, e)| log_entry_json(from + i as u32, e)).collect();
 		Ok(json!({ "patient": patient, "total": total, "from": from, "entries": entries }))
+	}
+
+	/// This deployment's id (what every signature covers), at block `at`.
+	pub async fn deployment(&self, at: &At) -> Result<DeploymentId, ChainError> {
+		let call = runtime::runtime_apis().emr_api().deployment();
+		Ok(self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?.0)
+	}
+
+	/// Milliseconds between blocks (Aura's slot duration), at block `at`.
+	pub async fn slot_duration_ms(&self, at: &At) -> Result<u64, ChainError> {
+		let call = runtime::runtime_apis().aura_api().slot_duration();
+		Ok(self.timed("AuraApi", self.at(at.hash).await?.runtime_apis().call(call)).await?.0)
+	}
+
+	/// Patient `patient`'s record-index head (CID and version), at block `at`.
+	pub async fn index_head(
+		&self,
+		at: &At,
+		patient: ParticipantId,
+	) -> Result<Option<(Cid, u32)>, ChainError> {
+		let call = runtime::runtime_apis().emr_api().index_head(patient);
+		let head = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		Ok(head.map(|h| (h.cid.0, h.version)))
+	}
+
+	/// A patient's grant slots as stored, with whether each was opened by emergency access,
+	/// at block `at`.
+	pub async fn stored_grants(
+		&self,
+		at: &At,
+		patient: ParticipantId,
+	) -> Result<Vec<(GrantId, StoredGrant, bool)>, ChainError> {
+		let call = runtime::runtime_apis().emr_api().grants(patient);
+		let views = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		Ok(views.into_iter().map(|v| (v.slot, v.grant.0, v.emergency.is_some())).collect())
+	}
+
+	/// Where the operation `(actor, nonce)` landed (batch, block), at block `at`.
+	pub async fn operation(
+		&self,
+		at: &At,
+		actor: ParticipantId,
+		nonce: u32,
+	) -> Result<Option<(u64, BlockNumber)>, ChainError> {
+		let call = runtime::runtime_apis().emr_api().operation(actor, nonce);
+		let r = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		Ok(r.map(|r| (r.batch, r.block)))
+	}
+
+	/// The last proven batch, at block `at`.
+	pub async fn last_proven(&self, at: &At) -> Result<Option<u64>, ChainError> {
+		let call = runtime::runtime_apis().emr_api().rollup_status();
+		Ok(self
+			.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call))
+			.await?
+			.last_proven)
+	}
+
+	/// A batch as the chain keeps it, at block `at`.
+	pub async fn batch(&self, at: &At, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
+		let call = runtime::runtime_apis().emr_api().rollup_batch(batch);
+		let Some(b) =
+			self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?
+		else {
+			return Ok(None);
+		};
+		Ok(Some(ChainBatch {
+			entries: b.entries.into_iter().map(|e| e.0).collect(),
+			commitment: b.info.commitment,
+			vk: b.info.vk,
+			proven_at: b.info.proven_at,
+			old_root: b.info.old_root,
+			new_root: b.info.new_root,
+			proof: b.proof,
+		}))
+	}
+
+	/// Verifying key `id` (compressed) and its Blake2b-256, as the chain stores it, at block
+	/// `at`.
+	pub async fn verifying_key(
+		&self,
+		at: &At,
+		id: u32,
+	) -> Result<Option<(Vec<u8>, [u8; 32])>, ChainError> {
+		let client = self.at(at.hash).await?;
+		let entry = client
+			.storage()
+			.entry(runtime::storage().rollup().verifying_keys())
+			.map_err(|e| self.failed("Rollup::VerifyingKeys", e))?;
+		let value = self.timed("Rollup::VerifyingKeys", entry.try_fetch((id,))).await?;
+		let Some(value) = value else { return Ok(None) };
+		let k = value.decode().map_err(|e| self.failed("Rollup::VerifyingKeys", e))?;
+		Ok(Some((k.key.0, k.hash)))
+	}
+
+	/// The Ethereum contracts the chain settles to (chain id, rollup contract, first batch), at
+	/// block `at`.
+	pub async fn contracts(&self, at: &At) -> Result<Option<(u64, [u8; 20], u64)>, ChainError> {
+		let call = runtime::runtime_apis().eth_bridge_api().bridge_status();
+		let s =
+			self.timed("EthBridgeApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		Ok(s.contracts.map(|c| (c.chain_id, c.rollup, c.first_batch)))
+	}
+
+	/// Where batch `batch` settled on Ethereum (L1 block, transaction), at block `at`.
+	pub async fn anchor(&self, at: &At, batch: u64) -> Result<Option<(u64, [u8; 32])>, ChainError> {
+		let call = runtime::runtime_apis().eth_bridge_api().bridge_anchor(batch);
+		let a =
+			self.timed("EthBridgeApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		Ok(a.map(|a| (a.l1_block, a.l1_tx)))
 	}
 
 	/// The storage keys of a patient's access log (its length and each entry) and grant slots
@@ -322,6 +493,25 @@ impl ChainState {
 	}
 }
 
+/// A batch as the chain keeps it ([`ChainState::batch`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBatch {
+	/// Its operations in inbox order.
+	pub entries: Vec<InboxEntry>,
+	/// The inbox commitment over them (field bytes).
+	pub commitment: [u8; 32],
+	/// The verifying key (id) that proves it.
+	pub vk: u32,
+	/// The block in which its proof was accepted.
+	pub proven_at: Option<BlockNumber>,
+	/// The state root before it (once proven).
+	pub old_root: Option<[u8; 32]>,
+	/// The state root after it (once proven).
+	pub new_root: Option<[u8; 32]>,
+	/// The accepted proof.
+	pub proof: Option<Vec<u8>>,
+}
+
 /// The storage keys of one patient's log and grants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatientKeys {
@@ -341,8 +531,8 @@ pub fn grant_info(slot: GrantId, g: &StoredGrant) -> GrantInfo {
 	GrantInfo {
 		slot,
 		grantee: g.grantee,
-		permissions: bit_names(g.permissions, &crate::names::PERMISSIONS),
-		purposes: bit_names(g.purposes, &crate::names::PURPOSES),
+		permissions: bit_names(g.permissions, &PERMISSIONS).map(str::to_owned).collect(),
+		purposes: bit_names(g.purposes, &PURPOSES).map(str::to_owned).collect(),
 		scope: g.scope,
 		expires_at: g.expires_at,
 		emergency: g.emergency,
@@ -360,9 +550,9 @@ pub fn log_entry_json(index: u32, e: &LogEntry) -> Value {
 	json!({
 		"index": index,
 		"actor": e.actor,
-		"operation": crate::names::kind_name(e.kind),
+		"operation": kind_name(e.kind),
 		"grant": e.grant,
-		"purpose": bit_names(e.purpose, &crate::names::PURPOSES).first(),
+		"purpose": bit_names(e.purpose, &PURPOSES).next(),
 		"outcome": match e.outcome {
 			LogOutcome::Recorded => "RECORDED",
 			LogOutcome::Granted => "GRANTED",
@@ -372,10 +562,4 @@ pub fn log_entry_json(index: u32, e: &LogEntry) -> Value {
 		"batch": e.batch,
 		"message": format!("0x{}", hex::encode(e.message)),
 	})
-}
-
-/// The names of the bits set in `bits`, upper case (`READ`, `TREATMENT`, …), as the node shows
-/// them.
-pub fn bit_names(bits: u8, table: &[(&str, u8)]) -> Vec<String> {
-	table.iter().filter(|(_, bit)| bits & bit != 0).map(|(n, _)| n.to_uppercase()).collect()
 }

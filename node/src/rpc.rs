@@ -15,7 +15,8 @@
 
 use codec::{Decode, Encode};
 use emr_primitives::{
-	ops::{kind, Operation, Origin, SignedOp},
+	names::{bit_names, kind_name, PERMISSIONS, PURPOSES},
+	ops::{Operation, Origin, SignedOp},
 	rules::RuleError,
 };
 use emr_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
@@ -196,30 +197,9 @@ fn hex(bytes: &[u8]) -> String {
 	format!("0x{}", ::hex::encode(bytes))
 }
 
-/// The name of an operation kind.
-fn kind_name(k: u8) -> &'static str {
-	match k {
-		kind::ADMIT_MEMBER => "AdmitMember",
-		kind::REMOVE_MEMBER => "RemoveMember",
-		kind::REGISTER => "Register",
-		kind::CREDENTIAL_DOCTOR => "CredentialDoctor",
-		kind::REVOKE_CREDENTIAL => "RevokeCredential",
-		kind::APPEND_RECORD => "AppendRecord",
-		kind::GRANT_CONSENT => "GrantConsent",
-		kind::REVOKE_CONSENT => "RevokeConsent",
-		kind::ACCESS_RECORD => "AccessRecord",
-		kind::EMERGENCY_ACCESS => "EmergencyAccess",
-		kind::SUBMIT_CLAIM => "SubmitClaim",
-		kind::DECIDE_CLAIM => "DecideClaim",
-		_ => "Unknown",
-	}
-}
-
-const PERMISSIONS: [&str; 3] = ["READ", "WRITE", "CLAIM"];
-const PURPOSES: [&str; 5] = ["TREATMENT", "RESEARCH", "INSURANCE", "EMERGENCY", "AUDIT"];
-
-fn names(value: u32, table: &[&'static str]) -> Vec<&'static str> {
-	table.iter().enumerate().filter(|(i, _)| value & (1 << i) != 0).map(|(_, n)| *n).collect()
+/// The names of the bits of `value` (upper case, as `emr` shows them).
+fn names(value: u8, table: &[(&'static str, u8)]) -> Vec<&'static str> {
+	bit_names(value, table).collect()
 }
 
 /// The operation's fields as JSON (what was done, not who signed).
@@ -240,14 +220,14 @@ fn operation_json(op: &Operation) -> Value {
 		}),
 		Operation::GrantConsent { grantee, permissions, purposes, scope, expires_at, slot } => {
 			json!({
-				"grantee": grantee, "permissions": names(*permissions as u32, &PERMISSIONS),
-				"purposes": names(*purposes as u32, &PURPOSES), "scope": scope,
+				"grantee": grantee, "permissions": names(*permissions, &PERMISSIONS),
+				"purposes": names(*purposes, &PURPOSES), "scope": scope,
 				"expiresAt": expires_at, "slot": slot,
 			})
 		},
 		Operation::RevokeConsent { grant } => json!({ "grant": grant }),
 		Operation::AccessRecord { patient, grant, purpose, scope } => json!({
-			"patient": patient, "grant": grant, "purpose": names(*purpose as u32, &PURPOSES),
+			"patient": patient, "grant": grant, "purpose": names(*purpose, &PURPOSES),
 			"scope": scope,
 		}),
 		Operation::EmergencyAccess { patient, reason, slot } => {
@@ -378,8 +358,8 @@ where
 				json!({
 					"slot": v.slot,
 					"grantee": g.grantee,
-					"permissions": names(g.permissions as u32, &PERMISSIONS),
-					"purposes": names(g.purposes as u32, &PURPOSES),
+					"permissions": names(g.permissions, &PERMISSIONS),
+					"purposes": names(g.purposes, &PURPOSES),
 					"scope": g.scope,
 					"expiresAt": g.expires_at,
 					"emergency": v.emergency.map(|e| json!({
@@ -407,7 +387,7 @@ where
 					"actor": e.actor,
 					"operation": kind_name(e.kind),
 					"grant": e.grant,
-					"purpose": names(e.purpose as u32, &PURPOSES).first(),
+					"purpose": names(e.purpose, &PURPOSES).first(),
 					"outcome": match e.outcome {
 						pallet_consent::LogOutcome::Recorded => "RECORDED",
 						pallet_consent::LogOutcome::Granted => "GRANTED",

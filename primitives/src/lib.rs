@@ -39,6 +39,7 @@ pub type F = ark_ed_on_bls12_381_bandersnatch::Fq;
 pub mod groth16;
 pub mod inbox;
 pub mod memory;
+pub mod names;
 pub mod ops;
 pub mod poseidon;
 pub mod rules;

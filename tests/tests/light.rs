@@ -90,6 +90,12 @@ fn the_light_client_reads_what_the_node_says_and_audits_a_patient_by_storage_pro
 	for who in ["patient", "insurer"] {
 		assert_eq!(light.ok(who, &["whoami"]), full.ok(who, &["whoami"]), "whoami of {who}");
 	}
+	// The registration's level: the light client reads it from its own finalized block (the
+	// operation's place there), not from the node's word.
+	let by_node = full.ok("patient", &["status", &patient, "0"]);
+	let by_light = light.ok("patient", &["status", &patient, "0"]);
+	assert_eq!(by_light, by_node, "the registration's level");
+	assert!(by_node.contains(&format!("operation {patient} 0: finalized")), "{by_node}");
 
 	// The audit of the patient's log and grants: a storage proof against the state root of the
 	// block the light client saw finalized, and the chain's own answer at that block.

@@ -5,21 +5,22 @@ use std::{io::Write, time::Duration};
 
 use clap::{Args, Subcommand, ValueEnum};
 use emr_primitives::{
+	names::{PERMISSIONS, PURPOSES},
 	ops::{scope, GrantId, Operation, ParticipantId, Role, SignedOp},
 	schnorr::cosign,
+	stored::StoredClaimStatus,
 };
 use rand::RngCore;
 use serde_json::Value;
 
 use super::{CliError, Context};
-use crate::names::{PERMISSIONS, PURPOSES};
 use crate::{
 	audit::{self, AuditError, Evidence, PatientEvidence},
 	chain::{free_slot, ChainError, GrantInfo, Level, NodeClient, OpStatus},
 	client::Client,
 	ids::{PatientId, Reader},
 	keys::KeySet,
-	state::{grant_info, log_entry_json, At, ChainState},
+	state::{grant_info, log_entry_json, At},
 	storage::Storage,
 };
 
@@ -228,7 +229,7 @@ fn names_to_bits(list: &str, table: &[(&str, u8)], what: &str) -> Result<u8, Cli
 				|| {
 					CliError::Usage(format!(
 						"unknown {what} {name:?}: expected {}",
-						table.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+						table.iter().map(|(n, _)| n.to_lowercase()).collect::<Vec<_>>().join(", ")
 					))
 				},
 			)?;
@@ -548,18 +549,21 @@ pub(super) async fn run(
 			};
 		},
 		ChainCmd::Claim(ClaimCmd::List { patient }) => {
-			let claims = node.call("emr_claims", serde_json::json!([patient])).await?;
-			let list = claims.as_array().cloned().unwrap_or_default();
-			let _ = writeln!(out, "patient {patient}: {} claim(s)", list.len());
-			for c in list {
+			let claims: Vec<_> = node
+				.stored_grants(patient)
+				.await?
+				.into_iter()
+				.filter(|(_, g, _)| g.claim_status != StoredClaimStatus::None)
+				.collect();
+			let _ = writeln!(out, "patient {patient}: {} claim(s)", claims.len());
+			for (slot, g, _) in claims {
 				let _ = writeln!(
 					out,
-					"  slot {:>3}  insurer {:>6}  {:<9} amount {} settled {}",
-					text(&c["slot"]),
-					text(&c["insurer"]),
-					text(&c["status"]),
-					text(&c["amount"]),
-					text(&c["settled"])
+					"  slot {slot:>3}  insurer {:>6}  {:<9} amount {} settled {}",
+					g.grantee,
+					format!("{:?}", g.claim_status),
+					g.claim_amount,
+					g.settled
 				);
 			}
 		},
@@ -598,14 +602,7 @@ pub(super) async fn run(
 			}
 		},
 		ChainCmd::Audit { patient: Some(patient), save, .. } => {
-			let own;
-			let state = match node.light() {
-				Some(light) => light,
-				None => {
-					own = ChainState::node(node.endpoint()).await?;
-					&own
-				},
-			};
+			let state = node.state().await?;
 			let e = audit::collect_patient(node, state, patient).await?;
 			if let Some(path) = save {
 				std::fs::write(&path, format!("{:#}\n", e.to_json()))
@@ -805,18 +802,13 @@ pub(super) async fn adopt_chain_head<S: Storage>(
 	id: ParticipantId,
 ) -> Result<u32, CliError> {
 	node.existing(id).await?;
-	let v = node.call("emr_indexHead", serde_json::json!([id])).await?;
-	let (head, version) = if v.is_null() {
-		(None, 0)
-	} else {
-		// The node shows the CID's bytes in hex (or as text when they are printable).
-		let text = v["cid"].as_str().unwrap_or_default();
-		let cid = match text.strip_prefix("0x").and_then(|h| hex::decode(h).ok()) {
-			Some(bytes) => crate::storage::Cid::try_from(bytes.as_slice())
-				.map_err(|_| CliError::BadCid(text.to_owned()))?,
-			None => super::parse_cid(text)?,
-		};
-		(Some(cid), v["version"].as_u64().unwrap_or(0) as u32)
+	let (head, version) = match node.index_head(id).await? {
+		None => (None, 0),
+		Some((cid, version)) => {
+			let cid = crate::storage::Cid::try_from(cid.0.as_slice())
+				.map_err(|_| CliError::BadCid(format!("0x{}", hex::encode(&cid.0))))?;
+			(Some(cid), version)
+		},
 	};
 	client.adopt_head(patient, head.as_ref())?;
 	eprintln!(
