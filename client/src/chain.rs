@@ -400,8 +400,9 @@ pub struct NodeClient {
 	port: u16,
 	endpoint: String,
 	timeout: Duration,
-	// Connected at the first read, unless a light client was given.
-	state: std::sync::Arc<tokio::sync::OnceCell<ChainState>>,
+	// The node's WebSocket, connected at its first use.
+	node_state: std::sync::Arc<tokio::sync::OnceCell<ChainState>>,
+	light: Option<std::sync::Arc<ChainState>>,
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
@@ -424,25 +425,33 @@ impl NodeClient {
 		};
 		let HttpEndpoint { host, port, url: endpoint } =
 			HttpEndpoint::from_authority(rest).map_err(bad)?;
-		Ok(Self { host, port, endpoint, timeout, state: Default::default() })
+		Ok(Self { host, port, endpoint, timeout, node_state: Default::default(), light: None })
 	}
 
 	/// Reads participants, grants and access logs through `state` (a light client) from now
 	/// on, at its latest finalized block; operations are still submitted to this node.
 	pub fn with_light(mut self, state: ChainState) -> Self {
-		self.state = std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(state)));
+		self.light = Some(std::sync::Arc::new(state));
 		self
 	}
 
 	/// The light client reads go through, if any.
 	pub fn light(&self) -> Option<&ChainState> {
-		self.state.get().filter(|s| s.is_light())
+		self.light.as_deref()
 	}
 
 	/// What the chain's state is read through: the light client, or this node's WebSocket
 	/// (connected at the first call).
 	pub async fn state(&self) -> Result<&ChainState, ChainError> {
-		self.state.get_or_try_init(|| ChainState::node(&self.endpoint, self.timeout)).await
+		match &self.light {
+			Some(light) => Ok(light),
+			None => self.node_state().await,
+		}
+	}
+
+	/// This node's state, over its WebSocket (connected at the first call).
+	async fn node_state(&self) -> Result<&ChainState, ChainError> {
+		self.node_state.get_or_try_init(|| ChainState::node(&self.endpoint, self.timeout)).await
 	}
 
 	/// The state and the block reads are made at ([`ChainState::latest`]).
@@ -618,7 +627,18 @@ impl NodeClient {
 	pub async fn submit_as(&self, keys: &KeySet, op: Operation) -> Result<SignedOp, ChainError> {
 		let me = self.me(&keys.public).await?;
 		let deployment = self.deployment().await?;
-		let signed = SignedOp { actor: me.id, nonce: me.nonce, op, signature: [0; 64] }
+		let nonce = match &self.light {
+			None => me.nonce,
+			// The light client sees finalized state only: an operation of this key set in a
+			// block not yet final has used the finalized nonce. The node's best block knows;
+			// a wrong nonce could only get the operation refused, never forged.
+			Some(_) => {
+				let node = self.node_state().await?;
+				let best = node.participant(&node.best().await?, me.id).await?;
+				me.nonce.max(best.map_or(0, |p| p.nonce))
+			},
+		};
+		let signed = SignedOp { actor: me.id, nonce, op, signature: [0; 64] }
 			.sign(&keys.rollup_secret(), &deployment);
 		self.submit(&signed).await?;
 		Ok(signed)

@@ -100,6 +100,9 @@ pub fn log_to_stderr(level: &str) {
 /// runtime itself; a node answers in milliseconds).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The most access-log entries one runtime call returns (the runtime's own cap).
+pub const LOG_PAGE: u32 = 1000;
+
 /// A block the reads were made at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct At {
@@ -322,6 +325,36 @@ impl ChainState {
 			.collect())
 	}
 
+	/// A page of a patient's access log at block `at` (at most [`LOG_PAGE`] entries from
+	/// `from`) and the log's length.
+	pub async fn log_page(
+		&self,
+		at: &At,
+		patient: ParticipantId,
+		from: u32,
+		count: u32,
+	) -> Result<(u32, Vec<LogEntry>), ChainError> {
+		let call = runtime::runtime_apis().emr_api().access_log(patient, from, count.min(LOG_PAGE));
+		self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await
+	}
+
+	/// A patient's whole access log at block `at`, read a page at a time.
+	pub async fn whole_log(
+		&self,
+		at: &At,
+		patient: ParticipantId,
+	) -> Result<Vec<LogEntry>, ChainError> {
+		let mut all = Vec::new();
+		loop {
+			let (total, page) = self.log_page(at, patient, all.len() as u32, LOG_PAGE).await?;
+			let done = page.is_empty();
+			all.extend(page);
+			if done || all.len() as u32 >= total {
+				return Ok(all);
+			}
+		}
+	}
+
 	/// A page of a patient's access log at block `at`, in the JSON form of the node's
 	/// `emr_accessLog`.
 	pub async fn access_log(
@@ -331,9 +364,7 @@ impl ChainState {
 		from: u32,
 		count: u32,
 	) -> Result<Value, ChainError> {
-		let call = runtime::runtime_apis().emr_api().access_log(patient, from, count.min(1000));
-		let (total, entries) =
-			self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let (total, entries) = self.log_page(at, patient, from, count).await?;
 		let entries: Vec<Value> =
 			entries.iter().enumerate().map(|(i, e)| log_entry_json(from + i as u32, e)).collect();
 		Ok(json!({ "patient": patient, "total": total, "from": from, "entries": entries }))

@@ -130,6 +130,31 @@ fn the_light_client_reads_what_the_node_says_and_audits_a_patient_by_storage_pro
 		assert!(stderr.contains("AUDIT FAILED") && stderr.contains(why), "{path}: {stderr}");
 	}
 
+	// Two operations from the light client in quick succession: the second is signed while the
+	// first is in a block not yet final (the light client still sees the finalized nonce), and
+	// takes the next nonce all the same.
+	let outsider = field(&full.ok("outsider", &["whoami"]), "participant");
+	let out = light.ok(
+		"patient",
+		&[
+			"consent",
+			"grant",
+			"--to",
+			&outsider,
+			"--permissions",
+			"read",
+			"--purposes",
+			"research",
+			"--expires",
+			"1h",
+			"--wait",
+			"included",
+		],
+	);
+	assert!(out.contains("slot:        1"), "{out}");
+	let out = light.ok("patient", &["consent", "revoke", "1", "--wait", "included"]);
+	assert!(out.contains(" in block #"), "{out}");
+
 	// A light client that reaches no node says so in words.
 	let absent = format!("/ip4/127.0.0.1/tcp/9/p2p/{}", peer_id(dir.path(), &node_key(7))?);
 	let nowhere = full.light(&spec, &absent);

@@ -20,7 +20,7 @@ use crate::{
 	client::Client,
 	ids::{PatientId, Reader},
 	keys::KeySet,
-	state::{grant_info, log_entry_json, At},
+	state::{grant_info, At},
 	storage::Storage,
 };
 
@@ -613,11 +613,7 @@ pub(super) async fn run(
 			report_patient(&mut out, &e, &proven);
 			// The chain's own answer at that block (through the light client: run by it).
 			let at = At { number: e.block, hash: e.hash };
-			let said = state.access_log(&at, patient, 0, e.log_entries.max(1)).await?;
-			let said = said["entries"].as_array().cloned().unwrap_or_default();
-			let shown: Vec<Value> =
-				proven.log.iter().enumerate().map(|(i, l)| log_entry_json(i as u32, l)).collect();
-			if said != shown {
+			if state.whole_log(&at, patient).await? != proven.log {
 				return Err(AuditError::Patient {
 					patient,
 					what: format!(
