@@ -138,6 +138,11 @@ pub enum RecordCmd {
 		/// meanwhile).
 		#[arg(long)]
 		chain: bool,
+		/// With --chain: write only if the patient's index is still at version N, the one you
+		/// read (`record get --chain` and `index show --chain` print it); the chain refuses the
+		/// write if anyone wrote since (default: the version read when this command starts).
+		#[arg(long, value_name = "N", requires = "chain")]
+		if_version: Option<u32>,
 	},
 	/// Fetch, decrypt and verify a record.
 	Get {
@@ -542,7 +547,14 @@ async fn async_command(
 	let mut p = Stderr;
 	match command {
 		Command::Keys(_) | Command::Chain(_) => Ok(()),
-		Command::Record(RecordCmd::Put { file, patient, media_type, reader, chain: on_chain }) => {
+		Command::Record(RecordCmd::Put {
+			file,
+			patient,
+			media_type,
+			reader,
+			chain: on_chain,
+			if_version,
+		}) => {
 			let patient = PatientId::new(&patient)?;
 			let mut readers = Vec::new();
 			for r in &reader {
@@ -561,7 +573,8 @@ async fn async_command(
 					readers.push(chain_commands::participant_reader(&chain.node, id).await?);
 					let seen = chain_commands::adopt_chain_head(&chain.node, &client, &patient, id)
 						.await?;
-					Some((id, seen))
+					// The chain checks it (`VersionMismatch`): not checked here twice.
+					Some((id, if_version.unwrap_or(seen)))
 				},
 			};
 			let f = fs::File::open(&file).map_err(io_err("opening", &file))?;

@@ -113,6 +113,15 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	assert!(put.contains("record index update: included"), "{put}");
 	let index = emr.ok("patient", &["index", "show", "--patient", &patient, "--chain"]);
 	assert!(index.contains("2 entries, 2 visible"), "{index}");
+	// A write built on version 1 after version 2 was written: the chain's version check refuses
+	// the lost update, in words, and the chain's index stays as it was.
+	let stderr = emr.fails(
+		"patient",
+		&["record", "put", &file, "--patient", &patient, "--chain", "--if-version", "1"],
+	);
+	assert!(stderr.contains("the record index changed since you read it"), "{stderr}");
+	let index = emr.ok("patient", &["index", "show", "--patient", &patient, "--chain"]);
+	assert!(index.contains("2 entries, 2 visible"), "{index}");
 
 	// A consent that would already be over is refused in words, and changes nothing.
 	let stderr =
