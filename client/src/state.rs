@@ -103,6 +103,8 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most access-log entries one runtime call returns (the runtime's own cap).
 pub const LOG_PAGE: u32 = 1000;
 
+type AtBlock = subxt::client::OnlineClientAtBlock<SubstrateConfig>;
+
 /// A block the reads were made at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct At {
@@ -118,6 +120,8 @@ pub struct ChainState {
 	via: String,
 	// A node's own RPC (its best block); `None` for the light client.
 	rpc: Option<LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>>,
+	// The client at the block read last.
+	last_at: std::sync::Mutex<Option<([u8; 32], AtBlock)>>,
 	// Keeps smoldot running while the client is used.
 	_light: Option<LightClient>,
 }
@@ -155,6 +159,7 @@ impl ChainState {
 			api,
 			via: format!("the node at {ws}"),
 			rpc: Some(LegacyRpcMethods::new(rpc)),
+			last_at: Default::default(),
 			_light: None,
 		})
 	}
@@ -199,7 +204,13 @@ impl ChainState {
 				))
 			})?
 			.map_err(bad)?;
-		Ok(ChainState { api, via: "the light client".into(), rpc: None, _light: Some(light) })
+		Ok(ChainState {
+			api,
+			via: "the light client".into(),
+			rpc: None,
+			last_at: Default::default(),
+			_light: Some(light),
+		})
 	}
 
 	/// Whether reads go through the in-process light client.
@@ -266,17 +277,32 @@ impl ChainState {
 		Ok(header.encode())
 	}
 
-	async fn at(
+	/// A client at block `hash`; the last one is kept, so the reads of one block fetch its
+	/// header and runtime version once.
+	async fn at(&self, hash: [u8; 32]) -> Result<AtBlock, ChainError> {
+		if let Some((h, client)) = self.last_at.lock().ok().and_then(|last| last.clone()) {
+			if h == hash {
+				return Ok(client);
+			}
+		}
+		let client =
+			self.timed("block", self.api.at_block(subxt::config::substrate::H256(hash))).await?;
+		if let Ok(mut last) = self.last_at.lock() {
+			*last = Some((hash, client.clone()));
+		}
+		Ok(client)
+	}
+
+	/// Runs the runtime API call `payload` at block `at` (a light client runs it itself, with a
+	/// call proof); errors name the call.
+	async fn call<P: subxt::runtime_apis::Payload>(
 		&self,
-		hash: [u8; 32],
-	) -> Result<
-		subxt::client::ClientAtBlock<
-			SubstrateConfig,
-			subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
-		>,
-		ChainError,
-	> {
-		self.timed("block", self.api.at_block(subxt::config::substrate::H256(hash))).await
+		at: &At,
+		payload: P,
+	) -> Result<P::ReturnType, ChainError> {
+		let what = format!("{}_{}", payload.trait_name(), payload.method_name());
+		let client = self.at(at.hash).await?;
+		self.timed(&what, client.runtime_apis().call(payload)).await
 	}
 
 	/// The id of the registered rollup key `public_key` (compressed), at block `at`.
@@ -286,7 +312,7 @@ impl ChainState {
 		public_key: &[u8; 32],
 	) -> Result<Option<ParticipantId>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().participant_id(*public_key);
-		self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await
+		self.call(at, call).await
 	}
 
 	/// The participant `id` at block `at`, as [`crate::chain::NodeClient::participant`] shows it.
@@ -296,7 +322,7 @@ impl ChainState {
 		id: ParticipantId,
 	) -> Result<Option<ParticipantInfo>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().participant(id);
-		let view = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let view = self.call(at, call).await?;
 		Ok(view.map(|v| {
 			let p = v.participant.0;
 			ParticipantInfo {
@@ -335,7 +361,7 @@ impl ChainState {
 		count: u32,
 	) -> Result<(u32, Vec<LogEntry>), ChainError> {
 		let call = runtime::runtime_apis().emr_api().access_log(patient, from, count.min(LOG_PAGE));
-		self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await
+		self.call(at, call).await
 	}
 
 	/// A patient's whole access log at block `at`, read a page at a time.
@@ -373,13 +399,13 @@ impl ChainState {
 	/// This deployment's id (what every signature covers), at block `at`.
 	pub async fn deployment(&self, at: &At) -> Result<DeploymentId, ChainError> {
 		let call = runtime::runtime_apis().emr_api().deployment();
-		Ok(self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?.0)
+		Ok(self.call(at, call).await?.0)
 	}
 
 	/// Milliseconds between blocks (Aura's slot duration), at block `at`.
 	pub async fn slot_duration_ms(&self, at: &At) -> Result<u64, ChainError> {
 		let call = runtime::runtime_apis().aura_api().slot_duration();
-		Ok(self.timed("AuraApi", self.at(at.hash).await?.runtime_apis().call(call)).await?.0)
+		Ok(self.call(at, call).await?.0)
 	}
 
 	/// Patient `patient`'s record-index head (CID and version), at block `at`.
@@ -389,7 +415,7 @@ impl ChainState {
 		patient: ParticipantId,
 	) -> Result<Option<(Cid, u32)>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().index_head(patient);
-		let head = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let head = self.call(at, call).await?;
 		Ok(head.map(|h| (h.cid.0, h.version)))
 	}
 
@@ -401,7 +427,7 @@ impl ChainState {
 		patient: ParticipantId,
 	) -> Result<Vec<(GrantId, StoredGrant, bool)>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().grants(patient);
-		let views = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let views = self.call(at, call).await?;
 		Ok(views.into_iter().map(|v| (v.slot, v.grant.0, v.emergency.is_some())).collect())
 	}
 
@@ -413,25 +439,20 @@ impl ChainState {
 		nonce: u32,
 	) -> Result<Option<(u64, BlockNumber)>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().operation(actor, nonce);
-		let r = self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let r = self.call(at, call).await?;
 		Ok(r.map(|r| (r.batch, r.block)))
 	}
 
 	/// The last proven batch, at block `at`.
 	pub async fn last_proven(&self, at: &At) -> Result<Option<u64>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().rollup_status();
-		Ok(self
-			.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call))
-			.await?
-			.last_proven)
+		Ok(self.call(at, call).await?.last_proven)
 	}
 
 	/// A batch as the chain keeps it, at block `at`.
 	pub async fn batch(&self, at: &At, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().rollup_batch(batch);
-		let Some(b) =
-			self.timed("EmrApi", self.at(at.hash).await?.runtime_apis().call(call)).await?
-		else {
+		let Some(b) = self.call(at, call).await? else {
 			return Ok(None);
 		};
 		Ok(Some(ChainBatch {
@@ -467,16 +488,14 @@ impl ChainState {
 	/// block `at`.
 	pub async fn contracts(&self, at: &At) -> Result<Option<(u64, [u8; 20], u64)>, ChainError> {
 		let call = runtime::runtime_apis().eth_bridge_api().bridge_status();
-		let s =
-			self.timed("EthBridgeApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let s = self.call(at, call).await?;
 		Ok(s.contracts.map(|c| (c.chain_id, c.rollup, c.first_batch)))
 	}
 
 	/// Where batch `batch` settled on Ethereum (L1 block, transaction), at block `at`.
 	pub async fn anchor(&self, at: &At, batch: u64) -> Result<Option<(u64, [u8; 32])>, ChainError> {
 		let call = runtime::runtime_apis().eth_bridge_api().bridge_anchor(batch);
-		let a =
-			self.timed("EthBridgeApi", self.at(at.hash).await?.runtime_apis().call(call)).await?;
+		let a = self.call(at, call).await?;
 		Ok(a.map(|a| (a.l1_block, a.l1_tx)))
 	}
 
