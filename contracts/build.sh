@@ -14,14 +14,23 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 npm_dir="${EMR_NPM_DIR:-$HOME/.cache/emr-chain/npm-l1}"
 
+# npm ci only when the lock file changed or nothing is installed yet. One installer at a time
+# (a lock on the folder); the marker `.installed` (the lock file's hash) is written after npm ci
+# succeeded, by rename, so an install cut short is made again, not taken for done.
 install() {
 	mkdir -p "$npm_dir"
-	# npm ci only when the lock file changed or nothing is installed yet.
-	if ! cmp -s "$here/package-lock.json" "$npm_dir/package-lock.json" ||
-		[ ! -d "$npm_dir/node_modules/solc" ]; then
+	exec 9>"$npm_dir/.install.lock"
+	flock 9
+	local want
+	want=$(sha256sum <"$here/package-lock.json" | cut -d' ' -f1)
+	if [ "$(cat "$npm_dir/.installed" 2>/dev/null)" != "$want" ] || [ ! -d "$npm_dir/node_modules/solc" ]; then
+		rm -f "$npm_dir/.installed"
 		cp "$here/package.json" "$here/package-lock.json" "$npm_dir/"
 		(cd "$npm_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+		echo "$want" >"$npm_dir/.installed.tmp"
+		mv -f "$npm_dir/.installed.tmp" "$npm_dir/.installed"
 	fi
+	exec 9>&-
 }
 
 case "${1:-}" in

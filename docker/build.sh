@@ -4,6 +4,8 @@
 # registry.
 #
 #   docker/build.sh          builds what is missing or changed (docker's layer cache decides)
+#   docker/build.sh --bases  builds only the two Debian bases (no cargo build): scripts/test.sh
+#                            runs it in the background while cargo builds
 #
 # Images (tag $EMR_DOCKER_TAG, default `local`):
 #   emr-node     the validator (`emr-node`; the prover worker inside with `--prover`), with the
@@ -41,10 +43,15 @@ docker info >/dev/null 2>&1 ||
 # A Debian root file system made by debootstrap and imported as image $1, unless an image of
 # that name exists. $2: the packages beside minbase. The name carries a hash of the suite,
 # mirror and package list, so a change of either makes a new base.
+# One maker at a time (a lock on the cache; the second finds the image made), and the image is
+# published only by `docker import` of a whole root file system, so nobody sees half of one.
 base_image() {
 	local name=$1 packages=$2 hash image
 	hash=$(printf '%s %s %s' "$SUITE" "$MIRROR" "$packages" | sha256sum | cut -c1-12)
 	image="$name:$SUITE-$hash"
+	mkdir -p "$CACHE"
+	exec 7>"$CACHE/.base-$name.lock"
+	flock 7
 	if ! docker image inspect "$image" >/dev/null 2>&1; then
 		local rootfs="$CACHE/rootfs-$name-$hash"
 		rm -rf "$rootfs"
@@ -64,8 +71,15 @@ base_image() {
 		rm -rf "$rootfs"
 		log "imported $image"
 	fi
+	exec 7>&-
 	echo "$image"
 }
+
+if [ "${1:-}" = --bases ]; then
+	base_image emr-base "$BASE_PACKAGES" >/dev/null
+	base_image emr-base-nodejs "$NODEJS_PACKAGES" >/dev/null
+	exit 0
+fi
 
 # Copies $2... into the build context directory $1 (hard links where the file system allows,
 # so the 300 MB of js-ipfs are not copied on every build).

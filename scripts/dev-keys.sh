@@ -9,6 +9,12 @@
 #   scripts/dev-keys.sh --commit  also copies verifying.key and manifest.txt to
 #                               chain-specs/dev-keys/ (after a circuit change; then regenerate
 #                               the chain specs with scripts/gen-chain-specs.sh).
+#
+# Safe to run from several processes at once (test binaries do): one holds a lock on DIR.lock
+# while it checks and sets up; the others wait, then find the keys present. The keys are made in
+# a temporary directory beside DIR and moved in file by file (a rename each), verifying.key
+# last, so a reader never sees a part-written file and the check below passes only once all
+# three are in place.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -27,11 +33,25 @@ done
 
 prover="${EMR_PROVER_BIN:-$CARGO_TARGET_DIR/release/emr-prover}"
 [ -x "$prover" ] || (cd "$ROOT" && cargo build --release --locked -p emr-prover-cli)
-if [ ! -f "$dir/proving.key" ] || ! cmp -s "$dir/verifying.key" "$ROOT/chain-specs/dev-keys/verifying.key"; then
+present() {
+	[ -f "$dir/proving.key" ] && [ -f "$dir/manifest.txt" ] &&
+		cmp -s "$dir/verifying.key" "$ROOT/chain-specs/dev-keys/verifying.key"
+}
+mkdir -p "$(dirname "$dir")"
+exec 8>"$dir.lock"
+flock 8
+if ! present; then
+	echo "==> dev keys: emr-prover setup --batch-size $DEV_BATCH_SIZE (seeded, insecure) into $dir" >&2
+	tmp="$(mktemp -d "$dir.tmp.XXXXXX")"
+	trap 'rm -rf "$tmp"' EXIT
+	"$prover" setup --batch-size "$DEV_BATCH_SIZE" --seed "$DEV_SETUP_SEED" --out "$tmp" >&2
 	mkdir -p "$dir"
-	echo "==> dev keys: emr-prover setup --batch-size $DEV_BATCH_SIZE (seeded, insecure) into $dir"
-	"$prover" setup --batch-size "$DEV_BATCH_SIZE" --seed "$DEV_SETUP_SEED" --out "$dir" >&2
+	for file in proving.key manifest.txt verifying.key; do
+		mv -f "$tmp/$file" "$dir/$file"
+	done
+	[ "$commit" = 1 ] || present || { echo "dev-keys.sh: the keys made in $dir differ from chain-specs/dev-keys/verifying.key (circuit changed? run with --commit)" >&2; exit 1; }
 fi
+exec 8>&-
 if [ "$commit" = 1 ]; then
 	mkdir -p "$ROOT/chain-specs/dev-keys"
 	cp "$dir/verifying.key" "$dir/manifest.txt" "$ROOT/chain-specs/dev-keys/"

@@ -3,9 +3,12 @@
 # client's integration tests, its benchmarks and the README walkthrough.
 #
 #   scripts/ipfs.sh install   installs js-ipfs into the cache directory (idempotent)
-#   scripts/ipfs.sh start     installs if needed, initialises a repo (no swarm, no bootstrap, API on
-#                             a free loopback port), starts the daemon, waits until the API answers,
-#                             prints the API URL and writes it to $EMR_IPFS_DIR/api-url
+#   scripts/ipfs.sh start     installs if needed, initialises a repo (no swarm, no bootstrap, API and
+#                             gateway on port 0 of the loopback: the daemon binds a port of the
+#                             kernel's choice and prints it), starts the daemon, reads the API's
+#                             port from the daemon's log, waits until the API answers with the
+#                             repo's own peer id, prints the API URL and writes it to
+#                             $EMR_IPFS_DIR/api-url
 #   scripts/ipfs.sh stop      stops the daemon started from $EMR_IPFS_DIR
 #   scripts/ipfs.sh status    prints the API URL and exits 0 if the daemon answers, exits 1 otherwise
 #
@@ -56,16 +59,23 @@ install() {
 	local got
 	got=$(node -p "require('$CACHE/node_modules/mortice/package.json').version")
 	[ "$got" = "$MORTICE_VERSION" ] || die "mortice override not applied (found $got, want $MORTICE_VERSION)"
-	echo "$want" >"$CACHE/.installed"
+	# The marker last, by rename: an install cut short is made again, not taken for done.
+	echo "$want" >"$CACHE/.installed.tmp"
+	mv -f "$CACHE/.installed.tmp" "$CACHE/.installed"
 	exec 9>&-
 }
 
-free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+# The peer id of the repo under $1 (from its config).
+repo_peer_id() {
+	node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).Identity.PeerID)' "$1/config"
 }
 
+# Whether the daemon at URL $1 answers as the repo's own peer ($STATE/repo): an answer from
+# another process that holds the port does not count.
 api_answers() {
-	curl -s -f -X POST --max-time 3 "$1/api/v0/version" >/dev/null 2>&1
+	local id
+	id=$(curl -s -f -X POST --max-time 3 "$1/api/v0/id" 2>/dev/null | jq -r '.ID // empty' 2>/dev/null) || return 1
+	[ -n "$id" ] && [ "$id" = "$(repo_peer_id "$STATE/repo")" ]
 }
 
 running_pid() {
@@ -83,7 +93,7 @@ start() {
 		cat "$STATE/api-url"
 		return 0
 	fi
-	local repo="$STATE/repo" port gw_port url
+	local repo="$STATE/repo" url=""
 	if [ ! -f "$repo/config" ]; then
 		rm -rf "$repo"
 		# The init config is merged into js-ipfs' defaults: no swarm listeners, no bootstrap
@@ -96,34 +106,41 @@ start() {
 		IPFS_PATH="$repo" node "$JSIPFS" init --algorithm ed25519 --empty-repo "$STATE/init-config.json" \
 			>"$STATE/init.log" 2>&1 || { cat "$STATE/init.log" >&2; die "js-ipfs init failed"; }
 	fi
-	port=$(free_port)
-	gw_port=$(free_port)
-	url="http://127.0.0.1:$port"
-	# Re-point the API and gateway at free ports on every start (a previous port may be taken).
+	# The API and gateway on port 0: the daemon binds ports of the kernel's choice (a port picked
+	# here and handed over could be taken by another test's connection meanwhile).
 	node -e '
 		const fs = require("fs"); const f = process.argv[1];
 		const c = JSON.parse(fs.readFileSync(f, "utf8"));
 		c.Addresses = c.Addresses || {};
-		c.Addresses.API = "/ip4/127.0.0.1/tcp/" + process.argv[2];
-		c.Addresses.Gateway = "/ip4/127.0.0.1/tcp/" + process.argv[3];
+		c.Addresses.API = "/ip4/127.0.0.1/tcp/0";
+		c.Addresses.Gateway = "/ip4/127.0.0.1/tcp/0";
 		c.Addresses.RPC = "";
 		c.Addresses.Swarm = []; c.Bootstrap = [];
 		fs.writeFileSync(f, JSON.stringify(c, null, 2));
-	' "$repo/config" "$port" "$gw_port"
+	' "$repo/config"
 	rm -f "$STATE/api-url" "$repo/api"
 	IPFS_PATH="$repo" nohup node "$JSIPFS" daemon >"$STATE/daemon.log" 2>&1 &
 	local pid=$!
 	echo "$pid" >"$STATE/daemon.pid"
-	local i
+	local i port
 	for i in $(seq 1 600); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			tail -n 30 "$STATE/daemon.log" >&2
 			die "the js-ipfs daemon exited during start-up (log: $STATE/daemon.log)"
 		fi
-		if api_answers "$url"; then break; fi
+		# "HTTP API listening on /ip4/127.0.0.1/tcp/PORT/http": the port it bound.
+		port=$(sed -n 's|^HTTP API listening on /ip4/127\.0\.0\.1/tcp/\([0-9]*\)/http.*|\1|p' "$STATE/daemon.log" | head -n 1)
+		if [ -n "$port" ]; then
+			url="http://127.0.0.1:$port"
+			if api_answers "$url"; then break; fi
+		fi
 		sleep 0.1
 	done
-	api_answers "$url" || { kill "$pid" 2>/dev/null || true; die "the js-ipfs daemon did not answer on $url within 60 s"; }
+	[ -n "$url" ] && api_answers "$url" || {
+		kill "$pid" 2>/dev/null || true
+		tail -n 30 "$STATE/daemon.log" >&2
+		die "the js-ipfs daemon did not answer as its own peer within 60 s (API: ${url:-not printed})"
+	}
 	echo "$url" >"$STATE/api-url"
 	if [ -n "${EMR_IPFS_WATCH_PID:-}" ]; then
 		# Stops the daemon once the watched process (a test binary) is gone.

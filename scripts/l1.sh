@@ -52,12 +52,8 @@ anvil_path() {
 
 install() {
 	command -v npm >/dev/null 2>&1 || die "npm is required (npm not found on PATH)"
-	mkdir -p "$NPM_DIR"
-	# One installer at a time (tests and scripts may install concurrently).
-	exec 9>"$NPM_DIR/.install.lock"
-	flock 9
+	# contracts/build.sh installs under a lock of its own (tests and scripts may install at once).
 	EMR_NPM_DIR="$NPM_DIR" "$ROOT/contracts/build.sh" --install-only
-	exec 9>&-
 	local anvil
 	anvil="$(anvil_path)"
 	[ -x "$anvil" ] || die "npm install finished but $anvil is missing"

@@ -11,6 +11,14 @@
 # Usage: scripts/run-tests.sh [JOBS]   (JOBS: binaries at a time, default $EMR_TEST_JOBS or 3)
 # Each binary's whole output is printed when it ends; the run fails if any binary fails, after
 # all have run. EMR_TEST_JOBS=1 gives cargo's order and timing.
+#
+# What the binaries share is prepared here once, before any of them starts: the development
+# proving keys (scripts/dev-keys.sh), js-ipfs (scripts/ipfs.sh install) and solc/anvil
+# (scripts/l1.sh install). Each of those scripts also takes a lock and publishes by rename, so a
+# binary run on its own is safe too; preparing first keeps the binaries from waiting on each
+# other's locks. A binary that runs past EMR_TEST_TIMEOUT seconds (default 1800, about five
+# times the slowest) is killed with every process it started (its process group) and counts as
+# failed; the logs of a failed run are kept and their folder named.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
@@ -21,8 +29,17 @@ JOBS="${1:-${EMR_TEST_JOBS:-3}}"
 # worker 31 s, properties 28 s.
 SLOW_FIRST=(finality client prover settlement light rejections rollup dev_node batch_prover worker properties)
 
+TIMEOUT="${EMR_TEST_TIMEOUT:-1800}"
+# Fewer binaries than this means cargo's list was cut short, not that the tests got fewer.
+MIN_BINARIES=40
+
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/emr-tests.XXXXXX")"
-trap 'rm -rf "$LOGS"' EXIT
+trap '[ -s "$LOGS/failed" ] || rm -rf "$LOGS"' EXIT
+
+echo "==> shared test resources, prepared once: dev keys, js-ipfs, solc and anvil"
+"$ROOT/scripts/dev-keys.sh" >/dev/null
+"$ROOT/scripts/ipfs.sh" install
+"$ROOT/scripts/l1.sh" install >/dev/null
 
 echo "==> cargo test --release --no-run (the test binaries; built by the build step)"
 cargo test --release --locked --workspace --no-run --message-format=json 2>"$LOGS/build.err" |
@@ -41,7 +58,12 @@ done
 awk -F'\t' 'NR == FNR { slow[$1] = 1; next } !($1 in slow)' \
 	<(printf '%s\n' "${SLOW_FIRST[@]}") "$LOGS/all.tsv" >>"$LOGS/queue.tsv"
 total=$(wc -l <"$LOGS/queue.tsv")
-echo "==> running $total test binaries, $JOBS at a time"
+if [ "$total" -lt "$MIN_BINARIES" ]; then
+	echo "==> only $total test binaries found (expected at least $MIN_BINARIES); cargo said:" >&2
+	cat "$LOGS/build.err" >&2
+	exit 1
+fi
+echo "==> running $total test binaries, $JOBS at a time (each at most $TIMEOUT s)"
 
 # One binary: run it from its package's directory, keep its output, print it whole when it ends.
 run_one() {
@@ -50,22 +72,26 @@ run_one() {
 	id="$(basename "$exe")"
 	log="$logs/$id.log"
 	start=$(date +%s)
-	(cd "$dir" && "$exe" --test-threads=2) >"$log" 2>&1 || status=$?
-	local took=$(($(date +%s) - start))
+	# timeout runs the binary in a process group of its own and, past the limit, signals the
+	# whole group: the nodes, workers and daemons the binary started go with it.
+	(cd "$dir" && timeout --kill-after=30 "$TIMEOUT" "$exe" --test-threads=2) >"$log" 2>&1 || status=$?
+	local took=$(($(date +%s) - start)) why=""
+	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then why=", KILLED after $TIMEOUT s"; fi
 	{
 		flock 9
-		echo "---- $name ($dir, ${took} s, exit $status)"
+		echo "---- $name ($dir, ${took} s, exit $status$why)"
 		cat "$log"
-		if [ "$status" -ne 0 ]; then echo "$name ($id)" >>"$logs/failed"; fi
+		if [ "$status" -ne 0 ]; then echo "$name ($id)$why" >>"$logs/failed"; fi
 	} 9>"$logs/print.lock"
 }
 export -f run_one
+export TIMEOUT
 
 tr '\t' '\n' <"$LOGS/queue.tsv" | tr '\n' '\0' |
 	xargs -0 -n 3 -P "$JOBS" bash -c 'run_one "$1" "$2" "$3" "'"$LOGS"'"' _
 
 if [ -s "$LOGS/failed" ]; then
-	echo "==> FAILED test binaries:" >&2
+	echo "==> FAILED test binaries (their logs: $LOGS):" >&2
 	sed 's/^/    /' "$LOGS/failed" >&2
 	exit 1
 fi

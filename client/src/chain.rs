@@ -845,9 +845,9 @@ mod tests {
 
 	#[tokio::test]
 	async fn a_node_that_is_not_there_is_said_so() {
-		// A port nothing listens on: bind, learn it, close.
-		let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-		let node = NodeClient::new(&format!("127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
+		// Port 9 (discard) of the loopback: privileged, so no test process can be listening
+		// there (a port bound, learnt and closed could be taken by another test meanwhile).
+		let node = NodeClient::new("127.0.0.1:9", Duration::from_secs(5)).unwrap();
 		let e = node.best_block().await.unwrap_err();
 		assert!(matches!(e, ChainError::Unreachable { .. }), "{e}");
 		assert!(e.to_string().contains("no node reachable"), "{e}");

@@ -454,16 +454,63 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 	hex::encode(emr_primitives::groth16::vk_hash(bytes))
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, then rename).
+/// Writes `bytes` to `path` atomically: to a temporary file of this writer alone (named by
+/// process and call), flushed to disk, then renamed over `path`. A reader sees the old file or
+/// the new one, never a part, and two processes writing the same path at once never share a
+/// temporary file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+	use std::{
+		io::Write,
+		sync::atomic::{AtomicU64, Ordering},
+	};
+	static WRITES: AtomicU64 = AtomicU64::new(0);
 	let io = |source| ProverError::Io { path: path.display().to_string(), source };
-	let tmp = path.with_extension("tmp");
-	std::fs::write(&tmp, bytes).map_err(io)?;
-	std::fs::rename(&tmp, path).map_err(io)
+	let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+	let unique = WRITES.fetch_add(1, Ordering::Relaxed);
+	let tmp = path.with_file_name(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+	let written = std::fs::File::create(&tmp)
+		.and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+		.and_then(|()| std::fs::rename(&tmp, path));
+	if written.is_err() {
+		let _ = std::fs::remove_file(&tmp);
+	}
+	written.map_err(io)
 }
 
 /// Reads a whole file.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 	std::fs::read(path)
 		.map_err(|source| ProverError::Io { path: path.display().to_string(), source })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::{read_file, write_file};
+
+	/// Several writers of one path at once (test binaries setting up the same development keys
+	/// did): every write succeeds, the file ends as one writer's whole bytes, and no temporary
+	/// file is left beside it.
+	#[test]
+	fn concurrent_writers_of_one_path_never_share_a_temporary_file() {
+		let dir = tempfile::tempdir().expect("a temporary directory");
+		let path = dir.path().join("proving.key");
+		let contents: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 256 * 1024]).collect();
+		std::thread::scope(|scope| {
+			for bytes in &contents {
+				let path = &path;
+				scope.spawn(move || {
+					for _ in 0..20 {
+						write_file(path, bytes).expect("every concurrent write succeeds");
+					}
+				});
+			}
+		});
+		let written = read_file(&path).expect("the file is there");
+		assert!(contents.contains(&written), "the file is one writer's whole bytes");
+		let names: Vec<_> = std::fs::read_dir(dir.path())
+			.expect("the directory lists")
+			.map(|e| e.expect("an entry").file_name())
+			.collect();
+		assert_eq!(names, vec![std::ffi::OsString::from("proving.key")], "no temporary file left");
+	}
 }

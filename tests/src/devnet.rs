@@ -1,9 +1,11 @@
 //! A local consortium on the committed `consortium-local` chain spec, and signed calls of its
 //! hospitals: what the multi-node tests share.
 //!
-//! Each hospital's node has its own data directory, a fixed libp2p key (so its peer id, and
-//! with it every bootnode address, is known before it starts) and its session keys (Aura,
-//! GRANDPA, BEEFY) put in its keystore with `emr-node key insert`, as an operator would.
+//! Each hospital's node has its own data directory, a fixed libp2p key (so its peer id stays
+//! the same across restarts) and its session keys (Aura, GRANDPA, BEEFY) put in its keystore
+//! with `emr-node key insert`, as an operator would. Nodes start one after another, each with
+//! the addresses the ones before it listen on as its bootnodes (every port is the node's own
+//! choice, read back once it listens).
 
 use crate::{repo_root, run_node_command, Error, Node, NodeConfig, Result};
 use codec::{Decode, Encode};
@@ -101,23 +103,27 @@ pub fn hospital(dir: &Path, index: usize, who: &str) -> Result<NodeConfig> {
 	Ok(config)
 }
 
-/// The multiaddress other nodes dial to reach `config` (its node key must be set).
-pub fn address(dir: &Path, config: &NodeConfig) -> Result<String> {
-	let key = config.node_key.as_ref().ok_or_else(|| Error("the node has no fixed key".into()))?;
-	Ok(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", config.p2p_port, peer_id(dir, key)?))
-}
-
-/// Starts `configs` as one network (each one's bootnodes are the others) and waits until
-/// every node answers RPC.
-pub fn start(dir: &Path, mut configs: Vec<NodeConfig>) -> Result<Vec<Node>> {
-	let addresses = configs.iter().map(|c| address(dir, c)).collect::<Result<Vec<_>>>()?;
-	for (i, config) in configs.iter_mut().enumerate() {
-		config.bootnodes =
-			addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.clone()).collect();
-	}
-	let mut nodes = configs.into_iter().map(Node::start).collect::<Result<Vec<_>>>()?;
-	for node in nodes.iter_mut() {
+/// Starts `configs` as one network, one node after another: each one's bootnodes are the
+/// addresses of those already running (read from them, so every port is the node's own
+/// choice); returns once every node answers RPC as itself. A node's configured node key, if
+/// any, must give the peer id it reports.
+pub fn start(dir: &Path, configs: Vec<NodeConfig>) -> Result<Vec<Node>> {
+	let mut nodes: Vec<Node> = Vec::with_capacity(configs.len());
+	for mut config in configs {
+		config.bootnodes.extend(nodes.iter().map(Node::p2p_address));
+		let expected = config.node_key.as_ref().map(|key| peer_id(dir, key)).transpose()?;
+		let mut node = Node::start(config)?;
 		node.wait_rpc_ready(Duration::from_secs(60))?;
+		if let Some(expected) = expected {
+			if node.peer_id() != expected {
+				return Err(Error(format!(
+					"{} reports peer id {}, its node key gives {expected}",
+					node.config.name,
+					node.peer_id()
+				)));
+			}
+		}
+		nodes.push(node);
 	}
 	Ok(nodes)
 }

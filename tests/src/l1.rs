@@ -1,8 +1,12 @@
 //! The local Ethereum of the settlement tests: anvil from the pinned npm package (installed by
 //! `scripts/l1.sh install`), with its state in a file so that it can be stopped and started
 //! again with its contracts, and a block a second so that L1 confirmations accumulate.
+//!
+//! Anvil listens on a loopback address of the test process alone ([`crate::private_loopback`])
+//! on a port it chooses itself (port 0) and prints; a restart binds that same address and port
+//! again, which no other test can have taken meanwhile, so the relayer finds it where it was.
 
-use crate::{err, free_port, rpc_call, Error, Result};
+use crate::{err, file_len, log_after, private_loopback, wait_log_line, Error, Result};
 use serde_json::{json, Value};
 use std::{
 	path::{Path, PathBuf},
@@ -17,7 +21,9 @@ pub const DEV_L1_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efc
 
 /// A running anvil; killed when dropped.
 pub struct Anvil {
-	/// Its JSON-RPC port.
+	/// Its loopback address (one of this process's own).
+	pub host: std::net::Ipv4Addr,
+	/// Its JSON-RPC port (chosen by anvil at its first start, kept across restarts).
 	pub port: u16,
 	state: PathBuf,
 	log: PathBuf,
@@ -35,8 +41,12 @@ impl Anvil {
 			));
 		}
 		std::fs::create_dir_all(dir).map_err(|e| Error(format!("{}: {e}", dir.display())))?;
+		// One private address per anvil of this process.
+		static STARTED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+		let instance = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 		let mut anvil = Anvil {
-			port: free_port()?,
+			host: private_loopback(instance)?,
+			port: 0,
 			state: dir.join("state.json"),
 			log: dir.join("anvil.log"),
 			child: None,
@@ -47,10 +57,11 @@ impl Anvil {
 
 	fn spawn(&mut self) -> Result<()> {
 		let port = self.port.to_string();
+		let host = self.host.to_string();
 		let state = self.state.display().to_string();
 		let args = [
 			"--host",
-			"127.0.0.1",
+			&host,
 			"--port",
 			&port,
 			"--hardfork",
@@ -67,29 +78,50 @@ impl Anvil {
 			"test test test test test test test test test test test junk",
 		];
 		let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+		let from = file_len(&self.log);
 		self.child =
 			Some(crate::spawn_logged(&emr_prover::l1::anvil_binary(), &args, &[], &self.log)?);
+		// "Listening on HOST:PORT": the port it bound (its choice at the first start).
+		let listening = format!("Listening on {host}:");
+		let child = &mut self.child;
+		let running = || child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+		self.port = wait_log_line(
+			&self.log,
+			from,
+			"anvil's address",
+			Duration::from_secs(30),
+			running,
+			|l| l.trim().strip_prefix(&listening)?.parse::<u16>().ok(),
+		)
+		.map_err(|e| Error(format!("anvil: {e}")))?;
+		// Ready when it answers as the chain it was started as.
 		let deadline = Instant::now() + Duration::from_secs(30);
-		while self.eth("eth_chainId", json!([])).is_err() {
-			if Instant::now() > deadline {
-				return err(format!(
-					"anvil did not answer within 30 s; log {}",
-					self.log.display()
-				));
+		loop {
+			match self.eth("eth_chainId", json!([])) {
+				Ok(id) if id.as_str() == Some("0x7a69") => return Ok(()),
+				Ok(other) => {
+					return err(format!("{} answered chain id {other}, not 31337", self.url()))
+				},
+				Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
+				Err(e) => {
+					return err(format!(
+						"anvil did not answer within 30 s ({e}); log:\n{}",
+						log_after(&self.log, from)
+					))
+				},
 			}
-			thread::sleep(Duration::from_millis(100));
 		}
-		Ok(())
 	}
 
 	/// Its JSON-RPC URL.
 	pub fn url(&self) -> String {
-		format!("http://127.0.0.1:{}", self.port)
+		format!("http://{}:{}", self.host, self.port)
 	}
 
 	/// An Ethereum JSON-RPC call.
 	pub fn eth(&self, method: &str, params: Value) -> Result<Value> {
-		rpc_call(self.port, method, params)
+		emr_prover::http::rpc_call(&format!("{}:{}", self.host, self.port), method, params)
+			.map_err(|e| Error(e.to_string()))
 	}
 
 	/// Stops it (SIGTERM: it writes its state), as an L1 node going down.
@@ -108,7 +140,7 @@ impl Anvil {
 		}
 	}
 
-	/// Starts it again on the same port from its saved state.
+	/// Starts it again on the same address and port from its saved state.
 	pub fn restart(&mut self) -> Result<()> {
 		self.stop();
 		self.spawn()

@@ -1,8 +1,15 @@
 //! Harness for emr-chain's end-to-end tests.
 //!
-//! The tests under `tests/tests/` start the release `emr-node` binary as real processes on free
-//! loopback ports, talk to them over JSON-RPC (HTTP), and stop them again. Every wait has a
-//! deadline; when one passes, the error carries the tail of the node's log.
+//! The tests under `tests/tests/` start the release `emr-node` binary as real processes, talk to
+//! them over JSON-RPC (HTTP), and stop them again. Every wait has a deadline; when one passes,
+//! the error carries the tail of the node's log.
+//!
+//! No port is chosen by the harness: a process is told to listen on port 0, so the kernel gives
+//! it a port that it holds from the moment it binds, and the harness reads the port from the
+//! process's own log (a port that the harness bound, released and handed on could be taken by
+//! another test's connection in between). Before a node counts as ready, its RPC server must
+//! answer with the peer id that the node's own log printed, so an answer from another process
+//! is never taken for this node's.
 //!
 //! The binary is found next to the test executable (`<target>/release/emr-node` when the
 //! tests run with `cargo test --release`), or at `$EMR_NODE_BIN`.
@@ -15,7 +22,6 @@ use serde_json::{json, Value};
 use std::{
 	fmt,
 	fs::{self, File},
-	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, Output, Stdio},
 	sync::atomic::{AtomicU32, Ordering},
@@ -76,13 +82,81 @@ pub fn node_binary() -> PathBuf {
 		.unwrap_or_else(|| PathBuf::from("emr-node"))
 }
 
-/// A loopback TCP port that was free a moment ago.
-///
-/// Ports are taken from the kernel (bind to port 0), so concurrent tests do not collide.
-pub fn free_port() -> Result<u16> {
-	let listener = TcpListener::bind("127.0.0.1:0")
-		.map_err(|e| Error(format!("no free loopback port: {e}")))?;
-	listener.local_addr().map(|a| a.port()).map_err(|e| Error(format!("no local address: {e}")))
+/// A loopback address where nothing listens, for tests of an unreachable endpoint: port 9
+/// (discard) of `127.0.0.1`, a privileged port that no test process can bind, so no other test
+/// can be answering there.
+pub const CLOSED_ADDRESS: &str = "127.0.0.1:9";
+
+/// A loopback address of this process alone (`127.x.y.z`, from the process id and `instance`,
+/// never `127.0.0.1`), for a server that must come back on the same address after a restart:
+/// outgoing connections on this machine take their source ports on `127.0.0.1`, so while the
+/// server is down no other test can take its port on this address.
+pub fn private_loopback(instance: u8) -> Result<std::net::Ipv4Addr> {
+	let pid = std::process::id();
+	// Linux process ids are below 2^22: 6 bits of the second octet, then two octets.
+	if pid >= 1 << 22 || instance >= 2 {
+		return err(format!("no private loopback address for process {pid}, instance {instance}"));
+	}
+	let second = 128 | (instance << 6) | (pid >> 16) as u8;
+	Ok(std::net::Ipv4Addr::new(127, second, (pid >> 8) as u8, pid as u8))
+}
+
+/// Waits until a line of the file `log` (only its part after byte `from`) yields `Some` through
+/// `find`, for at most `timeout`; `running` is asked between looks and stops the wait with an
+/// error when it answers `false`. `what` names the awaited line in errors.
+pub(crate) fn wait_log_line<T>(
+	log: &Path,
+	from: u64,
+	what: &str,
+	timeout: Duration,
+	mut running: impl FnMut() -> bool,
+	mut find: impl FnMut(&str) -> Option<T>,
+) -> Result<T> {
+	let deadline = Instant::now() + timeout;
+	loop {
+		let text = log_after(log, from);
+		if let Some(found) = text.lines().find_map(&mut find) {
+			return Ok(found);
+		}
+		let tail = || {
+			let all: Vec<&str> = text.lines().collect();
+			all[all.len().saturating_sub(40)..].join("\n")
+		};
+		if !running() {
+			return err(format!(
+				"the process exited before its log showed {what}; log tail:\n{}",
+				tail()
+			));
+		}
+		if Instant::now() >= deadline {
+			return err(format!(
+				"the log showed no {what} within {timeout:?}; log tail:\n{}",
+				tail()
+			));
+		}
+		thread::sleep(Duration::from_millis(100));
+	}
+}
+
+/// The part of the file `log` after byte `from` (what the current run of a process wrote to
+/// a log that its earlier runs also wrote to), or nothing if it cannot be read.
+pub(crate) fn log_after(log: &Path, from: u64) -> String {
+	let bytes = fs::read(log).unwrap_or_default();
+	let from = (from as usize).min(bytes.len());
+	String::from_utf8_lossy(&bytes[from..]).into_owned()
+}
+
+/// The length of the file at `path`, 0 if there is none.
+pub(crate) fn file_len(path: &Path) -> u64 {
+	fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The port of the first `127.0.0.1:PORT` in `text` after `marker` (e.g. a listening line).
+pub(crate) fn loopback_port_after(text: &str, marker: &str) -> Option<u16> {
+	let rest = &text[text.find(marker)? + marker.len()..];
+	let rest = &rest[rest.find("127.0.0.1:")? + "127.0.0.1:".len()..];
+	let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+	digits.parse().ok()
 }
 
 /// A directory under the system temp dir, removed on drop.
@@ -137,11 +211,14 @@ pub struct NodeConfig {
 	pub validator: bool,
 	/// Database and keystore directory (`--base-path`).
 	pub base_path: PathBuf,
-	/// libp2p listen port.
+	/// libp2p listen port; 0 (the default): the node binds one of the kernel's choice, which
+	/// [`Node::p2p_port`] reads back.
 	pub p2p_port: u16,
-	/// JSON-RPC port (HTTP and WebSocket).
+	/// JSON-RPC port (HTTP and WebSocket); 0 (the default): chosen by the kernel, read back by
+	/// [`Node::rpc_port`] from the node's log.
 	pub rpc_port: u16,
-	/// Prometheus port.
+	/// Prometheus port; 0 (the default): chosen by the kernel, read back by
+	/// [`Node::prometheus_port`] from the node's log.
 	pub prometheus_port: u16,
 	/// 32-byte ed25519 secret of the libp2p identity, hex without `0x` (fixes the peer id).
 	pub node_key: Option<String>,
@@ -152,7 +229,7 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-	/// A configuration on fresh free ports, with its data under `base_path`.
+	/// A configuration whose ports the node chooses (port 0), with its data under `base_path`.
 	pub fn new(name: &str, base_path: &Path) -> Result<Self> {
 		Ok(NodeConfig {
 			name: name.to_string(),
@@ -160,9 +237,9 @@ impl NodeConfig {
 			dev: false,
 			validator: false,
 			base_path: base_path.to_path_buf(),
-			p2p_port: free_port()?,
-			rpc_port: free_port()?,
-			prometheus_port: free_port()?,
+			p2p_port: 0,
+			rpc_port: 0,
+			prometheus_port: 0,
 			node_key: None,
 			bootnodes: Vec::new(),
 			extra: Vec::new(),
@@ -233,16 +310,32 @@ pub(crate) fn spawn_logged(
 		.map_err(|e| Error(format!("cannot start {}: {e}", program.display())))
 }
 
+/// What a running node told its log about itself: where it listens and who it is.
+#[derive(Clone, Debug, Default)]
+struct Listening {
+	peer_id: String,
+	rpc: u16,
+	prometheus: u16,
+	p2p: u16,
+}
+
 /// A running `emr-node` process; it is killed when dropped.
 pub struct Node {
 	/// How it was started (restart uses the same).
 	pub config: NodeConfig,
 	child: Option<Child>,
 	log_path: PathBuf,
+	listening: Listening,
 }
 
+/// How long a starting node may take until its RPC server listens (a loaded two-core machine
+/// opens a database and builds the genesis in seconds, but three test binaries start together).
+const NODE_START: Duration = Duration::from_secs(120);
+
 impl Node {
-	/// Starts a node; its stdout and stderr go to `<base_path>/../<name>.log`.
+	/// Starts a node and waits until it listens: its peer id, RPC and Prometheus ports are read
+	/// from its log, its libp2p port from `system_localListenAddresses`. Its stdout and stderr
+	/// go to `<base_path>/../<name>.log`.
 	pub fn start(config: NodeConfig) -> Result<Node> {
 		fs::create_dir_all(&config.base_path)
 			.map_err(|e| Error(format!("cannot create {}: {e}", config.base_path.display())))?;
@@ -251,21 +344,82 @@ impl Node {
 			.parent()
 			.unwrap_or(&config.base_path)
 			.join(format!("{}.log", config.name));
-		let mut node = Node { config, child: None, log_path };
+		let mut node = Node { config, child: None, log_path, listening: Listening::default() };
 		node.spawn()?;
 		Ok(node)
 	}
 
 	fn spawn(&mut self) -> Result<()> {
 		let args = self.config.args();
+		let from = file_len(&self.log_path);
 		self.child =
 			Some(spawn_logged(&node_binary(), &args, &[("RUST_LOG", "info")], &self.log_path)?);
+		let peer_id =
+			self.wait_own_log(from, "its peer id (\"Local node identity is\")", |line| {
+				Some(line.split_once("Local node identity is: ")?.1.trim().to_string())
+			})?;
+		let rpc = self.wait_own_log(
+			from,
+			"its JSON-RPC address (\"Running JSON-RPC server\")",
+			|line| loopback_port_after(line, "Running JSON-RPC server: addr="),
+		)?;
+		let prometheus = self.wait_own_log(from, "its Prometheus address", |line| {
+			loopback_port_after(line, "Prometheus exporter started at ")
+		})?;
+		self.listening = Listening { peer_id, rpc, prometheus, p2p: 0 };
+		// The libp2p port: from the node itself, over the RPC server just found.
+		let p2p = self.wait_for("its libp2p listen address", NODE_START, |n| {
+			let addresses = n.rpc("system_localListenAddresses", json!([])).ok()?;
+			addresses.as_array()?.iter().find_map(|a| {
+				let rest = a.as_str()?.strip_prefix("/ip4/127.0.0.1/tcp/")?;
+				rest.split('/').next()?.parse::<u16>().ok()
+			})
+		})?;
+		self.listening.p2p = p2p;
 		Ok(())
+	}
+
+	/// Waits (up to [`NODE_START`]) for a line of the current run's log that `find` accepts.
+	fn wait_own_log<T>(
+		&mut self,
+		from: u64,
+		what: &str,
+		find: impl FnMut(&str) -> Option<T>,
+	) -> Result<T> {
+		let Node { config, child, log_path, .. } = self;
+		let running = || child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+		wait_log_line(log_path, from, what, NODE_START, running, find)
+			.map_err(|e| Error(format!("{}: {e}", config.name)))
+	}
+
+	/// The JSON-RPC port the node listens on (chosen by the kernel unless configured).
+	pub fn rpc_port(&self) -> u16 {
+		self.listening.rpc
+	}
+
+	/// The Prometheus port the node listens on.
+	pub fn prometheus_port(&self) -> u16 {
+		self.listening.prometheus
+	}
+
+	/// The libp2p port the node listens on.
+	pub fn p2p_port(&self) -> u16 {
+		self.listening.p2p
+	}
+
+	/// The node's libp2p peer id, as its log printed it.
+	pub fn peer_id(&self) -> &str {
+		&self.listening.peer_id
+	}
+
+	/// The multiaddress other nodes (and light clients) dial to reach this node.
+	pub fn p2p_address(&self) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.listening.p2p, self.listening.peer_id)
 	}
 
 	/// The JSON-RPC URL of the node (HTTP).
 	pub fn rpc_url(&self) -> String {
-		format!("http://127.0.0.1:{}", self.config.rpc_port)
+		format!("http://127.0.0.1:{}", self.rpc_port())
 	}
 
 	/// The last `lines` lines of the node's log.
@@ -304,7 +458,8 @@ impl Node {
 		err(format!("{} did not stop within {timeout:?} and was killed", self.config.name))
 	}
 
-	/// Starts the node again with the same configuration (and so the same database).
+	/// Starts the node again with the same configuration (and so the same database and peer
+	/// id); ports the configuration leaves at 0 are chosen anew and read back.
 	pub fn restart(&mut self) -> Result<()> {
 		if self.child.is_some() {
 			return err(format!("{} is still running", self.config.name));
@@ -314,12 +469,12 @@ impl Node {
 
 	/// Calls a JSON-RPC method; a JSON-RPC error becomes `Err` with its message.
 	pub fn rpc(&self, method: &str, params: Value) -> Result<Value> {
-		rpc_call(self.config.rpc_port, method, params)
+		rpc_call(self.rpc_port(), method, params)
 	}
 
 	/// The chain's deployment id (`rollup_deploymentId`): what test actors sign for.
 	pub fn deployment(&self) -> Result<emr_primitives::ops::DeploymentId> {
-		deployment(self.config.rpc_port)
+		deployment(self.rpc_port())
 	}
 
 	/// Waits until `check` returns `Some`, polling every 500 ms, for at most `timeout`.
@@ -334,10 +489,15 @@ impl Node {
 	) -> Result<T> {
 		let deadline = Instant::now() + timeout;
 		loop {
-			if let Some(value) = check(self) {
-				return Ok(value);
+			// Whether it runs is asked first: an answer read after this process exited could
+			// only come from another process that took its port.
+			let running = self.is_running();
+			if running {
+				if let Some(value) = check(self) {
+					return Ok(value);
+				}
 			}
-			if !self.is_running() {
+			if !running {
 				return err(format!(
 					"{} exited while waiting for {what}; log tail:\n{}",
 					self.config.name,
@@ -355,12 +515,24 @@ impl Node {
 		}
 	}
 
-	/// Waits until the RPC server answers `system_health`.
+	/// Waits until the RPC server answers `system_health` and names, in `system_localPeerId`,
+	/// the peer id this node's log printed (so the answer is this node's, not another's).
 	pub fn wait_rpc_ready(&mut self, timeout: Duration) -> Result<()> {
-		self.wait_for("a responding RPC server", timeout, |n| {
-			n.rpc("system_health", json!([])).ok()
+		let expected = self.listening.peer_id.clone();
+		let mut other = None;
+		let ready = self.wait_for("a responding RPC server with its own peer id", timeout, |n| {
+			n.rpc("system_health", json!([])).ok()?;
+			let peer = n.rpc("system_localPeerId", json!([])).ok()?;
+			if peer.as_str() == Some(expected.as_str()) {
+				return Some(());
+			}
+			other = Some(peer);
+			None
+		});
+		ready.map_err(|e| match other {
+			Some(peer) => Error(format!("{e}\n(port {} answered as peer {peer})", self.rpc_port())),
+			None => e,
 		})
-		.map(|_| ())
 	}
 
 	/// Number of the best block.
@@ -470,15 +642,15 @@ pub struct Worker {
 	args: Vec<String>,
 	child: Option<Child>,
 	log_path: PathBuf,
-	/// Its Prometheus port.
-	pub metrics_port: u16,
+	/// Where the current run's part of the log starts.
+	log_from: u64,
 }
 
 impl Worker {
 	/// Starts `emr-prover` with `args` (another sub-command, e.g. `relay`), its output
 	/// appended to `log`.
 	pub fn command(args: Vec<String>, log: PathBuf) -> Result<Worker> {
-		let mut w = Worker { args, child: None, log_path: log, metrics_port: 0 };
+		let mut w = Worker { args, child: None, log_path: log, log_from: 0 };
 		w.spawn()?;
 		Ok(w)
 	}
@@ -489,11 +661,10 @@ impl Worker {
 		let key_file = state.with_extension("key");
 		fs::write(&key_file, suri)
 			.map_err(|e| Error(format!("cannot write {}: {e}", key_file.display())))?;
-		let metrics_port = free_port()?;
 		let args = vec![
 			"run".to_string(),
 			"--rpc".into(),
-			format!("ws://127.0.0.1:{}", node.config.rpc_port),
+			format!("ws://127.0.0.1:{}", node.rpc_port()),
 			"--keys".into(),
 			keys.display().to_string(),
 			"--state".into(),
@@ -501,19 +672,27 @@ impl Worker {
 			"--account-key".into(),
 			key_file.display().to_string(),
 			"--prometheus".into(),
-			format!("127.0.0.1:{metrics_port}"),
+			"127.0.0.1:0".into(),
 			"--poll".into(),
 			"1".into(),
 		];
 		let mut w =
-			Worker { args, child: None, log_path: state.with_extension("log"), metrics_port };
+			Worker { args, child: None, log_path: state.with_extension("log"), log_from: 0 };
 		w.spawn()?;
 		Ok(w)
 	}
 
 	fn spawn(&mut self) -> Result<()> {
+		self.log_from = file_len(&self.log_path);
 		self.child = Some(spawn_logged(&prover_binary(), &self.args, &[], &self.log_path)?);
 		Ok(())
+	}
+
+	/// The port its current run serves Prometheus metrics on (`--prometheus 127.0.0.1:0`), as
+	/// that run's log says; `None` until it says so.
+	pub fn metrics_port(&self) -> Option<u16> {
+		let text = log_after(&self.log_path, self.log_from);
+		text.lines().find_map(|l| loopback_port_after(l, "Prometheus metrics on http://"))
 	}
 
 	/// The worker's whole log so far (all runs).
@@ -556,7 +735,7 @@ impl Worker {
 
 	/// Its `emr_prover_*` metric `name`, if served.
 	pub fn metric(&self, name: &str) -> Option<f64> {
-		metric(&http_get(self.metrics_port, "/metrics").ok()?, name)
+		metric(&http_get(self.metrics_port()?, "/metrics").ok()?, name)
 	}
 }
 

@@ -1,4 +1,6 @@
-//! The committed chain specs under `chain-specs/` are exactly what the binary generates.
+//! The committed chain specs under `chain-specs/` are exactly what the binary generates, and
+//! the committed development verifying key is what `scripts/dev-keys.sh` makes, even when
+//! several processes run it at once.
 //!
 //! When this fails, the runtime or a genesis preset changed: regenerate the specs with
 //! `scripts/gen-chain-specs.sh` and commit them.
@@ -74,5 +76,60 @@ fn client_metadata_is_the_runtimes() -> Result<()> {
 		 scripts/gen-chain-specs.sh and commit the result",
 		path.display()
 	);
+	Ok(())
+}
+
+/// Three `scripts/dev-keys.sh` into one empty folder at once, as three test binaries on a fresh
+/// machine did: each succeeds and names the folder, the folder holds the committed verifying
+/// key and manifest and a proving key, and no temporary file or folder is left. (Without the
+/// script's lock and its publication by rename, one run found its `proving.key` gone.)
+#[test]
+fn concurrent_dev_key_setups_all_succeed_with_the_committed_keys() -> Result<()> {
+	use std::process::{Command, Stdio};
+	let dir = emr_tests::TempDir::new("dev-keys")?;
+	let keys = dir.path().join("keys");
+	let runs = (0..3)
+		.map(|_| {
+			Command::new("bash")
+				.arg(repo_root().join("scripts/dev-keys.sh"))
+				.arg(&keys)
+				.env("EMR_PROVER_BIN", emr_tests::prover_binary())
+				.stdin(Stdio::null())
+				.stdout(Stdio::piped())
+				.stderr(Stdio::piped())
+				.spawn()
+				.map_err(|e| Error(format!("cannot run scripts/dev-keys.sh: {e}")))
+		})
+		.collect::<Result<Vec<_>>>()?;
+	for run in runs {
+		let out = run.wait_with_output().map_err(|e| Error(format!("dev-keys.sh: {e}")))?;
+		let stdout = String::from_utf8_lossy(&out.stdout);
+		assert!(
+			out.status.success(),
+			"a concurrent dev-keys.sh failed:\n{stdout}\n{}",
+			String::from_utf8_lossy(&out.stderr)
+		);
+		assert_eq!(stdout.lines().last(), Some(keys.display().to_string().as_str()));
+	}
+	let read = |path: std::path::PathBuf| {
+		std::fs::read(&path).map_err(|e| Error(format!("{}: {e}", path.display())))
+	};
+	for file in ["verifying.key", "manifest.txt"] {
+		assert!(
+			read(keys.join(file))? == read(repo_root().join("chain-specs/dev-keys").join(file))?,
+			"{file} differs from the committed one"
+		);
+	}
+	assert!(!read(keys.join("proving.key"))?.is_empty(), "the proving key is there");
+	let mut left: Vec<String> = std::fs::read_dir(dir.path())
+		.and_then(|d| d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect())
+		.map_err(|e| Error(format!("{}: {e}", dir.path().display())))?;
+	left.sort();
+	assert_eq!(left, ["keys", "keys.lock"], "only the keys and their lock file are left");
+	let mut inside: Vec<String> = std::fs::read_dir(&keys)
+		.and_then(|d| d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect())
+		.map_err(|e| Error(format!("{}: {e}", keys.display())))?;
+	inside.sort();
+	assert_eq!(inside, ["manifest.txt", "proving.key", "verifying.key"]);
 	Ok(())
 }

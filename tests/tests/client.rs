@@ -10,7 +10,7 @@ use std::{path::Path, time::Duration};
 
 use emr_tests::{
 	cli::{alter_one_byte, field, Emr, PASSPHRASE},
-	dev_prover_keys, free_port, Node, NodeConfig, Result, TempDir,
+	dev_prover_keys, Node, NodeConfig, Result, TempDir,
 };
 
 fn start_node(dir: &Path) -> Result<Node> {
@@ -38,8 +38,8 @@ fn every_actor_works_through_emr_and_each_refusal_is_said_in_words() -> Result<(
 	}
 
 	// Before anything: words for an unreachable node and for an unregistered key set.
-	let nowhere = format!("127.0.0.1:{}", free_port()?);
-	let elsewhere = Emr::new(&emr.data, &nowhere);
+	let nowhere = emr_tests::CLOSED_ADDRESS;
+	let elsewhere = Emr::new(&emr.data, nowhere);
 	let out = elsewhere.run("patient", &["whoami"], PASSPHRASE);
 	let stderr = String::from_utf8_lossy(&out.stderr);
 	assert!(!out.status.success() && stderr.contains("no node reachable"), "{stderr}");

@@ -38,7 +38,7 @@ fn dev_node_produces_and_finalizes_blocks() -> Result<()> {
 
 	// Prometheus is refreshed on its own timer (every few seconds), not on each finality
 	// notification, so it may lag the RPC answer above: poll until it reports height 2.
-	let port = node.config.prometheus_port;
+	let port = node.prometheus_port();
 	let mut last = String::new();
 	let finalized = node.wait_for(
 		"prometheus to report finalized height >= 2",

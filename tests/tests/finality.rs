@@ -166,8 +166,7 @@ fn beefy_signs_the_rollup_digest_and_follows_the_council() -> Result<()> {
 	// 3. A fifth hospital joins as the README says: its node makes its session keys
 	// (`author_rotateKeysWithOwner`), its account sets them, the council admits it.
 	let mut eve = devnet::hospital_config(dir.path(), 4, "Eve")?;
-	eve.bootnodes =
-		nodes.iter().map(|n| devnet::address(dir.path(), &n.config)).collect::<Result<_>>()?;
+	eve.bootnodes = nodes.iter().map(Node::p2p_address).collect();
 	let mut eve = Node::start(eve)?;
 	eve.wait_rpc_ready(Duration::from_secs(60))?;
 	let (_, best) = nodes[0].finalized()?;

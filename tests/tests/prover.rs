@@ -102,9 +102,9 @@ fn operations_reach_proven_with_the_prover_inside_the_node() -> Result<()> {
 	}
 	// The node's Prometheus endpoint carries the worker's metrics, and `emr-prover status`
 	// reads them.
-	let url = format!("http://127.0.0.1:{}/metrics", node.config.prometheus_port);
+	let url = format!("http://127.0.0.1:{}/metrics", node.prometheus_port());
 	let accepted = node.wait_for("the worker to commit the last batch", WAIT, |n| {
-		let page = http_get(n.config.prometheus_port, "/metrics").ok()?;
+		let page = http_get(n.prometheus_port(), "/metrics").ok()?;
 		(metric(&page, "emr_prover_last_committed_batch")? >= last as f64)
 			.then(|| metric(&page, "emr_prover_batches_accepted_total"))
 			.flatten()
