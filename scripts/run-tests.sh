@@ -53,7 +53,8 @@ cargo test --release --locked --workspace --no-run --message-format=json 2>"$LOG
 # Slow binaries first, in SLOW_FIRST's order, then the rest in cargo's order.
 : >"$LOGS/queue.tsv"
 for name in "${SLOW_FIRST[@]}"; do
-	awk -F'\t' -v n="$name" '$1 == n' "$LOGS/all.tsv" >>"$LOGS/queue.tsv"
+	awk -F'\t' -v n="$name" '$1 == n' "$LOGS/all.tsv" | grep . >>"$LOGS/queue.tsv" ||
+		echo "==> note: SLOW_FIRST names $name, which is no test binary (renamed?)" >&2
 done
 awk -F'\t' 'NR == FNR { slow[$1] = 1; next } !($1 in slow)' \
 	<(printf '%s\n' "${SLOW_FIRST[@]}") "$LOGS/all.tsv" >>"$LOGS/queue.tsv"

@@ -149,6 +149,7 @@ impl Anvil {
 
 impl Drop for Anvil {
 	fn drop(&mut self) {
+		crate::print_log_on_panic("anvil", &self.log);
 		if let Some(mut child) = self.child.take() {
 			let _ = child.kill();
 			let _ = child.wait();

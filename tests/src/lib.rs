@@ -182,10 +182,34 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+	/// Removes the directory, unless `EMR_TESTS_KEEP` is set or the test is failing on a panic
+	/// (a plain `assert!`): then its logs and databases are kept, and their place said.
 	fn drop(&mut self) {
+		if std::thread::panicking() {
+			eprintln!("the test failed: its files are kept in {}", self.0.display());
+			return;
+		}
 		if std::env::var_os("EMR_TESTS_KEEP").is_none() {
 			let _ = fs::remove_dir_all(&self.0);
 		}
+	}
+}
+
+/// How many lines of a process's log a failing test prints when it drops the process.
+const FAILURE_LOG_LINES: usize = 80;
+
+/// Prints the last [`FAILURE_LOG_LINES`] lines of `log` (the log of `who`) when the current
+/// thread is panicking: an `assert!` failure then shows what the process said, as the harness's
+/// own errors do.
+fn print_log_on_panic(who: &str, log: &Path) {
+	if std::thread::panicking() {
+		let text = fs::read_to_string(log).unwrap_or_default();
+		let all: Vec<&str> = text.lines().collect();
+		let tail = all[all.len().saturating_sub(FAILURE_LOG_LINES)..].join("\n");
+		eprintln!(
+			"--- the last {FAILURE_LOG_LINES} lines of {who}'s log ({}) ---\n{tail}\n---",
+			log.display()
+		);
 	}
 }
 
@@ -567,6 +591,7 @@ impl Node {
 
 impl Drop for Node {
 	fn drop(&mut self) {
+		print_log_on_panic(&self.config.name, &self.log_path);
 		if let Some(mut child) = self.child.take() {
 			let _ = child.kill();
 			let _ = child.wait();
@@ -741,6 +766,10 @@ impl Worker {
 
 impl Drop for Worker {
 	fn drop(&mut self) {
+		print_log_on_panic(
+			&format!("emr-prover {}", self.args.first().map_or("", String::as_str)),
+			&self.log_path,
+		);
 		self.kill();
 	}
 }
