@@ -185,7 +185,7 @@ impl Drop for TempDir {
 	/// Removes the directory, unless `EMR_TESTS_KEEP` is set or the test is failing on a panic
 	/// (a plain `assert!`): then its logs and databases are kept, and their place said.
 	fn drop(&mut self) {
-		if std::thread::panicking() {
+		if thread::panicking() {
 			eprintln!("the test failed: its files are kept in {}", self.0.display());
 			return;
 		}
@@ -202,7 +202,7 @@ const FAILURE_LOG_LINES: usize = 80;
 /// thread is panicking: an `assert!` failure then shows what the process said, as the harness's
 /// own errors do.
 fn print_log_on_panic(who: &str, log: &Path) {
-	if std::thread::panicking() {
+	if thread::panicking() {
 		let text = fs::read_to_string(log).unwrap_or_default();
 		let all: Vec<&str> = text.lines().collect();
 		let tail = all[all.len().saturating_sub(FAILURE_LOG_LINES)..].join("\n");
