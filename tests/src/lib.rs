@@ -118,10 +118,7 @@ pub(crate) fn wait_log_line<T>(
 		if let Some(found) = text.lines().find_map(&mut find) {
 			return Ok(found);
 		}
-		let tail = || {
-			let all: Vec<&str> = text.lines().collect();
-			all[all.len().saturating_sub(40)..].join("\n")
-		};
+		let tail = || last_lines(&text, 40);
 		if !running() {
 			return err(format!(
 				"the process exited before its log showed {what}; log tail:\n{}",
@@ -144,6 +141,12 @@ pub(crate) fn log_after(log: &Path, from: u64) -> String {
 	let bytes = fs::read(log).unwrap_or_default();
 	let from = (from as usize).min(bytes.len());
 	String::from_utf8_lossy(&bytes[from..]).into_owned()
+}
+
+/// The last `n` lines of `text`, joined by newlines (a log's tail for an error message).
+pub(crate) fn last_lines(text: &str, n: usize) -> String {
+	let all: Vec<&str> = text.lines().collect();
+	all[all.len().saturating_sub(n)..].join("\n")
 }
 
 /// The length of the file at `path`, 0 if there is none.
@@ -203,9 +206,7 @@ const FAILURE_LOG_LINES: usize = 80;
 /// own errors do.
 fn print_log_on_panic(who: &str, log: &Path) {
 	if thread::panicking() {
-		let text = fs::read_to_string(log).unwrap_or_default();
-		let all: Vec<&str> = text.lines().collect();
-		let tail = all[all.len().saturating_sub(FAILURE_LOG_LINES)..].join("\n");
+		let tail = last_lines(&fs::read_to_string(log).unwrap_or_default(), FAILURE_LOG_LINES);
 		eprintln!(
 			"--- the last {FAILURE_LOG_LINES} lines of {who}'s log ({}) ---\n{tail}\n---",
 			log.display()
@@ -448,9 +449,7 @@ impl Node {
 
 	/// The last `lines` lines of the node's log.
 	pub fn log_tail(&self, lines: usize) -> String {
-		let text = fs::read_to_string(&self.log_path).unwrap_or_default();
-		let all: Vec<&str> = text.lines().collect();
-		all[all.len().saturating_sub(lines)..].join("\n")
+		last_lines(&self.log(), lines)
 	}
 
 	/// The whole log of the node so far.
@@ -727,9 +726,7 @@ impl Worker {
 
 	/// The last `lines` lines of its log.
 	pub fn log_tail(&self, lines: usize) -> String {
-		let text = self.log();
-		let all: Vec<&str> = text.lines().collect();
-		all[all.len().saturating_sub(lines)..].join("\n")
+		last_lines(&self.log(), lines)
 	}
 
 	/// Kills it at once (SIGKILL: no chance to clean up), as a crash would.
