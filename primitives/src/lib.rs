@@ -33,9 +33,9 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
 
-/// The BLS12-381 scalar field (Bandersnatch's base field): every rollup value lives here.
-pub type F = ark_ed_on_bls12_381_bandersnatch::Fq;
+pub use field::F;
 
+pub mod field;
 pub mod groth16;
 pub mod inbox;
 pub mod memory;

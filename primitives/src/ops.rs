@@ -33,10 +33,7 @@ use blake2::{digest::consts::U32, Blake2b, Digest};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-/// Depth of the participant tree (2^24 participant slots).
-pub const PARTICIPANT_DEPTH: usize = 24;
-/// Depth of each patient's consent subtree (4096 grant slots over a patient's lifetime).
-pub const GRANT_DEPTH: usize = 12;
+pub use crate::tree::{GRANT_DEPTH, PARTICIPANT_DEPTH};
 /// Blocks an emergency grant lasts (24 hours of 6-second blocks).
 pub const EMERGENCY_WINDOW: u32 = 14_400;
 /// Longest CID accepted in an operation, in bytes.
@@ -91,11 +88,7 @@ impl DeploymentId {
 	}
 }
 
-/// Blake2b-256 of `bytes` truncated to 31 bytes, as a field element (always canonical).
-pub fn digest_to_field(bytes: &[u8]) -> F {
-	let d = Blake2b::<U32>::digest(bytes);
-	F::from_le_bytes_mod_order(&d[..31])
-}
+pub use crate::field::digest_to_field;
 
 /// The roles of DESIGN.md §1.
 #[derive(
@@ -400,8 +393,18 @@ pub struct Packed {
 	pub code: u16,
 }
 
-/// Bit offsets of [`Packed`] inside `f1`, and their widths.
+/// Bit offsets and widths of the parts of `f0` ([`F0_KIND`](layout::F0_KIND) …) and of
+/// [`Packed`] inside `f1` (the rest): the one table the encoder, the rules and the circuit read.
 pub mod layout {
+	/// (offset, width) of the kind in `f0`.
+	pub const F0_KIND: (usize, usize) = (0, 8);
+	/// (offset, width) of the actor in `f0`.
+	pub const F0_ACTOR: (usize, usize) = (8, 24);
+	/// (offset, width) of the nonce in `f0`.
+	pub const F0_NONCE: (usize, usize) = (32, 32);
+	/// Total bits of `f0`.
+	pub const F0_BITS: usize = crate::field::end(F0_NONCE);
+
 	/// (offset, width) of `target`.
 	pub const TARGET: (usize, usize) = (0, 24);
 	/// (offset, width) of `grant`.
@@ -503,8 +506,11 @@ fn bits_of(x: &<F as PrimeField>::BigInt, offset: usize, width: usize) -> u64 {
 pub fn canonical(fields: &[F; 6]) -> bool {
 	let f0 = fields[0].into_bigint();
 	let f1 = fields[1].into_bigint();
-	let kind = bits_of(&f0, 0, 8);
-	if f0.num_bits() > 64 || f1.num_bits() as usize > layout::BITS || kind >= kind::COUNT as u64 {
+	let kind = bits_of(&f0, layout::F0_KIND.0, layout::F0_KIND.1);
+	if f0.num_bits() as usize > layout::F0_BITS
+		|| f1.num_bits() as usize > layout::BITS
+		|| kind >= kind::COUNT as u64
+	{
 		return false;
 	}
 	// Grant slots are below 2^GRANT_DEPTH although the sub-field is wider.
@@ -517,7 +523,7 @@ pub fn canonical(fields: &[F; 6]) -> bool {
 	}
 	// A registration or admission names no actor: its id is assigned when it is applied.
 	let creating = kind == kind::REGISTER as u64 || kind == kind::ADMIT_MEMBER as u64;
-	if creating && bits_of(&f0, 8, 24) != 0 {
+	if creating && bits_of(&f0, layout::F0_ACTOR.0, layout::F0_ACTOR.1) != 0 {
 		return false;
 	}
 	let used = layout::used(kind as u8);
@@ -660,9 +666,11 @@ pub fn message_of(fields: &[F; 6]) -> F {
 impl SignedOp {
 	/// The six field elements of the operation (module docs).
 	pub fn fields(&self) -> [F; 6] {
-		let f0 = F::from(self.op.kind() as u64)
-			+ F::from(self.actor as u64) * F::from(1u64 << 8)
-			+ F::from(self.nonce as u64) * F::from(1u64 << 32);
+		let f0 = crate::field::pack_at(&[
+			(self.op.kind() as u64, layout::F0_KIND),
+			(self.actor as u64, layout::F0_ACTOR),
+			(self.nonce as u64, layout::F0_NONCE),
+		]);
 		let f1 = self.op.packed().to_field();
 		let (mut f2, mut f3, mut f4, mut f5) = (F::ZERO, F::ZERO, F::ZERO, F::ZERO);
 		match &self.op {

@@ -114,7 +114,7 @@ pub const STATE_BYTES: usize = 32 * WIDTH;
 #[cfg(feature = "host-calls")]
 fn write_state(state: &[F; WIDTH], bytes: &mut [u8; STATE_BYTES]) {
 	for (chunk, value) in bytes.chunks_exact_mut(32).zip(state) {
-		chunk.copy_from_slice(&crate::stored::field_bytes(value));
+		chunk.copy_from_slice(&crate::field::field_bytes(value));
 	}
 }
 
@@ -123,7 +123,7 @@ fn write_state(state: &[F; WIDTH], bytes: &mut [u8; STATE_BYTES]) {
 fn read_state(bytes: &[u8]) -> [F; WIDTH] {
 	let mut state = [F::ZERO; WIDTH];
 	for (value, chunk) in state.iter_mut().zip(bytes.chunks_exact(32)) {
-		*value = crate::stored::field_le(chunk.try_into().unwrap_or(&[0u8; 32]));
+		*value = crate::field::field_le(chunk.try_into().unwrap_or(&[0u8; 32]));
 	}
 	state
 }
@@ -141,7 +141,7 @@ pub trait EmrPoseidon {
 			let mut s = read_state(state);
 			permute_arkworks(&mut s);
 			for (chunk, value) in state.chunks_exact_mut(32).zip(&s) {
-				chunk.copy_from_slice(&crate::stored::field_bytes(value));
+				chunk.copy_from_slice(&crate::field::field_bytes(value));
 			}
 		}
 	}

@@ -33,7 +33,7 @@ use crate::{
 	schnorr::PublicKey,
 	F,
 };
-use ark_ff::{AdditiveGroup, Field};
+use ark_ff::AdditiveGroup;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
@@ -291,7 +291,10 @@ impl Grant {
 			&[
 				self.packed(),
 				self.claim_record,
-				F::from(self.claim_amount) + F::from(self.settled) * two_pow(64),
+				pack_at(&[
+					(self.claim_amount, layout::amounts::CLAIM_AMOUNT),
+					(self.settled, layout::amounts::SETTLED),
+				]),
 			],
 		)
 	}
@@ -309,14 +312,15 @@ pub fn pack_participant(
 	affiliation_org: OrgIndex,
 	org: OrgIndex,
 ) -> F {
-	pack(&[
-		(role as u64, 8),
-		(active as u64, 8),
-		(nonce as u64, 32),
-		(version as u64, 32),
-		(affiliation as u64, 24),
-		(affiliation_org as u64, 8),
-		(org as u64, 8),
+	use layout::participant as at;
+	pack_at(&[
+		(role as u64, at::ROLE),
+		(active as u64, at::ACTIVE),
+		(nonce as u64, at::NONCE),
+		(version as u64, at::VERSION),
+		(affiliation as u64, at::AFFILIATION),
+		(affiliation_org as u64, at::AFFILIATION_ORG),
+		(org as u64, at::ORG),
 	])
 }
 
@@ -331,33 +335,113 @@ pub fn pack_grant(
 	flags: u8,
 	claim_status: u8,
 ) -> F {
-	pack(&[
-		(grantee as u64, 24),
-		(permissions as u64, 8),
-		(purposes as u64, 8),
-		(scope as u64, 32),
-		(expires_at as u64, 32),
-		(flags as u64, 8),
-		(claim_status as u64, 8),
+	use layout::grant as at;
+	pack_at(&[
+		(grantee as u64, at::GRANTEE),
+		(permissions as u64, at::PERMISSIONS),
+		(purposes as u64, at::PURPOSES),
+		(scope as u64, at::SCOPE),
+		(expires_at as u64, at::EXPIRES),
+		(flags as u64, at::FLAGS),
+		(claim_status as u64, at::CLAIM_STATUS),
 	])
 }
 
-/// `2^n` in the field.
-pub fn two_pow(n: u64) -> F {
-	F::from(2u64).pow([n])
-}
+use crate::field::pack_at;
+pub use crate::field::two_pow;
 
-/// Packs `(value, width)` pairs, first pair in the lowest bits.
-pub fn pack(parts: &[(u64, u32)]) -> F {
-	let mut acc = F::ZERO;
-	let mut shift = 0u64;
-	for (value, width) in parts {
-		acc += F::from(*value) * two_pow(shift);
-		shift += *width as u64;
+/// The bit layouts of the leaves' packed parts, `(offset, width)` per part, lowest first: the
+/// one table that [`pack_participant`], [`pack_grant`], [`Grant::leaf`] and the circuit's leaf
+/// gadgets read (the module docs draw the same layout).
+pub mod layout {
+	use crate::field::{end, Part};
+
+	/// The packed small fields `p` of a participant leaf.
+	pub mod participant {
+		use super::{end, Part};
+		/// Role code (0 = empty slot).
+		pub const ROLE: Part = (0, 8);
+		/// Active flag (0 or 1; the bits above the first are zero).
+		pub const ACTIVE: Part = (8, 8);
+		/// Nonce.
+		pub const NONCE: Part = (16, 32);
+		/// Index version.
+		pub const VERSION: Part = (48, 32);
+		/// Affiliation (a doctor's hospital id).
+		pub const AFFILIATION: Part = (80, 24);
+		/// The affiliation's organisation index.
+		pub const AFFILIATION_ORG: Part = (104, 8);
+		/// The participant's own organisation index.
+		pub const ORG: Part = (112, 8);
+		/// Every part, lowest first.
+		pub const PARTS: [Part; 7] =
+			[ROLE, ACTIVE, NONCE, VERSION, AFFILIATION, AFFILIATION_ORG, ORG];
+		/// Total bits.
+		pub const BITS: usize = end(ORG);
 	}
-	acc
-}
 
+	/// The packed small fields `g` of a grant leaf.
+	pub mod grant {
+		use super::{end, Part};
+		/// Grantee id.
+		pub const GRANTEE: Part = (0, 24);
+		/// Permission bits.
+		pub const PERMISSIONS: Part = (24, 8);
+		/// Purpose bits.
+		pub const PURPOSES: Part = (32, 8);
+		/// Scope bits.
+		pub const SCOPE: Part = (40, 32);
+		/// Expiry block.
+		pub const EXPIRES: Part = (72, 32);
+		/// Flags (1 = present, 2 = emergency; 0 = empty slot).
+		pub const FLAGS: Part = (104, 8);
+		/// Claim status code.
+		pub const CLAIM_STATUS: Part = (112, 8);
+		/// Every part, lowest first.
+		pub const PARTS: [Part; 7] =
+			[GRANTEE, PERMISSIONS, PURPOSES, SCOPE, EXPIRES, FLAGS, CLAIM_STATUS];
+		/// Total bits.
+		pub const BITS: usize = end(CLAIM_STATUS);
+	}
+
+	/// The third input of a grant leaf: claimed and settled amounts.
+	pub mod amounts {
+		use super::{end, Part};
+		/// Claimed amount.
+		pub const CLAIM_AMOUNT: Part = (0, 64);
+		/// Settled amount.
+		pub const SETTLED: Part = (64, 64);
+		/// Every part, lowest first.
+		pub const PARTS: [Part; 2] = [CLAIM_AMOUNT, SETTLED];
+		/// Total bits.
+		pub const BITS: usize = end(SETTLED);
+	}
+
+	#[cfg(test)]
+	mod tests {
+		use super::*;
+
+		/// Each table's parts follow one another without gap or overlap up to its `BITS`,
+		/// which fits a field element with room to spare (the circuit decomposes `BITS` bits).
+		#[test]
+		fn parts_tile_their_width() {
+			for (parts, bits) in [
+				(&participant::PARTS[..], participant::BITS),
+				(&grant::PARTS[..], grant::BITS),
+				(&amounts::PARTS[..], amounts::BITS),
+			] {
+				let mut next = 0;
+				for (offset, width) in parts {
+					assert_eq!(*offset, next);
+					assert!(*width > 0 && *width <= 64);
+					next = offset + width;
+				}
+				assert_eq!(next, bits);
+				assert!(bits < 250);
+			}
+		}
+	}
+}
 pub use crate::tree::empty_consent_root;
 
 /// The state the rules work on. Reads return `None` for empty slots.

@@ -13,31 +13,12 @@ use crate::{
 	ops::{BlockNumber, OrgIndex, ParticipantId, Role},
 	schnorr::PublicKey,
 	state::{ClaimStatus, Grant, Participant},
-	F,
 };
 use ark_ed_on_bls12_381_bandersnatch::EdwardsAffine;
-use ark_ff::{BigInteger, PrimeField};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-/// 32 canonical little-endian bytes of a field element.
-pub fn field_bytes(value: &F) -> [u8; 32] {
-	let mut out = [0u8; 32];
-	out.copy_from_slice(&value.into_bigint().to_bytes_le());
-	out
-}
-
-/// The field element of 32 little-endian bytes, reduced modulo `r` (for values this crate
-/// stored itself, which are canonical).
-pub fn field_le(bytes: &[u8; 32]) -> F {
-	F::from_le_bytes_mod_order(bytes)
-}
-
-/// The field element of 32 little-endian bytes, or `None` when they are not canonical (`≥ r`).
-pub fn field_from_bytes(bytes: &[u8; 32]) -> Option<F> {
-	let value = F::from_le_bytes_mod_order(bytes);
-	(field_bytes(&value) == *bytes).then_some(value)
-}
+pub use crate::field::{field_bytes, field_from_bytes, field_le};
 
 /// A point stored uncompressed (`x`, `y`, little-endian field elements).
 #[derive(
@@ -67,10 +48,7 @@ impl StoredKey {
 
 	/// The key. The point was validated when it entered the state; it is rebuilt unchecked.
 	pub fn key(&self) -> PublicKey {
-		PublicKey(EdwardsAffine::new_unchecked(
-			F::from_le_bytes_mod_order(&self.x),
-			F::from_le_bytes_mod_order(&self.y),
-		))
+		PublicKey(EdwardsAffine::new_unchecked(field_le(&self.x), field_le(&self.y)))
 	}
 }
 
@@ -137,15 +115,15 @@ impl From<&StoredParticipant> for Participant {
 			role: s.role,
 			active: s.active,
 			key: s.key.key(),
-			encryption_key: F::from_le_bytes_mod_order(&s.encryption_key_digest),
+			encryption_key: field_le(&s.encryption_key_digest),
 			nonce: s.nonce,
-			index_head: F::from_le_bytes_mod_order(&s.index_head_digest),
+			index_head: field_le(&s.index_head_digest),
 			index_version: s.index_version,
 			affiliation: s.affiliation,
 			affiliation_org: s.affiliation_org,
 			org: s.org,
 			emergency_key: s.emergency_key.as_ref().map(StoredKey::key),
-			log: F::from_le_bytes_mod_order(&s.log),
+			log: field_le(&s.log),
 		}
 	}
 }
@@ -259,7 +237,7 @@ impl From<&StoredGrant> for Grant {
 			expires_at: s.expires_at,
 			emergency: s.emergency,
 			claim_status: s.claim_status.into(),
-			claim_record: F::from_le_bytes_mod_order(&s.claim_record),
+			claim_record: field_le(&s.claim_record),
 			claim_amount: s.claim_amount,
 			settled: s.settled,
 		}
@@ -269,7 +247,7 @@ impl From<&StoredGrant> for Grant {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{schnorr::SecretKey, state::Participant};
+	use crate::{schnorr::SecretKey, state::Participant, F};
 
 	#[test]
 	fn participant_and_grant_round_trip_through_storage_form() {

@@ -25,13 +25,16 @@
 //!   [`PARTICIPANT_DEPTH`] bits say); a consent subtree [`GRANT_LEVELS`] = 4 (4,096 slots).
 
 use crate::{
-	ops::{GRANT_DEPTH, PARTICIPANT_DEPTH},
 	poseidon::{self, Domain},
 	F,
 };
 use alloc::vec::Vec;
 use ark_ff::AdditiveGroup;
 
+/// Depth of the participant tree in bits (2^24 participant slots).
+pub const PARTICIPANT_DEPTH: usize = 24;
+/// Depth of each patient's consent subtree in bits (4096 grant slots over a patient's lifetime).
+pub const GRANT_DEPTH: usize = 12;
 /// Children per node.
 pub const ARITY: usize = 8;
 /// Index bits one level consumes.
