@@ -701,6 +701,8 @@ where
 }
 
 #[cfg(test)]
+// Tests may unwrap; the node's code may not (workspace lint `clippy::unwrap_used`).
+#[allow(clippy::unwrap_used)]
 mod tests {
 	//! Each answer against the text the node wrote before its answers were types: the
 	//! `json!` objects of that code, whose keys `serde_json` sorted, with the same inputs.

@@ -18,6 +18,9 @@
 //!
 //! The README documents each method with an example.
 
+// Tests may unwrap; library code may not (workspace lint `clippy::unwrap_used`).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Bytes written as `0x` and lowercase hex (reading also accepts hex without the prefix).
