@@ -6,6 +6,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use emr_circuit::{groth16, witness};
 use emr_primitives::{
 	groth16::{BatchVerifier, Groth16 as ChainVerifier},
 	ops::{permission, purpose, scope, Operation, Role},
@@ -14,7 +15,7 @@ use emr_primitives::{
 	testing::Actor,
 	F,
 };
-use emr_prover::{groth16, store::Store, witness};
+use emr_state_store::Store;
 use rand_core::SeedableRng;
 
 fn entries() -> Vec<emr_primitives::inbox::InboxEntry> {

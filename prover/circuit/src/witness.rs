@@ -36,21 +36,6 @@ pub trait ProvableState: RollupState {
 	fn consent_root_of(&self, patient: ParticipantId) -> F;
 }
 
-impl ProvableState for crate::store::Store {
-	fn participant_root(&self) -> F {
-		self.participant_root()
-	}
-	fn participant_siblings(&self, id: ParticipantId) -> Vec<F> {
-		self.participant_path(id).siblings
-	}
-	fn grant_siblings(&self, patient: ParticipantId, slot: GrantId) -> Vec<F> {
-		self.grant_path(patient, slot).siblings
-	}
-	fn consent_root_of(&self, patient: ParticipantId) -> F {
-		self.consent_root(patient)
-	}
-}
-
 /// Why a batch could not be turned into a witness.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WitnessError {

@@ -12,9 +12,9 @@
 use ark_ff::Field;
 use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, fields::FieldVar, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, SynthesisError};
+use emr_circuit::circuit::{merkle, poseidon, Fv};
 use emr_primitives::poseidon::Domain;
 use emr_primitives::F;
-use emr_prover::circuit::{merkle, poseidon, Fv};
 
 const FULL_ROUNDS: usize = 8;
 
@@ -250,7 +250,7 @@ fn windowed_challenge_multiplication_costs() {
 	use ark_ed_on_bls12_381_bandersnatch::{EdwardsAffine, EdwardsProjective, Fr};
 	use ark_ff::PrimeField;
 	use ark_r1cs_std::{convert::ToBitsGadget, groups::CurveVar};
-	use emr_prover::circuit::PointVar;
+	use emr_circuit::circuit::PointVar;
 	let a = (EdwardsAffine::generator() * Fr::from(0xabcdefu64)).into_affine();
 	let c = F::from(3u64).pow([170]) + F::from(12345u64);
 	// The native product: c as an integer (below the base field's modulus) times A.
@@ -262,7 +262,7 @@ fn windowed_challenge_multiplication_costs() {
 		let bits = c_var.to_bits_le().expect("bits");
 		let before = cs.num_constraints();
 		let product = if windowed {
-			emr_prover::circuit::schnorr::mul_windowed(&a_var, &bits).expect("windowed")
+			emr_circuit::circuit::schnorr::mul_windowed(&a_var, &bits).expect("windowed")
 		} else {
 			a_var.scalar_mul_le(bits.iter()).expect("mul")
 		};

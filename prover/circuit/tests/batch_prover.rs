@@ -8,6 +8,11 @@
 use ark_relations::gr1cs::{
 	ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
 };
+use emr_circuit::{
+	circuit::BatchCircuit,
+	groth16::{self, BatchProver},
+	witness,
+};
 use emr_primitives::{
 	groth16::{BatchVerifier, Groth16 as ChainVerifier},
 	inbox::PublicInputs,
@@ -15,12 +20,7 @@ use emr_primitives::{
 	testing::Actor,
 	F,
 };
-use emr_prover::{
-	circuit::BatchCircuit,
-	groth16::{self, BatchProver},
-	store::Store,
-	witness,
-};
+use emr_state_store::Store;
 use rand_core::SeedableRng;
 
 /// Three slots for two entries: the last slot is padding.
@@ -63,7 +63,7 @@ fn cached_prover_matches_a_real_batch_and_its_proofs_verify() {
 	assert_eq!(w.starts.len(), SLOTS + 1, "every slot's start and the batch's end");
 	let full = prover.assignment(w.clone(), public).expect("assignment");
 	assert!(full == expected, "the parallel assignment differs from a real batch's");
-	let sequential = emr_prover::circuit::BatchWitness { starts: vec![], ..w.clone() };
+	let sequential = emr_circuit::circuit::BatchWitness { starts: vec![], ..w.clone() };
 	let full = prover.assignment(sequential, public).expect("assignment");
 	assert!(full == expected, "the sequential assignment differs from a real batch's");
 
@@ -94,7 +94,7 @@ fn cached_prover_refuses_an_unsatisfied_witness_a_wrong_slot_start_and_a_foreign
 	assert!(err.to_string().contains("does not satisfy"), "{err}");
 	// A wrong start is refused, not proved: the padding slot told it begins from another state
 	// root (which it carries on), the registration from another inbox chain or block.
-	type Lie = fn(&mut emr_prover::circuit::SlotStart);
+	type Lie = fn(&mut emr_circuit::circuit::SlotStart);
 	let lies: [(usize, Lie); 3] = [
 		(2, |s| s.root += F::from(1u64)),
 		(1, |s| s.chain += F::from(1u64)),

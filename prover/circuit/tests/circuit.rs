@@ -1,13 +1,14 @@
 //! The batch circuit against the native rules.
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use emr_circuit::{circuit::BatchCircuit, witness};
 use emr_primitives::{
 	inbox::InboxEntry,
 	ops::{permission, purpose, scope, Cid, Operation, Role},
 	testing::{emergency, Actor},
 	F,
 };
-use emr_prover::{circuit::BatchCircuit, store::Store, witness};
+use emr_state_store::Store;
 
 fn satisfied(circuit: &BatchCircuit) -> (bool, usize, Option<String>) {
 	let cs = ConstraintSystem::<F>::new_ref();

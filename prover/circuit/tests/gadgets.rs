@@ -7,13 +7,13 @@ use ark_r1cs_std::{
 	alloc::AllocVar, boolean::Boolean, fields::fp::FpVar, groups::CurveVar, GR1CSVar,
 };
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
+use emr_circuit::circuit::{merkle, poseidon as pgadget, schnorr as sgadget, Fv, PointVar};
 use emr_primitives::{
 	inbox::scalar_to_field,
 	poseidon::{self, Domain},
 	schnorr::{Message, SecretKey},
 	F,
 };
-use emr_prover::circuit::{merkle, poseidon as pgadget, schnorr as sgadget, Fv, PointVar};
 
 fn cs() -> ConstraintSystemRef<F> {
 	ConstraintSystem::<F>::new_ref()
@@ -69,7 +69,7 @@ fn wide_poseidon_gadget_equals_native() {
 fn merkle_gadget_equals_the_store() {
 	use emr_primitives::{state::RollupState, testing::Actor};
 	let dir = tempfile::tempdir().expect("tempdir");
-	let mut store = emr_prover::store::Store::open(
+	let mut store = emr_state_store::Store::open(
 		dir.path().join("s.redb"),
 		emr_primitives::testing::deployment(),
 	)

@@ -1,18 +1,18 @@
 //! Real Groth16 proofs of small batches: valid proofs verify; tampered public inputs, a swapped
 //! operation order, a forged signature and a wrong old root do not.
 
+use emr_circuit::{
+	circuit::BatchCircuit,
+	groth16::{self, BatchProof},
+	witness,
+};
 use emr_primitives::{
 	inbox::{self, InboxEntry, PublicInputs},
 	ops::{permission, purpose, scope, Operation, Role},
 	testing::Actor,
 	F,
 };
-use emr_prover::{
-	circuit::BatchCircuit,
-	groth16::{self, BatchProof},
-	store::Store,
-	witness,
-};
+use emr_state_store::Store;
 use rand_core::SeedableRng;
 
 const SLOTS: usize = 2;

@@ -5,6 +5,10 @@
 //! public inputs.
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use emr_circuit::{
+	circuit::{BatchCircuit, BatchWitness},
+	witness,
+};
 use emr_primitives::{
 	inbox::InboxEntry,
 	ops::{Cid, Operation, Origin, Role, SignedOp},
@@ -13,11 +17,7 @@ use emr_primitives::{
 	testing::{emergency, Actor},
 	F,
 };
-use emr_prover::{
-	circuit::{BatchCircuit, BatchWitness},
-	store::Store,
-	witness,
-};
+use emr_state_store::Store;
 use proptest::prelude::*;
 
 fn satisfied(w: BatchWitness, public: Option<emr_primitives::inbox::PublicInputs>) -> bool {

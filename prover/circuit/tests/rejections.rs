@@ -2,6 +2,10 @@
 //! prover could build), and every access outcome other than the rules' is too.
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use emr_circuit::{
+	circuit::BatchCircuit,
+	witness::{self, BatchStart},
+};
 use emr_primitives::{
 	inbox::InboxEntry,
 	ops::{permission, purpose, scope, Cid, Operation, Origin, Role, SignedOp},
@@ -11,11 +15,7 @@ use emr_primitives::{
 	testing::{deployment, emergency, Actor},
 	F,
 };
-use emr_prover::{
-	circuit::BatchCircuit,
-	store::Store,
-	witness::{self, BatchStart},
-};
+use emr_state_store::Store;
 
 struct Fx {
 	_dir: tempfile::TempDir,
@@ -122,9 +122,9 @@ impl Fx {
 /// decision, an empty slot for an insertion), and the actor's leaf is active, has the role the
 /// kind needs and the nonce the operation carries. The Merkle paths are left as they are.
 fn favourable(
-	honest: &emr_prover::circuit::SlotWitness,
+	honest: &emr_circuit::circuit::SlotWitness,
 	entry: &InboxEntry,
-) -> emr_prover::circuit::SlotWitness {
+) -> emr_circuit::circuit::SlotWitness {
 	use emr_primitives::ops::kind;
 	let mut w = honest.clone();
 	let k = entry.op.op.kind();
@@ -154,7 +154,7 @@ fn favourable(
 	w
 }
 
-fn satisfied(slot: emr_prover::circuit::SlotWitness, root: BatchStart) -> bool {
+fn satisfied(slot: emr_circuit::circuit::SlotWitness, root: BatchStart) -> bool {
 	satisfied_batch(vec![slot], root)
 }
 
@@ -596,10 +596,10 @@ impl Signer {
 
 /// A witness whose encoding is `fields`, signed afresh so that only the encoding is off.
 fn reencoded(
-	honest: &emr_prover::circuit::SlotWitness,
+	honest: &emr_circuit::circuit::SlotWitness,
 	fields: [F; 6],
 	signer: &Signer,
-) -> emr_prover::circuit::SlotWitness {
+) -> emr_circuit::circuit::SlotWitness {
 	let mut w = honest.clone();
 	w.fields = fields;
 	if let Some(sig) = signer.sign(emr_primitives::ops::message_of(&fields)) {
@@ -738,13 +738,13 @@ fn an_encoding_part_the_kind_does_not_use_must_be_zero() {
 	assert_eq!(kinds.len(), kind::COUNT - 1, "every kind but padding is tried");
 }
 
-fn satisfied_batch(slots: Vec<emr_prover::circuit::SlotWitness>, root: BatchStart) -> bool {
+fn satisfied_batch(slots: Vec<emr_circuit::circuit::SlotWitness>, root: BatchStart) -> bool {
 	synthesized(slots, root, deployment().field()).0
 }
 
 /// Whether the slots satisfy the circuit of a batch of deployment `d`, and the inbox commitment
 /// the constraints computed.
-fn synthesized(slots: Vec<emr_prover::circuit::SlotWitness>, root: BatchStart, d: F) -> (bool, F) {
+fn synthesized(slots: Vec<emr_circuit::circuit::SlotWitness>, root: BatchStart, d: F) -> (bool, F) {
 	let circuit = BatchCircuit::new(BatchStart { deployment: d, ..root }.witness(1, slots), None);
 	let cs = ConstraintSystem::<F>::new_ref();
 	(&circuit).generate_constraints(cs.clone()).expect("synthesis");
@@ -867,7 +867,7 @@ fn freed_grant_slots_are_reused_and_claimed_ones_are_not() {
 /// index head or the affiliation of either leaf, or the expiry, scope or grantee of the grant.
 #[test]
 fn a_tampered_intermediate_never_proves() {
-	use emr_prover::circuit::SlotWitness;
+	use emr_circuit::circuit::SlotWitness;
 	type Tamper = (&'static str, fn(&mut SlotWitness) -> bool);
 	let tampers: [Tamper; 14] = [
 		("leaf 1 path", |w| {

@@ -5,6 +5,10 @@
 //! One setup and one proof for the whole binary (a `OnceLock`): proving is slow.
 
 use ark_bls12_381::Bls12_381;
+use emr_circuit::{
+	groth16::{self, BatchProof},
+	witness,
+};
 use emr_primitives::{
 	groth16::{self as verifier, BatchVerifier, VerifierError},
 	inbox::{self, InboxEntry, PublicInputs},
@@ -12,11 +16,7 @@ use emr_primitives::{
 	testing::Actor,
 	F,
 };
-use emr_prover::{
-	groth16::{self, BatchProof},
-	store::Store,
-	witness,
-};
+use emr_state_store::Store;
 use rand_core::SeedableRng;
 use std::sync::OnceLock;
 

@@ -1,14 +1,14 @@
 //! What a relayer will send Ethereum, read from a node and checked the way the contracts will
-//! (`emr_prover::beefy`): the latest BEEFY justification, the validator set that signed it,
+//! ([`crate::beefy`]): the latest BEEFY justification, the validator set that signed it,
 //! and the MMR leaf and proof that carry a proven batch's rollup digest.
 //!
 //! Used by `emr-prover beefy` (auditors, the demo) and by the finality tests. Every node call
 //! goes through an [`Rpc`] function, so the same code serves the HTTP client and the tests'
 //! harness.
 
+use crate::beefy::{self, Address, Commitment, LeafProof, MmrLeaf};
 use codec::{Decode, Encode};
 use emr_primitives::settlement;
-use emr_prover::beefy::{self, Address, Commitment, LeafProof, MmrLeaf};
 use polkadot_sdk::sp_consensus_beefy::{
 	ecdsa_crypto::{AuthorityId as BeefyId, Signature as BeefySignature},
 	ValidatorSet, VersionedFinalityProof, BEEFY_ENGINE_ID,

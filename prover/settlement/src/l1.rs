@@ -993,7 +993,7 @@ mod tests {
 		let b = (G2Affine::generator() * ark_bls12_381::Fr::rand(&mut rng)).into_affine();
 		let c = (G1Affine::generator() * ark_bls12_381::Fr::rand(&mut rng)).into_affine();
 		let proof = emr_primitives::groth16::Proof::<Bls12_381> { a, b, c };
-		let bytes = crate::groth16::to_bytes(&proof);
+		let bytes = emr_circuit::groth16::to_bytes(&proof);
 		let out = proof_to_eip2537(&bytes).expect("a valid proof");
 		assert_eq!(out[..128], g1_to_eip2537(&a));
 		assert_eq!(out[128..384], g2_to_eip2537(&b));

@@ -19,22 +19,20 @@
 //!    on the chain.
 //!
 //! Everything sent is checked here first, the way the contracts check it
-//! (`emr_prover::beefy`), so a relayer does not pay for a transaction that must fail. An
+//! ([`crate::beefy`]), so a relayer does not pay for a transaction that must fail. An
 //! Ethereum node that cannot be reached is an [`RelayError::Unreachable`] (retried with
 //! backoff by the caller); a transaction the contract refuses is an [`RelayError::Refused`]:
 //! the relayer reports it and does not send that batch again until restarted.
 
 use crate::{
-	beefy::{self, Justification, Rpc},
-	rpc::RpcChain,
+	beefy::{Address, LeafProof, MmrLeaf},
+	evidence::{self, Justification, Rpc},
+	l1::{self, L1Error, TxOutcome, L1},
 };
 use codec::Decode;
 use emr_primitives::settlement;
-use emr_prover::{
-	beefy::{Address, LeafProof, MmrLeaf},
-	l1::{self, L1Error, TxOutcome, L1},
-};
 use emr_runtime::{AccountId, BlockNumber, RuntimeCall};
+use emr_worker::rpc::RpcChain;
 use pallet_emr_eth_bridge::{Anchor, BridgeStatus};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -334,7 +332,7 @@ impl<E: Ethereum> Relayer<E> {
 			l1_tx: tx.tx_hash.0,
 		});
 		let sent = self.chain.submit_call(call).map_err(|e| match e {
-			emr_prover::worker::SubmitError::Unavailable(e) => chain_err(e.to_string()),
+			emr_worker::SubmitError::Unavailable(e) => chain_err(e.to_string()),
 			other => RelayError::Refused(format!("the chain refused confirm({batch}): {other}")),
 		})?;
 		loop {
@@ -361,7 +359,7 @@ impl<E: Ethereum> Relayer<E> {
 		lc: &LightClientState,
 		needed: u32,
 	) -> Result<Progress, RelayError> {
-		let Some(latest) = beefy::latest_justification(rpc).map_err(chain_err)? else {
+		let Some(latest) = evidence::latest_justification(rpc).map_err(chain_err)? else {
 			return Ok(Progress::Idle("waiting for the first BEEFY justification".into()));
 		};
 		if latest.commitment.block_number < needed
@@ -377,15 +375,15 @@ impl<E: Ethereum> Relayer<E> {
 			latest
 		} else {
 			// More than one handoff behind: the first block of the next set, signed by it.
-			let first = beefy::first_block_of_set(
+			let first = evidence::first_block_of_set(
 				rpc,
 				lc.next.id,
 				lc.latest_block + 1,
 				latest.commitment.block_number,
 			)
 			.map_err(chain_err)?;
-			let hash = beefy::block_hash(rpc, first).map_err(chain_err)?;
-			beefy::justification_at(rpc, &hash).map_err(chain_err)?.ok_or_else(|| {
+			let hash = evidence::block_hash(rpc, first).map_err(chain_err)?;
+			evidence::justification_at(rpc, &hash).map_err(chain_err)?.ok_or_else(|| {
 				RelayError::Stuck(format!(
 					"the node has no BEEFY justification for block {first}, the first of set {}",
 					lc.next.id
@@ -393,13 +391,13 @@ impl<E: Ethereum> Relayer<E> {
 			})?
 		};
 		let (block, set_id) = (target.commitment.block_number, target.commitment.validator_set_id);
-		let set = beefy::validator_set(rpc, &target.block_hash).map_err(chain_err)?;
-		let validators = beefy::addresses(set.validators()).map_err(RelayError::Stuck)?;
-		emr_prover::beefy::verify_commitment(&target.commitment, &target.signatures, &validators)
+		let set = evidence::validator_set(rpc, &target.block_hash).map_err(chain_err)?;
+		let validators = evidence::addresses(set.validators()).map_err(RelayError::Stuck)?;
+		crate::beefy::verify_commitment(&target.commitment, &target.signatures, &validators)
 			.map_err(|e| RelayError::Stuck(format!("the commitment of block {block}: {e}")))?;
 		let handoff = if set_id == lc.next.id && set_id != lc.current.id {
 			let leaf =
-				beefy::leaf_proof(rpc, block, (block, &target.block_hash)).map_err(chain_err)?;
+				evidence::leaf_proof(rpc, block, (block, &target.block_hash)).map_err(chain_err)?;
 			if leaf.0.next_set_id != set_id + 1 {
 				return Err(RelayError::Stuck(format!(
 					"the MMR leaf of block {block} announces set {}, not {}",
@@ -422,9 +420,10 @@ impl<E: Ethereum> Relayer<E> {
 		lc: &LightClientState,
 		batch: &ProvenBatch,
 	) -> Result<Progress, RelayError> {
-		let hash = beefy::block_hash(rpc, lc.latest_block).map_err(chain_err)?;
-		let (leaf, proof) = beefy::leaf_proof(rpc, batch.proven_at + 1, (lc.latest_block, &hash))
-			.map_err(chain_err)?;
+		let hash = evidence::block_hash(rpc, lc.latest_block).map_err(chain_err)?;
+		let (leaf, proof) =
+			evidence::leaf_proof(rpc, batch.proven_at + 1, (lc.latest_block, &hash))
+				.map_err(chain_err)?;
 		let digest = settlement::digest(batch.batch, &batch.new_root, &batch.commitment);
 		if leaf.extra != digest {
 			return Err(RelayError::Stuck(format!(
@@ -432,7 +431,7 @@ impl<E: Ethereum> Relayer<E> {
 				batch.proven_at, batch.batch
 			)));
 		}
-		emr_prover::beefy::verify_leaf(&lc.latest_root, &leaf, &proof).map_err(|e| {
+		crate::beefy::verify_leaf(&lc.latest_root, &leaf, &proof).map_err(|e| {
 			RelayError::Stuck(format!(
 				"the leaf of batch {} is not under the light client's root: {e}",
 				batch.batch

@@ -1,5 +1,5 @@
 //! Settlement on a real Ethereum node (anvil, Prague): the contracts of `contracts/` driven
-//! through `emr_prover::l1` with real Groth16 proofs of small batches and BEEFY commitments
+//! through `emr_settlement::l1` with real Groth16 proofs of small batches and BEEFY commitments
 //! signed with secp256k1 keys.
 //!
 //! `EMR_ANVIL_LOG=1` prints anvil's log (with `--nocapture`).
@@ -11,22 +11,21 @@
 //! `cargo test --release -p emr-prover --test settlement -- --ignored --nocapture gas_report`
 //! prints the gas of every operation.
 
+use emr_circuit::{groth16, witness};
 use emr_primitives::{
 	inbox::{InboxEntry, PublicInputs},
 	ops::{permission, purpose, scope, Operation, Role},
 	settlement::{digest, keccak256},
 	testing::Actor,
 };
-use emr_prover::{
+use emr_settlement::{
 	beefy::{self, Commitment, LeafProof, MmrLeaf, MMR_ROOT_ID},
-	groth16,
 	l1::{
 		self, g1_to_eip2537, le_to_u256, proof_to_eip2537, u256_to_le, Address, BatchInputs,
 		L1Error, RollupConfig, ValidatorSet, L1,
 	},
-	store::Store,
-	witness,
 };
+use emr_state_store::Store;
 use k256::ecdsa::SigningKey;
 use rand_core::SeedableRng;
 use std::{

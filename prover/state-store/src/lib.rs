@@ -1,3 +1,9 @@
+//! # emr-state-store
+//!
+//! The prover's copy of the rollup state: what it owns is the state on disk and its Merkle
+//! paths. The circuit's witness builder reads it through
+//! [`emr_circuit::witness::ProvableState`], which [`Store`] implements.
+//!
 //! The rollup state as a persistent Poseidon sparse Merkle store ([`Store`]), crash-safe through
 //! redb transactions.
 //!
@@ -103,6 +109,8 @@ use std::{
 	path::Path,
 	sync::{Arc, Mutex},
 };
+
+mod provable;
 
 /// Version of the on-disk format (the `format` meta entry; 2: participants without a next grant
 /// slot, since grants name their slot; 3: 8-ary trees; 4: the header, organisation indices in

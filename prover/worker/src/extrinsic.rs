@@ -105,11 +105,8 @@ pub fn tx_hash(encoded: &[u8]) -> [u8; 32] {
 }
 
 /// What a pool refusal means to the worker.
-pub fn classify(
-	e: &TransactionValidityError,
-	account: &AccountId,
-) -> emr_prover::worker::SubmitError {
-	use emr_prover::worker::SubmitError;
+pub fn classify(e: &TransactionValidityError, account: &AccountId) -> crate::SubmitError {
+	use crate::SubmitError;
 	match e {
 		TransactionValidityError::Invalid(InvalidTransaction::Custom(c))
 			if *c == PROOF_NOT_NEXT =>

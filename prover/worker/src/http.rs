@@ -66,6 +66,12 @@ pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, HttpEr
 	})
 }
 
+/// JSON-RPC calls to `addr` (`host:port`) with the error in words: the one function shape
+/// through which the settlement readers, the relayer and the binary call a node.
+pub fn caller(addr: String) -> impl Fn(&str, Value) -> Result<Value, String> {
+	move |method, params| rpc_call(&addr, method, params).map_err(|e| e.to_string())
+}
+
 /// `GET path` on `addr` (`host:port`), returning the body.
 pub fn get(addr: &str, path: &str) -> Result<String, HttpError> {
 	let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");

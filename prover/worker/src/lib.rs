@@ -1,3 +1,22 @@
+//! # emr-worker
+//!
+//! The prover worker and its chain adapters. This crate owns:
+//!
+//! * the worker loop ([`Worker`]) and its port to a chain ([`Chain`]), documented below;
+//! * [`runtime`]: this runtime's rollup views as the worker's [`View`] and [`ChainBatch`], and
+//!   the key type of the prover account in a node's keystore;
+//! * [`extrinsic`]: the `rollup.submit_proof` transaction signed by the prover account (the
+//!   node's worker signs it with its keystore, the standalone worker with a key file);
+//! * [`rpc`]: the [`Chain`] of the standalone worker (`emr-prover run`) over the node's
+//!   JSON-RPC (`state_call` of the `EmrApi` runtime API at finalized and best blocks,
+//!   `author_submitExtrinsic`);
+//! * [`http`]: the small blocking HTTP client those calls (and the relayer's and the
+//!   end-to-end tests') go through;
+//! * [`metrics`]: the worker's Prometheus endpoint and `emr-prover status`.
+//!
+//! What it proves with is `emr_circuit` (witness, circuit, Groth16); what it keeps its state in
+//! is `emr_state_store`.
+//!
 //! The prover worker: follows the chain's *finalized* blocks, replays every sealed batch over its
 //! own [`Store`], proves it with a resident [`BatchProver`] and submits the proof.
 //!
@@ -28,11 +47,16 @@
 //! chain (the chain accepted an entry that the rules refuse, or a proven root differs): that is
 //! reported with the batch and the entry, not retried.
 
-use crate::{
+pub mod extrinsic;
+pub mod http;
+pub mod metrics;
+pub mod rpc;
+pub mod runtime;
+
+use emr_circuit::{
 	circuit::BatchWitness,
 	files::{self, ProofFile},
 	groth16::{self, BatchProver},
-	store::{Store, StoreError},
 	witness,
 };
 use emr_primitives::{
@@ -42,6 +66,7 @@ use emr_primitives::{
 	stored::field_bytes,
 	F,
 };
+use emr_state_store::{Store, StoreError};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 use rand_core::SeedableRng;
 use std::{

@@ -61,13 +61,13 @@ pub fn parse(page: &str) -> Vec<Sample> {
 /// The status report of `emr-prover status`: the samples of `url` (`http://host:port[/path]`,
 /// path default `/metrics`) in readable form.
 pub fn status(url: &str) -> Result<String, String> {
-	let addr = emr_prover::http::authority(url)?;
+	let addr = crate::http::authority(url)?;
 	let path = url
 		.split_once("://")
 		.map_or(url, |(_, r)| r)
 		.split_once('/')
 		.map_or("/metrics".to_string(), |(_, p)| format!("/{p}"));
-	let page = emr_prover::http::get(&addr, &path).map_err(|e| e.to_string())?;
+	let page = crate::http::get(&addr, &path).map_err(|e| e.to_string())?;
 	let samples = parse(&page);
 	if samples.is_empty() {
 		return Err(format!(
@@ -102,7 +102,7 @@ pub fn status(url: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use emr_prover::worker::Metrics;
+	use crate::Metrics;
 
 	#[test]
 	fn served_metrics_read_back_as_the_status_report() {

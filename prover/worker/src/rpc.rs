@@ -4,12 +4,12 @@
 //! proofs go out through `author_submitExtrinsic`, signed with the prover account's key.
 
 use crate::extrinsic::{self, ChainInfo};
+use crate::{
+	http::{self, HttpError},
+	Chain, ChainBatch, ChainError, DeploymentError, Submission, SubmitError, View,
+};
 use codec::{Decode, Encode};
 use emr_primitives::ops::DeploymentId;
-use emr_prover::{
-	http::{self, HttpError},
-	worker::{Chain, ChainBatch, ChainError, DeploymentError, Submission, SubmitError, View},
-};
 use emr_runtime::AccountId;
 use pallet_rollup::runtime_api::{BatchView, RollupStatus};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
@@ -90,7 +90,7 @@ impl RpcChain {
 		let header = self.call("chain_getHeader", json!([format!("0x{}", hex::encode(hash))]))?;
 		let number = number_of(&header["number"], "chain_getHeader")?;
 		let s: RollupStatus = self.runtime_call("EmrApi_rollup_status", &[], &hash)?;
-		Ok(crate::view_of(number, hash, s))
+		Ok(crate::runtime::view_of(number, hash, s))
 	}
 
 	fn chain_info(&self) -> Result<ChainInfo, SubmitError> {
@@ -150,7 +150,7 @@ impl Chain for RpcChain {
 	fn batch(&mut self, at: &View, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
 		let view: Option<BatchView<AccountId>> =
 			self.runtime_call("EmrApi_rollup_batch", &batch.encode(), &at.hash)?;
-		Ok(view.map(|v| crate::batch_of(v, &self.account)))
+		Ok(view.map(|v| crate::runtime::batch_of(v, &self.account)))
 	}
 
 	fn submit_proof(
@@ -213,10 +213,9 @@ impl RpcChain {
 		}
 	}
 
-	/// JSON-RPC calls to the node, errors in words (the [`crate::beefy::Rpc`] shape).
+	/// JSON-RPC calls to the node, errors in words ([`http::caller`]).
 	pub fn rpc_fn(&self) -> impl Fn(&str, Value) -> Result<Value, String> {
-		let addr = self.addr.clone();
-		move |method, params| http::rpc_call(&addr, method, params).map_err(|e| e.to_string())
+		http::caller(self.addr.clone())
 	}
 }
 

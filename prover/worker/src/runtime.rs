@@ -1,29 +1,6 @@
-//! # emr-prover-cli
-//!
-//! The `emr-prover` binary and the parts of the prover worker that know this chain's runtime:
-//!
-//! * [`extrinsic`] builds the `rollup.submit_proof` transaction signed by the prover account
-//!   (the node's worker signs it with its keystore, the standalone worker with a key file);
-//! * [`rpc`] is the [`emr_prover::worker::Chain`] of the standalone worker (`emr-prover run`):
-//!   the node's JSON-RPC (`state_call` of the `EmrApi` runtime API at finalized and best blocks,
-//!   `author_submitExtrinsic`);
-//! * [`metrics`] serves the worker's Prometheus metrics and reads them back for
-//!   `emr-prover status`;
-//! * [`beefy`] reads BEEFY justifications, validator sets and MMR proofs from a node and checks
-//!   them the way the Ethereum contracts will (`emr-prover beefy`);
-//! * [`relay`] settles proven batches on Ethereum and reports where each settled
-//!   (`emr-prover relay`).
-//!
-//! The worker itself (ordering, persistence, proving) is [`emr_prover::worker`]; the node's
-//! `--prover` mode drives the same worker through its own client and pool.
+//! This runtime's rollup views as the worker sees them, and the prover account's key type.
 
-pub mod beefy;
-pub mod extrinsic;
-pub mod metrics;
-pub mod relay;
-pub mod rpc;
-
-use emr_prover::worker::{ChainBatch, View};
+use crate::{ChainBatch, View};
 use emr_runtime::AccountId;
 use pallet_rollup::runtime_api::{BatchView, RollupStatus};
 use polkadot_sdk::sp_core::crypto::KeyTypeId;

@@ -6,6 +6,7 @@
 //! that does not answer is retried; keys of another circuit and a directory of another chain
 //! are refused with a sentence that says what to do.
 
+use emr_circuit::groth16::{self, BatchProver};
 use emr_primitives::{
 	groth16::vk_hash,
 	inbox::{InboxEntry, PublicInputs},
@@ -14,12 +15,9 @@ use emr_primitives::{
 	testing::Actor,
 	F,
 };
-use emr_prover::{
-	groth16::{self, BatchProver},
-	worker::{
-		Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError,
-		View, Worker, WorkerError,
-	},
+use emr_worker::{
+	Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError, View,
+	Worker, WorkerError,
 };
 use rand_core::SeedableRng;
 use std::{cell::RefCell, rc::Rc, sync::OnceLock, time::Duration};
@@ -81,7 +79,7 @@ impl Mock {
 				proven_by_us: false,
 			})
 			.collect();
-		let empty = emr_prover::store::Store::open(
+		let empty = emr_state_store::Store::open(
 			tempfile::tempdir().expect("tempdir").path().join("e.redb"),
 			emr_primitives::testing::deployment(),
 		)
