@@ -54,7 +54,11 @@ impl BeefyCmd {
 			checked.signed,
 			checked.set.len()
 		);
-		println!("  signed MMR root 0x{}; justification {} bytes", hex::encode(root), j.encoded_len);
+		println!(
+			"  signed MMR root 0x{}; justification {} bytes",
+			hex::encode(root),
+			j.encoded_len
+		);
 		let batch = match self.batch {
 			Some(b) => b,
 			None => {

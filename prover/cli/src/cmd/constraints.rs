@@ -56,7 +56,11 @@ impl ConstraintsCmd {
 			let slot = witness::slot_witness(&mut store, &entry, false)
 				.map_err(ConstraintsError::Witness)?;
 			let total = count(start.witness(1, vec![slot]))?;
-			println!("{:<22} {} constraints per slot", kind_name(entry.op.op.kind()), total - batch);
+			println!(
+				"{:<22} {} constraints per slot",
+				kind_name(entry.op.op.kind()),
+				total - batch
+			);
 			emr_primitives::rules::apply_entry(&mut store, &entry)
 				.map_err(ConstraintsError::Refused)?;
 		}

@@ -69,7 +69,8 @@ impl ExampleBatchCmd {
 			return Err(ExampleBatchError::NothingLeft { skip, len: all.len() });
 		}
 		all.drain(..skip);
-		let file = BatchFile { version: VERSION, deployment: testing::deployment(), number, entries: all };
+		let file =
+			BatchFile { version: VERSION, deployment: testing::deployment(), number, entries: all };
 		write_file(&out, &file.encode()).map_err(FileError::from)?;
 		println!("{} entries written to {}", file.entries.len(), out.display());
 		Ok(())
@@ -163,19 +164,13 @@ pub fn example_entries() -> Vec<InboxEntry> {
 pub fn fill(entries: &mut Vec<InboxEntry>, n: usize) {
 	let mut hospital = Actor::new(1, 1);
 	// The hospital's next nonce after the story.
-	hospital.nonce = entries
-		.iter()
-		.filter(|e| e.op.actor == hospital.id && e.origin == Origin::User)
-		.count() as u32;
+	hospital.nonce =
+		entries.iter().filter(|e| e.op.actor == hospital.id && e.origin == Origin::User).count()
+			as u32;
 	// Ids are assigned in order: one per registration or admission so far.
 	let mut next = entries
 		.iter()
-		.filter(|e| {
-			matches!(
-				e.op.op.kind(),
-				kind::REGISTER | kind::ADMIT_MEMBER
-			)
-		})
+		.filter(|e| matches!(e.op.op.kind(), kind::REGISTER | kind::ADMIT_MEMBER))
 		.count() as u32
 		+ 1;
 	let mut seed = 1000;

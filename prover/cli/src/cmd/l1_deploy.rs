@@ -69,7 +69,9 @@ impl L1DeployCmd {
 		let eth = L1::connect(&l1_url, &l1_key)?;
 		let chain_id = eth.chain_id()?;
 		let governor = match governor {
-			Some(g) => g.parse::<l1::Address>().map_err(|e| L1DeployError::Governor(e.to_string()))?,
+			Some(g) => {
+				g.parse::<l1::Address>().map_err(|e| L1DeployError::Governor(e.to_string()))?
+			},
 			None => eth.sender(),
 		};
 		println!(
@@ -80,14 +82,13 @@ impl L1DeployCmd {
 		let set = |s: relay::SetInfo| l1::ValidatorSet { id: s.id, len: s.len, root: s.root };
 		let lc = eth.deploy_beefy_client(set(d.current), set(d.next))?;
 		println!("BeefyClient deployed at {} (L1 block {})", lc.address, lc.tx.block);
-		let rollup = eth
-			.deploy_rollup(&l1::RollupConfig {
-				light_client: lc.address,
-				vk: d.verifying_key.clone(),
-				governor,
-				first_batch: d.first_batch,
-				initial_root: d.initial_root,
-			})?;
+		let rollup = eth.deploy_rollup(&l1::RollupConfig {
+			light_client: lc.address,
+			vk: d.verifying_key.clone(),
+			governor,
+			first_batch: d.first_batch,
+			initial_root: d.initial_root,
+		})?;
 		println!(
 			"EmrRollup deployed at {} (L1 block {}, {} gas), governor {governor}",
 			rollup.address, rollup.tx.block, rollup.tx.gas_used
@@ -98,9 +99,10 @@ impl L1DeployCmd {
 			rollup: rollup.address.into_array(),
 			first_batch: d.first_batch,
 		};
-		let call = emr_runtime::RuntimeCall::EthBridge(pallet_emr_eth_bridge::Call::set_contracts {
-			contracts,
-		});
+		let call =
+			emr_runtime::RuntimeCall::EthBridge(pallet_emr_eth_bridge::Call::set_contracts {
+				contracts,
+			});
 		let Some(sudo) = sudo else {
 			println!(
 				"the council records them with this call (a motion of a majority):\n0x{}",

@@ -115,7 +115,10 @@ impl ProfileCmd {
 		let t = Instant::now();
 		let prover = BatchProver::new(copy, slots)?;
 		let (matrices_s, conversion_s) = prover.load_seconds();
-		row(&format!("load: matrices {matrices_s:.1} s + blst points {conversion_s:.1} s (once)"), t);
+		row(
+			&format!("load: matrices {matrices_s:.1} s + blst points {conversion_s:.1} s (once)"),
+			t,
+		);
 		let dir = io::tempdir()?;
 		let mut store = Store::open(dir.join("state.redb"), file.deployment)?;
 		let t = Instant::now();
@@ -164,8 +167,9 @@ impl ProfileCmd {
 					Some(pk) => {
 						let points = &pk.$field[$from..];
 						let t = Instant::now();
-						let ark = <$group>::msm(points, &$scalars[..points.len().min($scalars.len())])
-							.map_err(ProfileError::MsmLength)?;
+						let ark =
+							<$group>::msm(points, &$scalars[..points.len().min($scalars.len())])
+								.map_err(ProfileError::MsmLength)?;
 						row(&format!("MSM {} arkworks ({} points)", $name, points.len()), t);
 						Some(ark)
 					},

@@ -85,7 +85,11 @@ impl ProveCmd {
 		let (w, public, _) = witness::build(&mut store, file.number, &file.entries, slots)?;
 		store.check()?;
 		eprintln!("witness built in {:.1} s", t.elapsed().as_secs_f64());
-		eprintln!("proving batch {} ({} entries, {slots} slots) …", file.number, file.entries.len());
+		eprintln!(
+			"proving batch {} ({} entries, {slots} slots) …",
+			file.number,
+			file.entries.len()
+		);
 		let t = Instant::now();
 		let proof = prover.prove(w, public, &mut rand_chacha::ChaCha20Rng::from_entropy())?;
 		println!("proved in {:.1} s", t.elapsed().as_secs_f64());

@@ -64,8 +64,8 @@ impl RelayCmd {
 	pub fn execute(self) -> Result<(), RelayCmdError> {
 		let Self { rpc: rpc_url, l1: l1_url, l1_key, account_key, confirmations, from_block, poll } =
 			self;
-		let chain = RpcChain::new(&rpc_url, &io::read_suri(&account_key)?)
-			.map_err(RelayCmdError::Node)?;
+		let chain =
+			RpcChain::new(&rpc_url, &io::read_suri(&account_key)?).map_err(RelayCmdError::Node)?;
 		let call = chain.rpc_fn();
 		let account = chain.account().clone();
 		let mut backoff = 1u64;

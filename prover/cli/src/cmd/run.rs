@@ -54,10 +54,8 @@ impl RunCmd {
 	pub fn execute(self) -> Result<(), RunError> {
 		let Self { rpc, keys, state, account_key, prometheus, poll } = self;
 		let _ = log::set_logger(&Logger).map(|()| log::set_max_level(log::LevelFilter::Info));
-		let suri = std::fs::read_to_string(&account_key).map_err(|source| FileError::Io {
-			path: account_key.display().to_string(),
-			source,
-		})?;
+		let suri = std::fs::read_to_string(&account_key)
+			.map_err(|source| FileError::Io { path: account_key.display().to_string(), source })?;
 		let chain = RpcChain::new(&rpc, &suri).map_err(RunError::Setup)?;
 		log::info!(target: "emr-prover", "prover account {}", chain.account());
 		let registry = prometheus::Registry::new();

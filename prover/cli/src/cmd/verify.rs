@@ -151,7 +151,11 @@ impl VerifyCmd {
 					path: batch.display().to_string(),
 				});
 			}
-			checked.push(format!("proves the {} entries of {}", file.entries.len(), batch.display()));
+			checked.push(format!(
+				"proves the {} entries of {}",
+				file.entries.len(),
+				batch.display()
+			));
 		}
 		if let Some(prev) = prev {
 			let (before, prev_public, _) = verify_file(&pvk, &prev)?;
