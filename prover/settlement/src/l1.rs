@@ -54,26 +54,26 @@ sol!(
 	#[sol(rpc)]
 	#[allow(missing_docs, clippy::too_many_arguments)]
 	BeefyClient,
-	"../contracts/out/BeefyClient.json"
+	"../../contracts/out/BeefyClient.json"
 );
 sol!(
 	#[sol(rpc)]
 	#[allow(missing_docs, clippy::too_many_arguments)]
 	EmrRollup,
-	"../contracts/out/EmrRollup.json"
+	"../../contracts/out/EmrRollup.json"
 );
 sol!(
 	#[sol(rpc)]
 	#[allow(missing_docs, clippy::too_many_arguments)]
 	EmrL1Baseline,
-	"../contracts/out/EmrL1Baseline.json"
+	"../../contracts/out/EmrL1Baseline.json"
 );
 
 /// The ABIs of the contracts, for decoding their custom errors.
 const ARTIFACTS: [&str; 3] = [
-	include_str!("../../contracts/out/BeefyClient.json"),
-	include_str!("../../contracts/out/EmrRollup.json"),
-	include_str!("../../contracts/out/EmrL1Baseline.json"),
+	include_str!("../../../contracts/out/BeefyClient.json"),
+	include_str!("../../../contracts/out/EmrRollup.json"),
+	include_str!("../../../contracts/out/EmrL1Baseline.json"),
 ];
 
 /// Bytes of an EIP-2537 G1 point (x ‖ y, each a 64-byte padded Fp).
@@ -1064,7 +1064,7 @@ mod artifacts {
 	/// running `contracts/build.sh` fails here, with no solc needed.
 	#[test]
 	fn compiled_contracts_match_their_sources() {
-		let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts");
+		let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts");
 		let sums = std::fs::read_to_string(contracts.join("out/sources.sha256"))
 			.expect("contracts/out/sources.sha256 (run contracts/build.sh)");
 		let mut listed = Vec::new();
