@@ -65,7 +65,7 @@ baseline_prover() {
 	rm -rf "$tree"
 	git -C "$ROOT" worktree prune
 	git -C "$ROOT" worktree add --detach "$tree" "$rev" >&2
-	(cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --release --locked -p emr-prover-cli >&2)
+	(cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --release --locked --bin emr-prover >&2)
 	git -C "$ROOT" worktree remove --force "$tree" >&2
 	echo "$target/release/emr-prover"
 }
@@ -84,7 +84,7 @@ bench_prover() {
 		prover_row this "$bin" "$n"
 	done
 	"$bin" constraints
-	if [ "${CRITERION:-1}" = 1 ]; then (cd "$ROOT" && cargo bench --locked -p emr-prover); fi
+	if [ "${CRITERION:-1}" = 1 ]; then (cd "$ROOT" && cargo bench --locked -p emr-circuit); fi
 }
 
 bench_profile() {
@@ -221,9 +221,9 @@ bench_beefy() {
 }
 
 bench_settlement() {
-	echo "==> gas on anvil (prover-worker/tests/settlement.rs gas_report; EMR_GAS_SLOTS=${EMR_GAS_SLOTS:-4,16})"
+	echo "==> gas on anvil (prover/settlement/tests/settlement.rs gas_report; EMR_GAS_SLOTS=${EMR_GAS_SLOTS:-4,16})"
 	"$ROOT/scripts/l1.sh" install >/dev/null
-	cargo test --release --locked -p emr-prover --test settlement -- --ignored --nocapture gas_report 2>&1 |
+	cargo test --release --locked -p emr-settlement --test settlement -- --ignored --nocapture gas_report 2>&1 |
 		grep -E '^(operation|BeefyClient|EmrRollup|EmrL1Baseline|submit|baseline|test result)'
 }
 

@@ -32,7 +32,7 @@ for arg in "$@"; do
 done
 
 prover="${EMR_PROVER_BIN:-$CARGO_TARGET_DIR/release/emr-prover}"
-[ -x "$prover" ] || (cd "$ROOT" && cargo build --release --locked -p emr-prover-cli)
+[ -x "$prover" ] || (cd "$ROOT" && cargo build --release --locked -p emr-prover)
 present() {
 	[ -f "$dir/proving.key" ] && [ -f "$dir/manifest.txt" ] &&
 		cmp -s "$dir/verifying.key" "$ROOT/chain-specs/dev-keys/verifying.key"

@@ -118,7 +118,7 @@ DEV_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 
 prover_bin() {
 	local bin="${EMR_PROVER_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/emr-chain/target}/release/emr-prover}"
-	[ -x "$bin" ] || die "$bin is missing: build it (cargo build --release -p emr-prover-cli)"
+	[ -x "$bin" ] || die "$bin is missing: build it (cargo build --release -p emr-prover)"
 	echo "$bin"
 }
 

@@ -1,19 +1,22 @@
-//! `emr-node --prover`: the prover worker ([`emr_prover::worker`]) inside the node. It reads
+//! `emr-node --prover`: the prover worker ([`emr_worker`]) inside the node. It reads
 //! blocks through the node's own client, signs `rollup.submit_proof` with the prover key in the
 //! node's keystore (key type `emrp`) and submits through the node's own transaction pool. The
-//! worker runs on a blocking task; proving uses the CPUs, not the node's async threads.
+//! worker runs on a blocking task; proving uses the CPUs, not the node's async threads. It is
+//! generic over the client and pool traits it uses, as the RPC module is, so that it does not
+//! depend on the service that builds them.
 
-use crate::service::FullClient;
 use codec::{Decode, Encode};
 use emr_primitives::ops::DeploymentId;
-use emr_prover::worker::{
-	self, Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError,
-	View,
+use emr_runtime::{opaque::Block, AccountId, Nonce};
+use emr_worker::{
+	extrinsic,
+	runtime::{batch_of, view_of, PROVER_KEY_TYPE},
+	Chain, ChainBatch, ChainError, Config, DeploymentError, Metrics, Submission, SubmitError, View,
+	Worker, LOG_TARGET,
 };
-use emr_prover_cli::{extrinsic, PROVER_KEY_TYPE};
-use emr_runtime::{opaque::Block, AccountId};
 use pallet_rollup::runtime_api::EmrApi;
 use polkadot_sdk::{
+	frame_system_rpc_runtime_api::AccountNonceApi,
 	sc_service::TaskManager,
 	sc_transaction_pool_api::{error::IntoPoolError, TransactionPool, TransactionSource},
 	sp_api::{Core, ProvideRuntimeApi},
@@ -49,12 +52,10 @@ pub struct ProverOptions {
 	pub state: PathBuf,
 }
 
-type Pool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
-
-/// The worker's view of this node.
-pub struct NodeChain {
-	client: Arc<FullClient>,
-	pool: Arc<Pool>,
+/// The worker's view of this node: its client `C` and transaction pool `P`.
+pub struct NodeChain<C, P> {
+	client: Arc<C>,
+	pool: Arc<P>,
 	keystore: KeystorePtr,
 	public: sr25519::Public,
 	account: AccountId,
@@ -64,7 +65,11 @@ fn chain_err(e: impl std::fmt::Display) -> ChainError {
 	ChainError(e.to_string())
 }
 
-impl NodeChain {
+impl<C, P> NodeChain<C, P>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
+	C::Api: EmrApi<Block, AccountId>,
+{
 	fn view_at(&self, hash: H256) -> Result<View, ChainError> {
 		let number = self
 			.client
@@ -72,11 +77,16 @@ impl NodeChain {
 			.map_err(chain_err)?
 			.ok_or_else(|| ChainError(format!("block {hash} is not known")))?;
 		let s = self.client.runtime_api().rollup_status(hash).map_err(chain_err)?;
-		Ok(emr_prover_cli::view_of(number, hash.0, s))
+		Ok(view_of(number, hash.0, s))
 	}
 }
 
-impl Chain for NodeChain {
+impl<C, P> Chain for NodeChain<C, P>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
+	C::Api: Core<Block> + EmrApi<Block, AccountId> + AccountNonceApi<Block, AccountId, Nonce>,
+	P: TransactionPool<Block = Block>,
+{
 	fn describe(&self) -> String {
 		"this node".into()
 	}
@@ -104,7 +114,7 @@ impl Chain for NodeChain {
 	fn batch(&mut self, at: &View, batch: u64) -> Result<Option<ChainBatch>, ChainError> {
 		let view =
 			self.client.runtime_api().rollup_batch(H256(at.hash), batch).map_err(chain_err)?;
-		Ok(view.map(|v| emr_prover_cli::batch_of(v, &self.account)))
+		Ok(view.map(|v| batch_of(v, &self.account)))
 	}
 
 	fn submit_proof(
@@ -113,7 +123,6 @@ impl Chain for NodeChain {
 		new_root: [u8; 32],
 		proof: &[u8],
 	) -> Result<Submission, SubmitError> {
-		use frame_system_rpc_runtime_api::AccountNonceApi;
 		let unavailable = |e: String| SubmitError::Unavailable(ChainError(e));
 		let info = self.client.info();
 		let (best, number) = (info.best_hash, info.best_number);
@@ -183,17 +192,22 @@ fn prover_key(keystore: &KeystorePtr, dev_seed: Option<&str>) -> Result<sr25519:
 }
 
 /// Starts the worker on a blocking task of `task_manager`. A worker that stops (see
-/// [`worker::WorkerError`]) logs why; the node keeps running. When the node shuts down the
+/// [`emr_worker::WorkerError`]) logs why; the node keeps running. When the node shuts down the
 /// worker returns within one poll (a proof in progress is abandoned: it is redone on restart).
-pub fn start(
+pub fn start<C, P>(
 	options: ProverOptions,
-	client: Arc<FullClient>,
-	pool: Arc<Pool>,
+	client: Arc<C>,
+	pool: Arc<P>,
 	keystore: KeystorePtr,
 	dev_seed: Option<String>,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 	task_manager: &TaskManager,
-) -> Result<(), String> {
+) -> Result<(), String>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: Core<Block> + EmrApi<Block, AccountId> + AccountNonceApi<Block, AccountId, Nonce>,
+	P: TransactionPool<Block = Block> + 'static,
+{
 	let public = prover_key(&keystore, dev_seed.as_deref())?;
 	let account = AccountId::from(public);
 	let metrics = match registry {
@@ -209,28 +223,28 @@ pub fn start(
 	});
 	task_manager.spawn_handle().spawn_blocking("emr-prover", Some("emr"), async move {
 		log::info!(
-			target: worker::LOG_TARGET,
+			target: LOG_TARGET,
 			"prover worker: account {account}, loading the proving key from {} …",
 			options.keys.display()
 		);
 		let started = std::time::Instant::now();
-		let prover = match worker::load_prover(&options.keys) {
+		let prover = match emr_worker::load_prover(&options.keys) {
 			Ok(p) => p,
 			Err(e) => {
-				log::error!(target: worker::LOG_TARGET, "prover worker not started: {e}");
+				log::error!(target: LOG_TARGET, "prover worker not started: {e}");
 				return;
 			},
 		};
 		log::info!(
-			target: worker::LOG_TARGET,
+			target: LOG_TARGET,
 			"proving key loaded, constraint matrices built in {:.1} s",
 			started.elapsed().as_secs_f64()
 		);
-		let result = worker::Worker::new(chain, prover, Config::new(options.state), metrics)
+		let result = Worker::new(chain, prover, Config::new(options.state), metrics)
 			.and_then(|mut w| w.run_until(|_| stop.load(Ordering::Relaxed)));
 		match result {
-			Ok(()) => log::info!(target: worker::LOG_TARGET, "prover worker stopped with the node"),
-			Err(e) => log::error!(target: worker::LOG_TARGET, "prover worker stopped: {e}"),
+			Ok(()) => log::info!(target: LOG_TARGET, "prover worker stopped with the node"),
+			Err(e) => log::error!(target: LOG_TARGET, "prover worker stopped: {e}"),
 		}
 	});
 	Ok(())

@@ -9,8 +9,8 @@
 
 use crate::{repo_root, run_node_command, Error, Node, NodeConfig, Result};
 use codec::{Decode, Encode};
-use emr_prover_cli::extrinsic::{self, ChainInfo};
 use emr_runtime::RuntimeCall;
+use emr_worker::extrinsic::{self, ChainInfo};
 use polkadot_sdk::{
 	sp_core::{crypto::Pair as _, ecdsa, ed25519, sr25519, H256},
 	sp_keyring::Sr25519Keyring,

@@ -33,7 +33,7 @@ pub struct Anvil {
 impl Anvil {
 	/// Starts anvil with its state in `dir` (Prague, chain id 31337, one block a second).
 	pub fn start(dir: &Path) -> Result<Anvil> {
-		let binary = emr_prover::l1::anvil_binary();
+		let binary = emr_settlement::l1::anvil_binary();
 		if !binary.exists() {
 			return err(format!(
 				"anvil not found at {}: run `scripts/l1.sh install` (or set EMR_ANVIL)",
@@ -80,7 +80,7 @@ impl Anvil {
 		let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
 		let from = file_len(&self.log);
 		self.child =
-			Some(crate::spawn_logged(&emr_prover::l1::anvil_binary(), &args, &[], &self.log)?);
+			Some(crate::spawn_logged(&emr_settlement::l1::anvil_binary(), &args, &[], &self.log)?);
 		// "Listening on HOST:PORT": the port it bound (its choice at the first start).
 		let listening = format!("Listening on {host}:");
 		let child = &mut self.child;
@@ -120,7 +120,7 @@ impl Anvil {
 
 	/// An Ethereum JSON-RPC call.
 	pub fn eth(&self, method: &str, params: Value) -> Result<Value> {
-		emr_prover::http::rpc_call(&format!("{}:{}", self.host, self.port), method, params)
+		emr_worker::http::rpc_call(&format!("{}:{}", self.host, self.port), method, params)
 			.map_err(|e| Error(e.to_string()))
 	}
 

@@ -609,9 +609,9 @@ pub fn parse_number(value: &Value) -> Result<u64> {
 }
 
 /// One JSON-RPC 2.0 call over HTTP/1.1 to `127.0.0.1:port` (the prover's client,
-/// [`emr_prover::http`]); a JSON-RPC error is `Err` with its code, message and data.
+/// [`emr_worker::http`]); a JSON-RPC error is `Err` with its code, message and data.
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value> {
-	emr_prover::http::rpc_call(&format!("127.0.0.1:{port}"), method, params)
+	emr_worker::http::rpc_call(&format!("127.0.0.1:{port}"), method, params)
 		.map_err(|e| Error(e.to_string()))
 }
 
@@ -629,7 +629,7 @@ pub fn deployment(port: u16) -> Result<emr_primitives::ops::DeploymentId> {
 
 /// `GET path` on `127.0.0.1:port`, returning the body (used for Prometheus metrics).
 pub fn http_get(port: u16, path: &str) -> Result<String> {
-	emr_prover::http::get(&format!("127.0.0.1:{port}"), path).map_err(|e| Error(e.to_string()))
+	emr_worker::http::get(&format!("127.0.0.1:{port}"), path).map_err(|e| Error(e.to_string()))
 }
 
 /// Path of the `emr-prover` binary (next to `emr-node`, or `$EMR_PROVER_BIN`).

@@ -1,7 +1,7 @@
 //! Finality that Ethereum can check, on the four-hospital devnet (`consortium-local`):
 //!
 //! 1. BEEFY justifications appear, signed by more than two thirds of the validators; checked
-//!    with `emr_prover::beefy`, which verifies the way the L1 contracts will (keccak,
+//!    with `emr_settlement::beefy`, which verifies the way the L1 contracts will (keccak,
 //!    `ecrecover`, the binary Merkle root of the validators' addresses).
 //! 2. After the in-node prover proves a batch, the next MMR leaf's extra data is the rollup
 //!    digest (`emr_primitives::settlement::digest`) of that batch, and the leaf's MMR proof
@@ -14,9 +14,9 @@
 
 use codec::Encode;
 use emr_primitives::settlement;
-use emr_prover::beefy::{self, Address, Commitment};
-use emr_prover_cli::beefy::{self as cli_beefy, Checked, Justification};
 use emr_runtime::RuntimeCall;
+use emr_settlement::beefy::{self, Address, Commitment};
+use emr_settlement::evidence::{self as cli_beefy, Checked, Justification};
 use emr_tests::{
 	dev_prover_keys,
 	devnet::{self, bytes_of, decode, state_call},
@@ -48,7 +48,7 @@ fn beefy_key(who: &str) -> BeefyId {
 
 /// Waits for a BEEFY justification of a block after `after` that passes `accept` (given the
 /// set active at its block); checks it the way the light-client contract will
-/// (`emr_prover_cli::beefy::check_justification`).
+/// (`emr_settlement::evidence::check_justification`).
 fn wait_checked_justification(
 	node: &mut Node,
 	after: u32,

@@ -5,7 +5,7 @@
 //! between settling on L1 and confirming on the chain settles every batch exactly once after a
 //! restart; an L1 node that goes down and comes back is waited for, and settling resumes.
 
-use emr_prover::l1::{self, L1};
+use emr_settlement::l1::{self, L1};
 use emr_tests::{
 	dev_prover_keys, l1::Anvil, l1::DEV_L1_KEY, new_actor, prover_binary, registered, submit_op,
 	Error, Node, NodeConfig, Result, TempDir, Worker,

@@ -60,7 +60,7 @@ pub fn keys() -> &'static (
 	KEYS.get_or_init(|| {
 		use rand_core::SeedableRng;
 		let mut rng = rand_chacha::ChaCha20Rng::from_seed([3; 32]);
-		emr_prover::groth16::setup(SLOTS, &mut rng).expect("setup")
+		emr_circuit::groth16::setup(SLOTS, &mut rng).expect("setup")
 	})
 }
 
@@ -77,7 +77,7 @@ pub fn new_test_ext(members: Vec<(Role, Actor)>) -> sp_io::TestExternalities {
 	pallet_rollup::GenesisConfig::<Test> {
 		deployment: emr_primitives::testing::deployment().0,
 		params: Some(params()),
-		verifying_key: Some((emr_prover::groth16::to_bytes(&keys().1), SLOTS as u32)),
+		verifying_key: Some((emr_circuit::groth16::to_bytes(&keys().1), SLOTS as u32)),
 		provers: vec![PROVER],
 		members: members
 			.into_iter()

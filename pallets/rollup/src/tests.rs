@@ -5,6 +5,7 @@
 #![allow(deprecated)]
 
 use crate::{extension::*, mock::*, *};
+use emr_circuit::{groth16, witness};
 use emr_primitives::{
 	groth16::VerifierError,
 	inbox::InboxEntry,
@@ -12,7 +13,7 @@ use emr_primitives::{
 	rules::RuleError,
 	testing::Actor,
 };
-use emr_prover::{groth16, store::Store, witness};
+use emr_state_store::Store;
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, dispatch::DispatchInfo, pallet_prelude::*},
 	frame_system,
