@@ -60,17 +60,32 @@
 //! `owner`. Level 0 holds the leaves, level `depth` the root (index 0). Only nodes that differ from
 //! the empty root of their height are stored: a missing node is `EMPTY[level]`.
 //!
-//! Field elements are 32 bytes, little-endian, canonical (ark-serialize, compressed); public keys
-//! are 32 bytes compressed ([`PublicKey::to_bytes`]); integers are little-endian. Records start
-//! with a format byte (1):
+//! Field elements are 32 bytes, little-endian, canonical
+//! ([`emr_primitives::stored::field_bytes`]); integers are little-endian. The `format` entry is
+//! [`FORMAT_VERSION`]; [`Store::open`] refuses a file of another format
+//! ([`StoreError::Format`]) without reading or changing it: such a store is deleted and rebuilt
+//! from the inbox history.
+//!
+//! A participant or grant record is one version byte (2) followed by the SCALE encoding of the
+//! form the runtime stores, [`StoredParticipant`](emr_primitives::stored::StoredParticipant) or
+//! [`StoredGrant`](emr_primitives::stored::StoredGrant), converted from and to the rules' types by
+//! the conversions of [`emr_primitives::stored`] (one format for the chain and the prover). Keys
+//! are stored uncompressed (`x`, `y`), so a read rebuilds them without a square root:
 //!
 //! ```text
-//! participant: 1 | role u8 | active u8 | key [32] | encryption_key F | nonce u32 | index_head F
-//!              | index_version u32 | affiliation u32
-//!              | 0 or (1 | emergency_key [32]) | log F
-//! grant:       1 | grantee u32 | permissions u8 | purposes u8 | scope u32 | expires_at u32
-//!              | emergency u8 | claim_status u8 | claim_record F | claim_amount u64 | settled u64
+//! participant (178 bytes, 242 with an emergency key):
+//!     2 | role u8 | active u8 | key (x, y) [64] | encryption_key F | nonce u32 | index_head F
+//!       | index_version u32 | affiliation u32 | affiliation_org u8 | org u8
+//!       | 0 or (1 | emergency_key (x, y) [64]) | log F
+//! grant (65 bytes):
+//!     2 | grantee u32 | permissions u8 | purposes u8 | scope u32 | expires_at u32
+//!       | emergency u8 | claim_status u8 | claim_record F | claim_amount u64 | settled u64
 //! ```
+//!
+//! A record is refused ([`StoreError::CorruptParticipant`], [`StoreError::CorruptGrant`], with
+//! the [`RecordError`]) when its version byte is another, it is not exactly one SCALE value (an
+//! unknown enum or boolean byte, truncated, trailing bytes), a field element is not canonical or
+//! a key is not a point of the curve.
 //!
 //! # Batches, crashes and errors
 //!
@@ -96,6 +111,7 @@ use ark_ff::AdditiveGroup;
 use emr_primitives::{
 	ops::{DeploymentId, GrantId, ParticipantId, GRANT_DEPTH, PARTICIPANT_DEPTH},
 	state::{empty_consent_root, Grant, Header, Participant, RollupState},
+	stored::field_bytes,
 	tree::{empty_roots, GRANT_LEVELS, PARTICIPANT_LEVELS},
 	F,
 };
@@ -106,9 +122,10 @@ use std::{
 	sync::{Arc, Mutex},
 };
 
-use codec::{
+pub use self::codec::RecordError;
+use self::codec::{
 	decode_f, decode_grant, decode_header, decode_participant, decode_u32, decode_u64,
-	encode_grant, encode_header, encode_participant, f_bytes,
+	encode_grant, encode_header, encode_participant,
 };
 
 mod codec;
@@ -119,8 +136,8 @@ mod tests;
 
 /// Version of the on-disk format (the `format` meta entry; 2: participants without a next grant
 /// slot, since grants name their slot; 3: 8-ary trees; 4: the header, organisation indices in
-/// participant records).
-pub const FORMAT_VERSION: u32 = 4;
+/// participant records; 5: records as SCALE of the runtime's storage form).
+pub const FORMAT_VERSION: u32 = 5;
 
 const PARTICIPANTS: TableDefinition<u32, &[u8]> = TableDefinition::new("participants");
 const GRANTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("grants");
@@ -147,8 +164,30 @@ pub enum StoreError {
 	/// Data on disk does not decode or is inconsistent.
 	#[error("corrupt store: {0}")]
 	Corrupt(String),
-	/// The file was written in another format version.
-	#[error("unsupported store format {found} (this build reads format {FORMAT_VERSION})")]
+	/// A participant record does not decode.
+	#[error("corrupt store: participant {id}: {source}")]
+	CorruptParticipant {
+		/// The participant id.
+		id: ParticipantId,
+		/// Why the record does not decode.
+		source: RecordError,
+	},
+	/// A grant record does not decode.
+	#[error("corrupt store: grant {patient}/{slot}: {source}")]
+	CorruptGrant {
+		/// The patient.
+		patient: ParticipantId,
+		/// The grant slot.
+		slot: GrantId,
+		/// Why the record does not decode.
+		source: RecordError,
+	},
+	/// The file was written in another format version; nothing was read or changed. The state
+	/// is rebuilt by replaying the rollup's inbox history into a new store.
+	#[error(
+		"the store was written in format {found} and this build reads format {FORMAT_VERSION}: \
+		 delete the store file to rebuild the prover state from the inbox history"
+	)]
 	Format {
 		/// The version found in the file.
 		found: u32,
@@ -313,7 +352,7 @@ impl Store {
 			None => None,
 		};
 		let header = match meta.get(META_HEADER)? {
-			Some(v) => decode_header(v.value()).map_err(StoreError::Corrupt)?,
+			Some(v) => decode_header(v.value())?,
 			None => Header::default(),
 		};
 		let empty = empty_roots(PARTICIPANT_LEVELS);
@@ -420,12 +459,12 @@ impl Store {
 				if *value == self.empty[key.2 as usize] {
 					nodes.remove(*key)?;
 				} else {
-					nodes.insert(*key, f_bytes(value))?;
+					nodes.insert(*key, field_bytes(value))?;
 				}
 			}
 			let mut meta = txn.open_table(META)?;
 			meta.insert(META_BATCH, &batch.to_le_bytes()[..])?;
-			meta.insert(META_ROOT, &f_bytes(&self.root)[..])?;
+			meta.insert(META_ROOT, &field_bytes(&self.root)[..])?;
 			meta.insert(META_HEADER, &encode_header(&self.header())[..])?;
 		}
 		txn.commit()?;
@@ -527,7 +566,7 @@ impl Store {
 		match snap.participants.get(id)? {
 			Some(v) => decode_participant(v.value())
 				.map(Some)
-				.map_err(|e| StoreError::Corrupt(format!("participant {id}: {e}"))),
+				.map_err(|source| StoreError::CorruptParticipant { id, source }),
 			None => Ok(None),
 		}
 	}
@@ -544,7 +583,7 @@ impl Store {
 		match snap.grants.get((patient, slot))? {
 			Some(v) => decode_grant(v.value())
 				.map(Some)
-				.map_err(|e| StoreError::Corrupt(format!("grant {patient}/{slot}: {e}"))),
+				.map_err(|source| StoreError::CorruptGrant { patient, slot, source }),
 			None => Ok(None),
 		}
 	}

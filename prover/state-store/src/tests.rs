@@ -1,11 +1,13 @@
 use super::*;
-use ark_serialize::CanonicalSerialize;
+use crate::codec::RECORD_VERSION;
+use ::codec::Encode;
 use emr_primitives::{
 	memory::MemoryState,
 	ops::{permission, purpose, scope, Operation, Role, SignedOp},
 	poseidon, rules,
 	schnorr::{PublicKey, SecretKey},
 	state::ClaimStatus,
+	stored::{StoredGrant, StoredParticipant},
 	testing::deployment,
 };
 use proptest::prelude::*;
@@ -423,14 +425,20 @@ fn corrupt_records_poison_instead_of_panicking() {
 	let mut store = Store::open(&path, deployment()).expect("reopen");
 	let root = store.root();
 	assert_eq!(store.participant(1), None);
-	assert!(matches!(store.check(), Err(StoreError::Corrupt(m)) if m.contains("participant 1")));
+	assert!(matches!(
+		store.check(),
+		Err(StoreError::CorruptParticipant { id: 1, source: RecordError::Version(1) })
+	));
 	store.rollback();
 	assert_eq!(store.grant(1, 0), None);
-	assert!(matches!(store.check(), Err(StoreError::Corrupt(_))));
+	assert!(matches!(
+		store.check(),
+		Err(StoreError::CorruptGrant { patient: 1, slot: 0, source: RecordError::Version(0xFF) })
+	));
 	store.rollback();
 	// A write that needs the corrupt participant record poisons too; commit refuses.
 	store.set_grant(1, 1, Some(grant(1)));
-	assert!(matches!(store.commit(2), Err(StoreError::Corrupt(_))));
+	assert!(matches!(store.commit(2), Err(StoreError::CorruptParticipant { id: 1, .. })));
 	assert_eq!(store.root(), root);
 	assert_eq!(store.committed_batch(), Some(1));
 }
@@ -450,7 +458,7 @@ fn corrupt_meta_fails_open() {
 		store.set_participant(1, participant(0, 0));
 		store.commit(1).expect("commit");
 	}
-	set_meta(META_ROOT, &f_bytes(&F::from(5u64)));
+	set_meta(META_ROOT, &field_bytes(&F::from(5u64)));
 	assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
 	set_meta(META_ROOT, &[0xFF; 32]);
 	assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Corrupt(_))));
@@ -459,6 +467,34 @@ fn corrupt_meta_fails_open() {
 	assert!(matches!(Store::open(&path, deployment()), Err(StoreError::Format { found: 2 })));
 }
 
+#[test]
+fn a_store_of_the_previous_format_is_refused_unchanged() {
+	let dir = tempfile::tempdir().expect("tempdir");
+	let path = dir.path().join("state.redb");
+	{
+		let mut store = Store::open(&path, deployment()).expect("open");
+		store.set_participant(1, participant(0, 0));
+		store.commit(1).expect("commit");
+	}
+	// Format 4 wrote records in the store's own binary layout; they are not read as SCALE.
+	let format = |value: Option<u32>| {
+		let db = Database::create(&path).expect("db");
+		let txn = db.begin_write().expect("write");
+		let mut meta = txn.open_table(META).expect("meta");
+		let found = meta.get(META_FORMAT).expect("get").map(|v| v.value().to_vec());
+		if let Some(v) = value {
+			meta.insert(META_FORMAT, &v.to_le_bytes()[..]).expect("insert");
+		}
+		drop(meta);
+		txn.commit().expect("commit");
+		found
+	};
+	format(Some(4));
+	let err = Store::open(&path, deployment()).expect_err("format 4 is refused");
+	assert!(matches!(err, StoreError::Format { found: 4 }));
+	assert!(err.to_string().contains("rebuild the prover state"), "{err}");
+	assert_eq!(format(None), Some(4u32.to_le_bytes().to_vec()), "refusing changed nothing");
+}
 #[test]
 fn a_store_of_another_deployment_is_refused() {
 	let dir = tempfile::tempdir().expect("tempdir");
@@ -483,7 +519,6 @@ fn a_store_of_another_deployment_is_refused() {
 
 #[test]
 fn record_encoding_round_trips_and_rejects_garbage() {
-	assert_eq!(F::from(1u64).compressed_size(), 32);
 	for n in 0..6 {
 		let p = participant(n as u8, n);
 		assert_eq!(decode_participant(&encode_participant(&p)), Ok(p));
@@ -495,33 +530,83 @@ fn record_encoding_round_trips_and_rejects_garbage() {
 	p.emergency_key = Some(key(1).joint(&PublicKey(-key(1).0)));
 	assert_eq!(decode_participant(&encode_participant(&p)), Ok(p.clone()));
 
+	// The record is the version byte and the SCALE encoding of the runtime's storage form.
 	let good = encode_participant(&p);
-	assert!(decode_participant(&good[..good.len() - 1]).is_err(), "truncated");
-	assert!(decode_participant(&[good.clone(), vec![0]].concat()).is_err(), "trailing");
-	assert!(decode_participant(&[]).is_err(), "empty");
-	let mut bad = good.clone();
-	bad[0] = 2;
-	assert!(decode_participant(&bad).is_err(), "version");
-	let mut bad = good.clone();
-	bad[1] = 0;
-	assert!(decode_participant(&bad).is_err(), "role");
-	let mut bad = good.clone();
-	bad[2] = 2;
-	assert!(decode_participant(&bad).is_err(), "bool");
-	let mut bad = good.clone();
-	bad[35..67].copy_from_slice(&[0xFF; 32]);
-	assert!(decode_participant(&bad).is_err(), "non-canonical field element");
-	let mut bad = good.clone();
-	bad[3..35].copy_from_slice(&[0xFF; 32]);
-	assert!(decode_participant(&bad).is_err(), "not a point");
+	assert_eq!(good, [&[RECORD_VERSION][..], &StoredParticipant::from(&p).encode()].concat());
+	// Offsets: 0 version, 1 role, 2 active, 3..67 key (x, y), 67..99 encryption key,
+	// 99..103 nonce, 103..135 index head, 135..139 index version, 139..143 affiliation,
+	// 143 affiliation org, 144 org, 145 emergency tag, 146..210 emergency key, 210..242 log.
+	assert_eq!(good.len(), 242);
+	let refused = |bytes: &[u8]| decode_participant(bytes).expect_err("refused");
+	assert!(matches!(refused(&good[..good.len() - 1]), RecordError::Scale(_)), "truncated");
+	assert!(
+		matches!(refused(&[good.clone(), vec![0]].concat()), RecordError::Scale(_)),
+		"trailing"
+	);
+	assert_eq!(refused(&[]), RecordError::Empty);
+	let tampered = |at: std::ops::Range<usize>, bytes: &[u8]| {
+		let mut bad = good.clone();
+		bad[at].copy_from_slice(bytes);
+		refused(&bad)
+	};
+	assert_eq!(tampered(0..1, &[1]), RecordError::Version(1), "the previous record version");
+	assert_eq!(tampered(0..1, &[3]), RecordError::Version(3));
+	assert!(matches!(tampered(1..2, &[6]), RecordError::Scale(_)), "role");
+	assert!(matches!(tampered(2..3, &[2]), RecordError::Scale(_)), "bool");
+	assert!(matches!(tampered(145..146, &[2]), RecordError::Scale(_)), "option tag");
+	assert_eq!(tampered(67..99, &[0xFF; 32]), RecordError::NonCanonical("encryption key"));
+	assert_eq!(tampered(103..135, &[0xFF; 32]), RecordError::NonCanonical("index head"));
+	assert_eq!(tampered(210..242, &[0xFF; 32]), RecordError::NonCanonical("log"));
+	assert_eq!(tampered(3..35, &[0xFF; 32]), RecordError::NonCanonical("key"));
+	assert_eq!(tampered(178..210, &[0xFF; 32]), RecordError::NonCanonical("emergency key"));
+	let five = field_bytes(&F::from(5u64));
+	assert_eq!(tampered(35..67, &five), RecordError::NotOnCurve("key"), "not a point");
+	assert_eq!(tampered(178..210, &five), RecordError::NotOnCurve("emergency key"));
 
-	let good = encode_grant(&grant(3));
+	let g = grant(3);
+	let good = encode_grant(&g);
+	assert_eq!(good, [&[RECORD_VERSION][..], &StoredGrant::from(&g).encode()].concat());
 	assert_eq!(good.len(), 65);
+	let refused = |bytes: &[u8]| decode_grant(bytes).expect_err("refused");
 	let mut bad = good.clone();
 	bad[16] = 4;
-	assert!(decode_grant(&bad).is_err(), "claim status");
-	assert!(decode_grant(&good[..64]).is_err(), "truncated");
+	assert!(matches!(refused(&bad), RecordError::Scale(_)), "claim status");
+	let mut bad = good.clone();
+	bad[15] = 2;
+	assert!(matches!(refused(&bad), RecordError::Scale(_)), "bool");
+	let mut bad = good.clone();
+	bad[17..49].copy_from_slice(&[0xFF; 32]);
+	assert_eq!(refused(&bad), RecordError::NonCanonical("claim record"));
+	let mut bad = good.clone();
+	bad[0] = 1;
+	assert_eq!(refused(&bad), RecordError::Version(1));
+	assert!(matches!(refused(&good[..64]), RecordError::Scale(_)), "truncated");
+	assert!(
+		matches!(refused(&[good.clone(), vec![0]].concat()), RecordError::Scale(_)),
+		"trailing"
+	);
 	assert!(decode_f(&[0u8; 31], "x").is_err());
+	assert!(decode_f(&[0xFF; 32], "x").is_err());
+}
+
+/// Record sizes, printed for the docs (`cargo test -p emr-state-store record_sizes -- --nocapture`).
+/// Format 4 (the store's own layout, compressed keys) wrote 146 bytes per participant, 178 with
+/// an emergency key, and 65 per grant.
+#[test]
+fn record_sizes() {
+	let plain = participant(0, 0);
+	let doctor = participant(0, 1);
+	assert!(plain.emergency_key.is_none() && doctor.emergency_key.is_some());
+	let sizes = [
+		encode_participant(&plain).len(),
+		encode_participant(&doctor).len(),
+		encode_grant(&grant(0)).len(),
+	];
+	println!(
+		"record sizes: participant {} bytes, with an emergency key {}, grant {}",
+		sizes[0], sizes[1], sizes[2]
+	);
+	assert_eq!(sizes, [178, 242, 65]);
 }
 
 #[test]
