@@ -8,7 +8,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use emr_cli::storage::{unixfs, KuboClient, KuboConfig, Storage, StorageError};
+use emr_client::storage::{unixfs, KuboClient, KuboConfig, Storage, StorageError};
 
 fn client(port: u16, timeout: Duration) -> KuboClient {
 	client_at("127.0.0.1", port, timeout)

@@ -1,27 +1,50 @@
-//! The `emr` command line (parsing, passphrases, output). `main.rs` only calls [`run`].
+//! The global options, the command list, the passphrase and the shared context; [`run`]
+//! parses and hands each command to its file in [`crate::commands`].
 
 use std::{
 	ffi::OsString,
 	fs,
-	io::Write,
 	path::{Path, PathBuf},
 	time::Duration,
 };
 
-use clap::{Parser, Subcommand};
-
-mod chain_commands;
-pub use chain_commands::{ChainCmd, ClaimCmd, ConsentCmd, DoctorCmd, PersonRole, WaitArgs};
-
-use crate::{
-	chain::{ChainError, NodeClient, DEFAULT_NODE},
-	client::{human_bytes, Client, ClientError, Progress, WalkItem},
-	ids::{IdError, PatientId, Reader, RecordRef},
-	index::EntryKind,
-	keys::{KeySet, Keystore, KeystoreError, PublicKeys},
-	state::ChainState,
-	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, Storage, StorageError, Store},
+use clap::{Args, Parser, Subcommand};
+use emr_client::{
+	audit::AuditError,
+	chain::{ChainError, ChainState, Level, NodeClient, DEFAULT_NODE},
+	client::{Client, ClientError, Progress},
+	ids::{IdError, Reader},
+	keys::{KeySet, KeystoreError},
+	keystore::Keystore,
+	records_on_chain::{Wait, WorkflowError},
+	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, StorageError, Store},
 };
+
+use crate::commands::{
+	access::AccessCmd, audit::AuditCmd, claim::ClaimCmd, consent::ConsentCmd, doctor::DoctorCmd,
+	emergency::EmergencyCmd, index::IndexCmd, keys::KeysCmd, log::LogCmd, record::RecordCmd,
+	register::RegisterCmd, status::StatusCmd, store::StoreCmd, whoami::WhoamiCmd,
+};
+
+/// How far a submitting command waits (global options).
+#[derive(Args, Debug, Clone)]
+pub struct WaitArgs {
+	/// Wait until the operation is included, finalized (GRANDPA), proven (its batch's proof
+	/// verified on chain) or settled (on Ethereum).
+	#[arg(long, global = true, value_name = "LEVEL", default_value = "finalized")]
+	pub wait: Level,
+	/// Give up waiting after this many seconds (default: 60 for included, 120 finalized,
+	/// 900 proven, 1200 settled).
+	#[arg(long, global = true, value_name = "SECS")]
+	pub wait_timeout: Option<u64>,
+}
+
+impl WaitArgs {
+	/// The wait these options ask for.
+	pub fn wait(&self) -> Wait {
+		Wait::new(self.wait, self.wait_timeout.map(Duration::from_secs))
+	}
+}
 
 /// emr-chain client: encrypted medical records on IPFS behind a per-patient index.
 #[derive(Parser, Debug)]
@@ -90,134 +113,32 @@ pub enum Command {
 	/// Patient indexes.
 	#[command(subcommand)]
 	Index(IndexCmd),
-	/// Operations on the chain.
-	#[command(flatten)]
-	Chain(ChainCmd),
-}
-
-/// `emr keys …`
-#[derive(Subcommand, Debug)]
-pub enum KeysCmd {
-	/// Create a new key set, encrypted with a passphrase.
-	New {
-		/// Use the INSECURE published keys of a development identity (Alice, Bob, Charlie,
-		/// Dave, Eve, Ferdie), which the dev chains admit as organisations. Never on a network
-		/// others use.
-		#[arg(long, value_name = "NAME")]
-		dev: Option<String>,
-	},
-	/// Show the public keys of a key set (no passphrase needed).
-	Show,
-	/// Write the public key card (JSON) others use to share records with you.
-	Export {
-		/// Write to this file instead of standard output.
-		#[arg(long, value_name = "FILE")]
-		out: Option<PathBuf>,
-	},
-}
-
-/// `emr record …`
-#[derive(Subcommand, Debug)]
-pub enum RecordCmd {
-	/// Encrypt a file, store it and append it to the patient's index.
-	Put {
-		/// The file.
-		file: PathBuf,
-		/// Patient id (1-64 of A-Z a-z 0-9 . _ -).
-		#[arg(long)]
-		patient: String,
-		/// Media type: a FHIR resource type (Observation, DiagnosticReport, …) or a MIME type.
-		#[arg(long = "type", value_name = "T", default_value = "application/octet-stream")]
-		media_type: String,
-		/// Also readable by (repeatable): name=<hex X25519 key>, <hex>, a key card file, or
-		/// `participant:ID` (its encryption key read from the chain's registry).
-		#[arg(long, value_name = "READER")]
-		reader: Vec<String>,
-		/// The patient is a participant id: read the index head from the chain, make the record
-		/// readable by the patient, and append the new head on chain (refused if someone wrote
-		/// meanwhile).
-		#[arg(long)]
-		chain: bool,
-		/// With --chain: write only if the patient's index is still at version N, the one you
-		/// read (`record get --chain` and `index show --chain` print it); the chain refuses the
-		/// write if anyone wrote since (default: the version read when this command starts).
-		#[arg(long, value_name = "N", requires = "chain")]
-		if_version: Option<u32>,
-	},
-	/// Fetch, decrypt and verify a record.
-	Get {
-		/// Record id as printed by `put` (<patient>/<32 hex>).
-		id: String,
-		/// Where to write the plaintext (written only if everything verifies).
-		#[arg(long, value_name = "FILE")]
-		out: PathBuf,
-		/// Version to fetch (default: the newest you can read).
-		#[arg(long)]
-		version: Option<u32>,
-		/// Start from this index head instead of the one stored on this machine.
-		#[arg(long, value_name = "CID")]
-		head: Option<String>,
-		/// Start from the index head on the chain (the patient is a participant id); someone
-		/// else's record is read only after a logged access attempt the chain GRANTED.
-		#[arg(long, conflicts_with = "head")]
-		chain: bool,
-		/// The purpose of the access attempt (with --chain): treatment, research, insurance,
-		/// emergency or audit.
-		#[arg(long, default_value = "treatment")]
-		purpose: String,
-	},
-	/// Give another reader the key of the newest version (appends an index entry).
-	Share {
-		/// Record id.
-		id: String,
-		/// The reader: name=<hex X25519 key>, <hex>, or a key card file from `emr keys export`.
-		#[arg(long = "with", value_name = "READER")]
-		with: String,
-	},
-	/// Re-encrypt the newest version under a new key for its current readers (minus --remove).
-	/// This stops removed readers from opening new versions; it cannot unread old ones.
-	Rotate {
-		/// Record id.
-		id: String,
-		/// Reader to drop (repeatable), as for --with.
-		#[arg(long, value_name = "READER")]
-		remove: Vec<String>,
-	},
-}
-
-/// `emr store …`
-#[derive(Subcommand, Debug)]
-pub enum StoreCmd {
-	/// Store a file as is (not encrypted) and print its CID.
-	Add {
-		/// The file.
-		file: PathBuf,
-	},
-	/// Print the content of a CID (or write it to --out).
-	Cat {
-		/// The CID.
-		cid: String,
-		/// Write to this file instead of standard output.
-		#[arg(long, value_name = "FILE")]
-		out: Option<PathBuf>,
-	},
-}
-
-/// `emr index …`
-#[derive(Subcommand, Debug)]
-pub enum IndexCmd {
-	/// Walk a patient's index from its head and list what you may see.
-	Show {
-		/// Patient id.
-		#[arg(long)]
-		patient: String,
-		/// Start from this index head instead of the one stored on this machine.
-		#[arg(long, value_name = "CID")]
-		head: Option<String>,
-		/// Start from the index head on the chain (the patient is a participant id).
-		#[arg(long, conflicts_with = "head")]
-		chain: bool,
-	},
+	/// Register this key set on the chain as a patient or a doctor (no tokens needed).
+	Register(RegisterCmd),
+	/// Show this key set's participant on the chain.
+	Whoami(WhoamiCmd),
+	/// Hospitals: credential and revoke doctors.
+	#[command(subcommand)]
+	Doctor(DoctorCmd),
+	/// Patients: share access to your records, withdraw it, list it.
+	#[command(subcommand)]
+	Consent(ConsentCmd),
+	/// Ask to read a patient's records: the attempt is logged on chain, GRANTED or DENIED.
+	Access(AccessCmd),
+	/// Doctors: open emergency access to a patient, co-signed by your hospital (this command
+	/// holds both key sets: yours and the hospital's, named by --hospital-key).
+	Emergency(EmergencyCmd),
+	/// Insurers: file, decide and list claims.
+	#[command(subcommand)]
+	Claim(ClaimCmd),
+	/// A patient's access log: who did what, when, why, and the outcome (default: yours).
+	Log(LogCmd),
+	/// Auditors and patients: check proven batches (their operations, their Groth16 proof with
+	/// the verifying key from the chain, the chain of roots) and, with --l1, that Ethereum
+	/// settled the same roots. Exits non-zero with the reason when anything disagrees.
+	Audit(AuditCmd),
+	/// Where an earlier operation stands (included, finalized, proven, settled).
+	Status(StatusCmd),
 }
 
 /// Everything `emr` can report.
@@ -265,18 +186,22 @@ pub enum CliError {
 	Usage(String),
 	/// An audit found a disagreement (or could not gather its evidence).
 	#[error(transparent)]
-	Audit(#[from] crate::audit::AuditError),
+	Audit(#[from] AuditError),
+	/// A consent-gated workflow failed.
+	#[error(transparent)]
+	Workflow(#[from] WorkflowError),
 }
 
 /// Prints progress on standard error.
-struct Stderr;
+pub struct Stderr;
 impl Progress for Stderr {
 	fn step(&mut self, message: &str) {
 		eprintln!("… {message}");
 	}
 }
 
-fn io_err<'a>(
+/// The [`CliError::Io`] of `action` on `path`.
+pub fn io_err<'a>(
 	action: &'static str,
 	path: &'a Path,
 ) -> impl FnOnce(std::io::Error) -> CliError + 'a {
@@ -295,32 +220,26 @@ pub fn default_data_dir() -> PathBuf {
 	home.join(".local/share/emr")
 }
 
-/// Civil date of a Unix time, as `YYYY-MM-DD hh:mm:ss UTC`.
-pub fn format_time(secs: u64) -> String {
-	let days = (secs / 86_400) as i64;
-	let rem = secs % 86_400;
-	// Howard Hinnant's civil_from_days.
-	let z = days + 719_468;
-	let era = z.div_euclid(146_097);
-	let doe = z.rem_euclid(146_097);
-	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	let mp = (5 * doy + 2) / 153;
-	let d = doy - (153 * mp + 2) / 5 + 1;
-	let m = if mp < 10 { mp + 3 } else { mp - 9 };
-	let y = yoe + era * 400 + i64::from(m <= 2);
-	format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-struct Context {
-	cli_key: String,
-	keystore: Keystore,
-	data_dir: PathBuf,
+/// What every command may use: the key set named on the command line, the keystore, the data
+/// directory, the passphrase source and how long submitting commands wait.
+pub struct Context {
+	/// The key set (`--key`, `EMR_KEY`, "default").
+	pub cli_key: String,
+	/// The keystore.
+	pub keystore: Keystore,
+	/// The data directory.
+	pub data_dir: PathBuf,
 	passphrase_file: Option<PathBuf>,
+	/// How long submitting commands wait.
+	pub wait: Wait,
+	/// `--wait-timeout`, when given.
+	pub wait_timeout: Option<Duration>,
 }
 
 impl Context {
-	fn passphrase(&self, confirm: bool) -> Result<Vec<u8>, CliError> {
+	/// The passphrase: from `--passphrase-file`, `EMR_PASSPHRASE` or a prompt (twice when
+	/// `confirm`).
+	pub fn passphrase(&self, confirm: bool) -> Result<Vec<u8>, CliError> {
 		if let Some(path) = &self.passphrase_file {
 			let text =
 				fs::read_to_string(path).map_err(io_err("reading the passphrase file", path))?;
@@ -341,11 +260,13 @@ impl Context {
 		Ok(first.into_bytes())
 	}
 
-	fn open_keys(&self) -> Result<KeySet, CliError> {
+	/// Opens the key set named on the command line.
+	pub fn open_keys(&self) -> Result<KeySet, CliError> {
 		self.open_named_keys(&self.cli_key)
 	}
 
-	fn open_named_keys(&self, name: &str) -> Result<KeySet, CliError> {
+	/// Opens the key set `name` (same keystore, same passphrase source).
+	pub fn open_named_keys(&self, name: &str) -> Result<KeySet, CliError> {
 		// Fail on a missing key set before asking for a passphrase.
 		self.keystore.public(name)?;
 		let pass = self.passphrase(false)?;
@@ -353,7 +274,8 @@ impl Context {
 	}
 }
 
-fn parse_reader(s: &str) -> Result<Reader, CliError> {
+/// A reader from `name=<hex>`, `<hex>` or a key card file.
+pub fn parse_reader(s: &str) -> Result<Reader, CliError> {
 	let path = Path::new(s);
 	if !s.contains('=') && path.is_file() {
 		let text = fs::read_to_string(path).map_err(io_err("reading the key card", path))?;
@@ -368,25 +290,16 @@ fn parse_reader(s: &str) -> Result<Reader, CliError> {
 	Ok(Reader::parse(s)?)
 }
 
-fn parse_id(s: &str) -> Result<emr_primitives::ops::ParticipantId, CliError> {
+/// A participant id.
+pub fn parse_id(s: &str) -> Result<emr_primitives::ops::ParticipantId, CliError> {
 	s.trim().parse().map_err(|_| {
 		CliError::Usage(format!("{s:?} is not a participant id (a number the chain assigned)"))
 	})
 }
 
-fn parse_cid(s: &str) -> Result<Cid, CliError> {
+/// A CID.
+pub fn parse_cid(s: &str) -> Result<Cid, CliError> {
 	Cid::try_from(s.trim()).map_err(|_| CliError::BadCid(s.to_owned()))
-}
-
-fn key_card(keys: &PublicKeys) -> String {
-	serde_json::json!({
-		"name": keys.name,
-		"account_ss58": keys.account_ss58(),
-		"account_sr25519": hex::encode(keys.account),
-		"encryption_x25519": hex::encode(keys.encryption),
-		"rollup": hex::encode(keys.rollup.to_bytes()),
-	})
-	.to_string()
 }
 
 /// Runs `emr` with the given arguments (the first is the program name). Results go to standard
@@ -403,10 +316,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		.clone()
 		.or_else(|| std::env::var("EMR_KEY").ok().filter(|k| !k.is_empty()))
 		.unwrap_or_else(|| "default".to_owned());
-	let ctx = Context { cli_key, keystore, data_dir, passphrase_file: cli.passphrase_file.clone() };
+	let ctx = Context {
+		cli_key,
+		keystore,
+		data_dir,
+		passphrase_file: cli.passphrase_file.clone(),
+		wait: cli.wait.wait(),
+		wait_timeout: cli.wait.wait_timeout.map(Duration::from_secs),
+	};
 
-	if let Command::Keys(cmd) = &cli.command {
-		return keys_command(&ctx, cmd);
+	if let Command::Keys(cmd) = cli.command {
+		return cmd.execute(&ctx);
 	}
 	let rt = || {
 		tokio::runtime::Builder::new_current_thread()
@@ -430,7 +350,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		}
 	}
 	if let Ok(level) = std::env::var("EMR_LOG") {
-		crate::state::log_to_stderr(&level);
+		log_to_stderr(&level);
 	}
 	let runtime = rt()?;
 	// The light client's tasks run on this runtime: it lives as long as the command.
@@ -438,21 +358,38 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
 		Some(spec) => runtime.block_on(start_light(node, &spec, &bootnodes, cli.light_timeout))?,
 		None => node,
 	};
-	if let Command::Chain(cmd) = cli.command {
-		return runtime.block_on(chain_commands::run(&ctx, &node, &cli.wait, cmd));
-	}
-	let store = match &cli.ipfs_api {
-		Some(url) => Store::Kubo(KuboClient::new(
-			url,
-			KuboConfig {
-				timeout: Duration::from_secs(cli.ipfs_timeout.max(1)),
-				..KuboConfig::default()
-			},
-		)?),
-		None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
+	let store = || -> Result<Store, CliError> {
+		Ok(match &cli.ipfs_api {
+			Some(url) => Store::Kubo(KuboClient::new(
+				url,
+				KuboConfig {
+					timeout: Duration::from_secs(cli.ipfs_timeout.max(1)),
+					..KuboConfig::default()
+				},
+			)?),
+			None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
+		})
 	};
-	let chain = OnChain { node, wait: cli.wait.clone() };
-	runtime.block_on(async_command(&ctx, store, &chain, cli.command))
+	let client = || Ok::<_, CliError>(Client::new(store()?, &ctx.data_dir));
+	let node = &node;
+	runtime.block_on(async {
+		match cli.command {
+			Command::Keys(_) => Ok(()),
+			Command::Record(cmd) => cmd.execute(&ctx, &client()?, node).await,
+			Command::Store(cmd) => cmd.execute(&client()?).await,
+			Command::Index(cmd) => cmd.execute(&ctx, &client()?, node).await,
+			Command::Register(cmd) => cmd.execute(&ctx, node).await,
+			Command::Whoami(cmd) => cmd.execute(&ctx, node).await,
+			Command::Doctor(cmd) => cmd.execute(&ctx, node).await,
+			Command::Consent(cmd) => cmd.execute(&ctx, node).await,
+			Command::Access(cmd) => cmd.execute(&ctx, node).await,
+			Command::Emergency(cmd) => cmd.execute(&ctx, node).await,
+			Command::Claim(cmd) => cmd.execute(&ctx, node).await,
+			Command::Log(cmd) => cmd.execute(&ctx, node).await,
+			Command::Audit(cmd) => cmd.execute(node).await,
+			Command::Status(cmd) => cmd.execute(node).await,
+		}
+	})
 }
 
 /// Starts the light client from the raw chain spec at `spec` and makes `node` read through it.
@@ -474,327 +411,33 @@ async fn start_light(
 	Ok(node.with_light(state))
 }
 
-fn keys_command(ctx: &Context, cmd: &KeysCmd) -> Result<(), CliError> {
-	let mut out = std::io::stdout().lock();
-	let w = |out: &mut std::io::StdoutLock, s: String| {
-		let _ = writeln!(out, "{s}");
-	};
-	match cmd {
-		KeysCmd::New { dev } => {
-			let keys = match dev {
-				Some(identity) => KeySet::dev(&ctx.cli_key, identity)?,
-				None => KeySet::generate(&ctx.cli_key),
-			};
-			if ctx.keystore.public(&ctx.cli_key).is_ok() {
-				return Err(KeystoreError::Exists {
-					name: ctx.cli_key.clone(),
-					dir: ctx.keystore.dir().to_owned(),
-				}
-				.into());
+/// Sends the light client's log (smoldot logs through the `log` facade) to standard error at
+/// `level` (`error`, `warn`, `info`, `debug`, `trace`; `EMR_LOG`). Without it nothing is
+/// logged.
+fn log_to_stderr(level: &str) {
+	struct Stderr;
+	impl log::Log for Stderr {
+		fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+			true
+		}
+		fn log(&self, record: &log::Record<'_>) {
+			if self.enabled(record.metadata()) {
+				eprintln!("[{} {}] {}", record.level(), record.target(), record.args());
 			}
-			let pass = ctx.passphrase(true)?;
-			eprintln!("… deriving the file key (Argon2id, 64 MiB)");
-			let path = ctx.keystore.create(&keys, &pass)?;
-			w(&mut out, format!("created key set {:?} in {}", ctx.cli_key, path.display()));
-			print_public(&mut out, &keys.public);
-		},
-		KeysCmd::Show => {
-			let public = ctx.keystore.public(&ctx.cli_key)?;
-			print_public(&mut out, &public);
-		},
-		KeysCmd::Export { out: file } => {
-			let public = ctx.keystore.public(&ctx.cli_key)?;
-			let card = key_card(&public);
-			match file {
-				Some(path) => {
-					fs::write(path, format!("{card}\n")).map_err(io_err("writing", path))?;
-					eprintln!(
-						"wrote the public key card of {:?} to {}",
-						public.name,
-						path.display()
-					);
-				},
-				None => w(&mut out, card),
-			}
-		},
+		}
+		fn flush(&self) {}
 	}
-	Ok(())
-}
-
-fn print_public(out: &mut impl Write, p: &PublicKeys) {
-	let _ = writeln!(out, "name:            {}", p.name);
-	let _ = writeln!(out, "account (ss58):  {}", p.account_ss58());
-	let _ = writeln!(out, "account (hex):   0x{}", hex::encode(p.account));
-	let _ = writeln!(out, "encryption key:  {}", hex::encode(p.encryption));
-	let _ = writeln!(out, "reader:          {}={}", p.name, hex::encode(p.encryption));
-	let _ = writeln!(out, "rollup key:      {}", hex::encode(p.rollup.to_bytes()));
-}
-
-/// The node and wait level for record commands run with `--chain`.
-struct OnChain {
-	node: NodeClient,
-	wait: WaitArgs,
-}
-
-async fn async_command(
-	ctx: &Context,
-	store: Store,
-	chain: &OnChain,
-	command: Command,
-) -> Result<(), CliError> {
-	let client = Client::new(store, &ctx.data_dir);
-	let mut out = std::io::stdout().lock();
-	let mut p = Stderr;
-	match command {
-		Command::Keys(_) | Command::Chain(_) => Ok(()),
-		Command::Record(RecordCmd::Put {
-			file,
-			patient,
-			media_type,
-			reader,
-			chain: on_chain,
-			if_version,
-		}) => {
-			let patient = PatientId::new(&patient)?;
-			let mut readers = Vec::new();
-			for r in &reader {
-				readers.push(match r.strip_prefix("participant:") {
-					Some(id) => {
-						chain_commands::participant_reader(&chain.node, parse_id(id)?).await?
-					},
-					None => parse_reader(r)?,
-				});
-			}
-			let keys = ctx.open_keys()?;
-			let on_chain = match on_chain {
-				false => None,
-				true => {
-					let id = parse_id(patient.as_str())?;
-					readers.push(chain_commands::participant_reader(&chain.node, id).await?);
-					let seen = chain_commands::adopt_chain_head(&chain.node, &client, &patient, id)
-						.await?;
-					// The chain checks it (`VersionMismatch`): not checked here twice.
-					Some((id, if_version.unwrap_or(seen)))
-				},
-			};
-			let f = fs::File::open(&file).map_err(io_err("opening", &file))?;
-			let len = f.metadata().map_err(io_err("reading", &file))?.len();
-			let mut input = std::io::BufReader::new(f);
-			let r =
-				client.put(&keys, &patient, &mut input, len, &media_type, &readers, &mut p).await?;
-			let _ = writeln!(out, "record:      {}", r.record);
-			let _ = writeln!(out, "version:     {}", r.version);
-			let _ = writeln!(out, "cid:         {}", r.ciphertext);
-			let _ = writeln!(out, "sha256:      {}", hex::encode(r.content_hash));
-			let _ = writeln!(
-				out,
-				"readers:     {}",
-				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
-			);
-			let _ = writeln!(out, "index head:  {}", r.head);
-			if let Some((id, seen)) = on_chain {
-				chain_commands::append_head(
-					&chain.node,
-					&chain.wait,
-					&mut out,
-					&keys,
-					id,
-					seen,
-					&r.head,
-				)
-				.await?;
-			}
-			Ok(())
-		},
-		Command::Record(RecordCmd::Get {
-			id,
-			out: path,
-			version,
-			head,
-			chain: on_chain,
-			purpose,
-		}) => {
-			let rref: RecordRef = id.parse()?;
-			let head = head.as_deref().map(parse_cid).transpose()?;
-			let keys = ctx.open_keys()?;
-			if on_chain {
-				let pid = parse_id(rref.patient.as_str())?;
-				if chain.node.me(&keys.public).await?.id != pid {
-					let mut err = std::io::stderr().lock();
-					chain_commands::access(
-						&chain.node,
-						&chain.wait,
-						&mut err,
-						&keys,
-						pid,
-						&purpose,
-						None,
-					)
-					.await?;
-				}
-				chain_commands::adopt_chain_head(&chain.node, &client, &rref.patient, pid).await?;
-			}
-			let r = client.get_to_file(&keys, &rref, version, head, &path, &mut p).await?;
-			if r.newer_hidden > 0 {
-				eprintln!(
-					"note: {} newer index entr{} of this record {} not shared with you; if the record was rotated without you, you no longer have access to its newer versions",
-					r.newer_hidden,
-					if r.newer_hidden == 1 { "y" } else { "ies" },
-					if r.newer_hidden == 1 { "is" } else { "are" }
-				);
-			}
-			let _ = writeln!(out, "record:      {rref}");
-			let _ = writeln!(out, "version:     {}", r.version);
-			let _ = writeln!(out, "type:        {}", r.metadata.media_type);
-			let _ = writeln!(
-				out,
-				"size:        {} ({} bytes)",
-				human_bytes(r.metadata.content_length),
-				r.metadata.content_length
-			);
-			let _ =
-				writeln!(out, "sha256:      {} (verified)", hex::encode(r.metadata.content_hash));
-			let _ = writeln!(out, "written to:  {}", path.display());
-			Ok(())
-		},
-		Command::Record(RecordCmd::Share { id, with }) => {
-			let rref: RecordRef = id.parse()?;
-			let reader = parse_reader(&with)?;
-			let keys = ctx.open_keys()?;
-			let r = client.share(&keys, &rref, &reader, &mut p).await?;
-			let _ =
-				writeln!(out, "shared:      {} version {} with {}", r.record, r.version, reader);
-			let _ = writeln!(out, "index head:  {}", r.head);
-			Ok(())
-		},
-		Command::Record(RecordCmd::Rotate { id, remove }) => {
-			let rref: RecordRef = id.parse()?;
-			let remove = remove
-				.iter()
-				.map(|r| parse_reader(r).map(|r| r.key))
-				.collect::<Result<Vec<_>, _>>()?;
-			let keys = ctx.open_keys()?;
-			let r = client.rotate(&keys, &rref, &remove, &mut p).await?;
-			let _ = writeln!(out, "record:      {}", r.record);
-			let _ = writeln!(out, "version:     {}", r.version);
-			let _ = writeln!(out, "cid:         {}", r.ciphertext);
-			let _ = writeln!(
-				out,
-				"readers:     {}",
-				r.readers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
-			);
-			let _ = writeln!(out, "index head:  {}", r.head);
-			eprintln!("note: removed readers cannot open this version; they keep access to what they could already read (revocation cannot unread)");
-			Ok(())
-		},
-		Command::Store(StoreCmd::Add { file }) => {
-			let data = fs::read(&file).map_err(io_err("reading", &file))?;
-			p.step(&format!(
-				"storing {} in the {}",
-				human_bytes(data.len() as u64),
-				client.store.describe()
-			));
-			let cid = client.store.put(data.into()).await?;
-			let _ = writeln!(out, "{cid}");
-			Ok(())
-		},
-		Command::Store(StoreCmd::Cat { cid, out: path }) => {
-			let cid = parse_cid(&cid)?;
-			let data = client.store.get(&cid).await?;
-			match path {
-				Some(path) => fs::write(&path, &data).map_err(io_err("writing", &path))?,
-				None => {
-					out.write_all(&data).map_err(io_err("writing", Path::new("standard output")))?
-				},
-			}
-			Ok(())
-		},
-		Command::Index(IndexCmd::Show { patient, head, chain: on_chain }) => {
-			let patient = PatientId::new(&patient)?;
-			let head = head.as_deref().map(parse_cid).transpose()?;
-			if on_chain {
-				let pid = parse_id(patient.as_str())?;
-				chain_commands::adopt_chain_head(&chain.node, &client, &patient, pid).await?;
-			}
-			let keys = ctx.open_keys()?;
-			let items = client.walk(&patient, head, &keys, &mut p).await?;
-			let visible = items.iter().filter(|i| matches!(i, WalkItem::Visible { .. })).count();
-			let head_cid = match items.first() {
-				Some(WalkItem::Visible { cid, .. }) | Some(WalkItem::Hidden { cid, .. }) => {
-					cid.to_string()
-				},
-				None => String::new(),
-			};
-			let _ = writeln!(
-				out,
-				"patient {patient}: {} entries, {visible} visible to {} (head {head_cid})",
-				items.len(),
-				keys.public.name
-			);
-			for (i, item) in items.iter().enumerate() {
-				let n = items.len() - i;
-				match item {
-					WalkItem::Visible { cid, envelope, metadata: m, .. } => {
-						let kind = match m.kind {
-							EntryKind::Put => "put",
-							EntryKind::Share => "share",
-							EntryKind::Rotate => "rotate",
-						};
-						let ct = Cid::try_from(m.ciphertext.as_slice())
-							.map(|c| c.to_string())
-							.unwrap_or_else(|_| "?".into());
-						let _ = writeln!(out, "#{n} {cid}");
-						let _ = writeln!(
-							out,
-							"    {kind} {patient}/{} version {}, {}, {}",
-							envelope.record,
-							m.version,
-							m.media_type,
-							human_bytes(m.content_length)
-						);
-						let _ = writeln!(
-							out,
-							"    by {} ({}) at {}",
-							m.author.name,
-							crate::keys::ss58(&m.author.account, crate::keys::SS58_PREFIX),
-							format_time(m.time)
-						);
-						let _ = writeln!(
-							out,
-							"    ciphertext {ct}, sha256 {}",
-							hex::encode(m.content_hash)
-						);
-						let _ = writeln!(
-							out,
-							"    readers: {}",
-							m.readers
-								.iter()
-								.map(|r| r.name.as_str())
-								.collect::<Vec<_>>()
-								.join(", ")
-						);
-					},
-					WalkItem::Hidden { cid, record } => {
-						let _ = writeln!(out, "#{n} {cid}");
-						let _ = writeln!(out, "    record {patient}/{record}: not shared with you");
-					},
-				}
-			}
-			Ok(())
-		},
+	static LOGGER: Stderr = Stderr;
+	if let Ok(filter) = level.parse::<log::LevelFilter>() {
+		if log::set_logger(&LOGGER).is_ok() {
+			log::set_max_level(filter);
+		}
 	}
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	#[test]
-	fn times() {
-		assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
-		assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
-		assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
-	}
 
 	#[test]
 	fn cli_parses() {
