@@ -1,15 +1,18 @@
 //! The `emr` binary: key sets, records and plain storage with the embedded store and through a
-//! real js-ipfs daemon (`scripts/ipfs.sh`), and a key file whose clear header was altered.
+//! real js-ipfs daemon (`scripts/ipfs.sh`), a key file whose clear header was altered, and an
+//! IPFS daemon that is not there or does not answer, said in words.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{daemon, data, emr, emr_ok, field};
+use emr_client::unixfs;
 use emr_client::{
 	keys::{KdfParams, KeySet},
 	keystore::Keystore,
 };
 use emr_primitives::schnorr::SecretKey;
+use std::net::TcpListener;
 
 #[test]
 fn cli_end_to_end_with_the_embedded_store() {
@@ -205,4 +208,48 @@ fn walk_count(dir: &std::path::Path) -> usize {
 				.sum()
 		})
 		.unwrap_or(0)
+}
+
+#[test]
+fn cli_reports_a_dead_daemon_in_words() {
+	// Port 9 (discard) of the loopback: privileged, so no test process can be listening there
+	// (a port bound, learnt and closed could be taken by another test meanwhile).
+	let port = 9;
+	let dir = tempfile::tempdir().unwrap();
+	let f = dir.path().join("f");
+	std::fs::write(&f, b"x").unwrap();
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_emr"))
+		.args([
+			"--data-dir",
+			dir.path().to_str().unwrap(),
+			"--ipfs-api",
+			&format!("http://127.0.0.1:{port}"),
+		])
+		.args(["store", "add", f.to_str().unwrap()])
+		.output()
+		.unwrap();
+	assert!(!out.status.success());
+	let err = String::from_utf8_lossy(&out.stderr);
+	assert!(
+		err.contains(&format!(
+			"error: the IPFS daemon at http://127.0.0.1:{port} could not be reached"
+		)),
+		"{err}"
+	);
+
+	let l = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = l.local_addr().unwrap().port();
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_emr"))
+		.args([
+			"--data-dir",
+			dir.path().to_str().unwrap(),
+			"--ipfs-api",
+			&format!("http://127.0.0.1:{port}"),
+		])
+		.args(["--ipfs-timeout", "1", "store", "cat", &unixfs::cid_of(b"x").to_string()])
+		.output()
+		.unwrap();
+	let err = String::from_utf8_lossy(&out.stderr);
+	assert!(err.contains("did not answer cat within 1 s"), "{err}");
+	drop(l);
 }
