@@ -21,8 +21,9 @@ use rand_chacha::ChaCha20Rng;
 
 /// Hex blocks of the document by name.
 fn documented() -> HashMap<String, String> {
-	let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/formats.md"))
-		.expect("docs/formats.md exists");
+	let doc =
+		std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/formats.md"))
+			.expect("docs/formats.md exists");
 	let mut out = HashMap::new();
 	let mut lines = doc.lines();
 	while let Some(line) = lines.next() {
