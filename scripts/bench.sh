@@ -101,7 +101,7 @@ bench_profile() {
 
 bench_client() {
 	echo "==> client"
-	(cd "$ROOT" && cargo bench --locked -p emr-cli)
+	(cd "$ROOT" && cargo bench --locked -p emr-client)
 }
 
 bench_node() {

@@ -10,5 +10,5 @@ for chain in dev consortium-local; do
 	"$NODE_BIN" build-spec --chain "$chain" --disable-default-bootnode --raw 2>/dev/null >"$ROOT/chain-specs/$chain-raw.json"
 	echo "wrote chain-specs/$chain.json and chain-specs/$chain-raw.json"
 done
-# The metadata the client's types are generated from (subxt, client/src/state.rs).
+# The metadata the client's types are generated from (subxt, client/src/chain/read.rs).
 "$CARGO_TARGET_DIR/release/emr-metadata" "$ROOT/client/metadata/emr.scale"

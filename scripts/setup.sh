@@ -57,9 +57,10 @@ if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; th
 fi
 
 # The runtime is compiled to wasm by substrate-wasm-builder: Rust >= 1.84 uses `wasm32v1-none`
-# (older toolchains `wasm32-unknown-unknown`); `rust-src` is needed for the wasm std build.
+# (older toolchains `wasm32-unknown-unknown`); `rust-src` is needed for the wasm std build. The
+# client core (`emr-client-core`, what a browser runs) is built for `wasm32-unknown-unknown`.
 installed_targets=$(rustup target list --installed)
-for target in wasm32v1-none; do
+for target in wasm32v1-none wasm32-unknown-unknown; do
 	grep -qx "$target" <<<"$installed_targets" || { echo "setup: adding Rust target $target"; rustup target add "$target" >/dev/null; }
 done
 rustup component list --installed | grep -q '^rust-src' || { echo "setup: adding rust-src"; rustup component add rust-src >/dev/null; }

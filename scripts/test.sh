@@ -26,6 +26,9 @@ cargo fmt --all -- --check
 
 build_node
 
+echo "==> cargo build --release --target wasm32-unknown-unknown -p emr-client-core (the client core a browser runs)"
+cargo build --release --locked --target wasm32-unknown-unknown -p emr-client-core
+
 echo "==> cargo clippy -- -D warnings"
 cargo clippy --release --locked --workspace --all-targets -- -D warnings 2>&1 | drop_overseer_noise
 

@@ -1,4 +1,4 @@
-//! Throughput of the client's storage path (`cargo bench -p emr-cli`): encrypt+store and
+//! Throughput of the client's storage path (`cargo bench -p emr-client`): encrypt+store and
 //! fetch+decrypt, with the embedded store and with a real js-ipfs daemon (started through
 //! `scripts/ipfs.sh`, stopped when the benchmark exits), plus the pieces on their own.
 //!
@@ -13,7 +13,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use emr_cli::{
+use emr_client::{
 	client::{Client, Quiet},
 	crypto::{self, RecordContext, SymmetricKey},
 	ids::{PatientId, RecordId},

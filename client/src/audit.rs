@@ -36,9 +36,9 @@ use polkadot_sdk::{
 };
 use sp_crypto_hashing::{blake2_128, blake2_256, twox_128, twox_64};
 
-use crate::{
-	chain::{ChainError, NodeClient},
-	state::{decode_log_entry, ChainState, LogEntry},
+use crate::chain::{
+	read::{decode_log_entry, LogEntry},
+	ChainError, ChainState, NodeClient,
 };
 
 /// The signature of the rollup contract's settlement event.
@@ -613,6 +613,43 @@ impl PatientEvidence {
 				.map(|n| hex_bytes(n).ok_or_else(|| bad("proof")))
 				.collect::<Result<_, _>>()?,
 		})
+	}
+}
+
+/// An evidence file: a batch audit's or a patient's.
+#[derive(Clone, Debug)]
+pub enum SavedEvidence {
+	/// Batches ([`collect`]).
+	Batches(Evidence),
+	/// A patient's log and grants ([`collect_patient`]).
+	Patient(PatientEvidence),
+}
+
+impl SavedEvidence {
+	/// Reads the text of the evidence file `name` (JSON, as [`Evidence::to_file`] and
+	/// [`PatientEvidence::to_file`] write it).
+	pub fn from_file(name: &str, text: &str) -> Result<Self, AuditError> {
+		let v: Value =
+			serde_json::from_str(text).map_err(|e| AuditError::File(format!("{name}: {e}")))?;
+		if v.get("patient").is_some() {
+			Ok(SavedEvidence::Patient(PatientEvidence::from_json(&v)?))
+		} else {
+			Ok(SavedEvidence::Batches(Evidence::from_json(&v)?))
+		}
+	}
+}
+
+impl Evidence {
+	/// The evidence as the text of a file (pretty JSON, a final newline).
+	pub fn to_file(&self) -> String {
+		format!("{:#}\n", self.to_json())
+	}
+}
+
+impl PatientEvidence {
+	/// The evidence as the text of a file (pretty JSON, a final newline).
+	pub fn to_file(&self) -> String {
+		format!("{:#}\n", self.to_json())
 	}
 }
 

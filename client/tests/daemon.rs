@@ -1,13 +1,13 @@
 //! Against a real js-ipfs daemon (npm `ipfs@0.66.1`, started by `scripts/ipfs.sh`): the embedded
 //! store and the daemon agree on CIDs; put/get/pin through the Kubo RPC client; records and the
-//! `emr` binary through the daemon.
+//! `emr` binary's own tests through the daemon are in `client/cli/tests/cli.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use bytes::Bytes;
-use common::{daemon, data, emr_ok, field};
-use emr_cli::{
+use common::{daemon, data};
+use emr_client::{
 	client::{Client, Quiet},
 	ids::PatientId,
 	keys::KeySet,
@@ -77,64 +77,4 @@ async fn records_through_the_daemon() {
 		let ct = client.store.get(&r.ciphertext).await.unwrap();
 		assert_eq!(unixfs::cid_of(&ct), r.ciphertext);
 	}
-}
-
-#[test]
-fn cli_put_get_with_the_daemon() {
-	let url = daemon().url.clone();
-	let dir = tempfile::tempdir().unwrap();
-	let d = dir.path();
-	emr_ok(d, "dr-a", &["keys", "new"]);
-	let input = d.join("scan.bin");
-	let bytes = data(700_000, 3);
-	std::fs::write(&input, &bytes).unwrap();
-	let put = emr_ok(
-		d,
-		"dr-a",
-		&[
-			"--ipfs-api",
-			&url,
-			"record",
-			"put",
-			input.to_str().unwrap(),
-			"--patient",
-			"p-77",
-			"--type",
-			"ImagingStudy",
-		],
-	);
-	let id = field(&put, "record");
-	let out = d.join("scan.out");
-	let got = emr_ok(
-		d,
-		"dr-a",
-		&["--ipfs-api", &url, "record", "get", &id, "--out", out.to_str().unwrap()],
-	);
-	assert_eq!(field(&got, "type"), "ImagingStudy");
-	assert!(std::fs::read(&out).unwrap() == bytes);
-	// Nothing went to the embedded store.
-	let blocks = walk_count(&d.join("ipfs/blocks"));
-	assert_eq!(blocks, 0, "the daemon run must not write the embedded store");
-	// store add / cat through the daemon, CID equal to the embedded store's.
-	let cid_daemon =
-		emr_ok(d, "dr-a", &["--ipfs-api", &url, "store", "add", input.to_str().unwrap()]);
-	let cid_embedded = emr_ok(d, "dr-a", &["store", "add", input.to_str().unwrap()]);
-	assert_eq!(cid_daemon.trim(), cid_embedded.trim());
-	let cat = d.join("cat.out");
-	emr_ok(
-		d,
-		"dr-a",
-		&["--ipfs-api", &url, "store", "cat", cid_daemon.trim(), "--out", cat.to_str().unwrap()],
-	);
-	assert!(std::fs::read(&cat).unwrap() == bytes);
-}
-
-fn walk_count(dir: &std::path::Path) -> usize {
-	std::fs::read_dir(dir)
-		.map(|rd| {
-			rd.filter_map(|e| e.ok())
-				.map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { 1 })
-				.sum()
-		})
-		.unwrap_or(0)
 }

@@ -6,7 +6,9 @@
 
 pub mod embedded;
 pub mod kubo;
-pub mod unixfs;
+
+/// Content ids as IPFS computes them (from the core: the browser computes the same).
+pub use emr_client_core::unixfs;
 
 use std::{future::Future, path::PathBuf};
 

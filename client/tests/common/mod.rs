@@ -1,10 +1,10 @@
-//! Shared helpers of the integration tests: a real js-ipfs daemon per test binary, test data,
-//! running the `emr` binary.
+//! Shared helpers of the integration tests: a real js-ipfs daemon per test binary and test data
+//! (the `emr` binary is run by `client/cli`'s tests).
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
 use std::{
 	path::{Path, PathBuf},
-	process::{Command, Output},
+	process::Command,
 	sync::OnceLock,
 };
 
@@ -64,40 +64,4 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
 	}
 	out.truncate(len);
 	out
-}
-
-/// Runs the built `emr` binary with a fixed passphrase and the given data directory.
-pub fn emr(data_dir: &Path, key: &str, args: &[&str]) -> Output {
-	Command::new(env!("CARGO_BIN_EXE_emr"))
-		.arg("--data-dir")
-		.arg(data_dir)
-		.args(["--key", key])
-		.args(args)
-		.env("EMR_PASSPHRASE", format!("passphrase of {key}"))
-		.env_remove("EMR_DATA_DIR")
-		.env_remove("EMR_KEY")
-		.output()
-		.expect("the emr binary runs")
-}
-
-/// Runs `emr` and returns its stdout, failing the test with stderr if it fails.
-pub fn emr_ok(data_dir: &Path, key: &str, args: &[&str]) -> String {
-	let out = emr(data_dir, key, args);
-	assert!(
-		out.status.success(),
-		"emr {args:?} failed:\n{}\n{}",
-		String::from_utf8_lossy(&out.stdout),
-		String::from_utf8_lossy(&out.stderr)
-	);
-	String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The value of a `label:   value` line of `emr` output.
-pub fn field(output: &str, label: &str) -> String {
-	output
-		.lines()
-		.find_map(|l| l.strip_prefix(&format!("{label}:")))
-		.unwrap_or_else(|| panic!("no {label:?} in {output}"))
-		.trim()
-		.to_owned()
 }

@@ -29,8 +29,8 @@ use crate::{
 	crypto::{unwrap_key, wrap_key, EncryptionSecret, SymmetricKey, WrapError, WrappedKey},
 	ids::{PatientId, Reader, RecordId},
 	keys::{verify_signature, KeySet},
-	storage::Cid,
 };
+use cid::Cid;
 
 /// Magic bytes of an index entry.
 pub const INDEX_MAGIC: [u8; 4] = *b"EMRI";
@@ -312,7 +312,7 @@ mod tests {
 		Metadata {
 			kind: EntryKind::Put,
 			version: 1,
-			ciphertext: crate::storage::unixfs::cid_of(b"x").to_bytes(),
+			ciphertext: crate::unixfs::cid_of(b"x").to_bytes(),
 			content_hash: [5; 32],
 			content_length: 1,
 			media_type: "Observation".into(),
@@ -353,7 +353,7 @@ mod tests {
 		));
 		// Changed prev link: detected.
 		let mut moved = env.clone();
-		moved.prev = Some(crate::storage::unixfs::cid_of(b"y").to_bytes());
+		moved.prev = Some(crate::unixfs::cid_of(b"y").to_bytes());
 		assert!(matches!(
 			open_entry(&p, &moved, &bob.encryption_secret()),
 			Err(IndexError::Damaged(_))

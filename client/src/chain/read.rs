@@ -16,18 +16,17 @@
 //!
 //! smoldot cannot validate L2 operations (the runtime's Poseidon host function is not one it
 //! knows, `docs/plans/clients-research.md`), so a light client submits through a node
-//! ([`crate::chain::NodeClient::submit`]); the operation is signed, so the node can refuse it
+//! ([`super::submit::NodeClient::submit`]); the operation is signed, so the node can refuse it
 //! but not forge it.
 
 use std::{sync::Arc, time::Duration};
 
+use emr_client_core::consent::{Caller, SlotGrant};
 use emr_primitives::{
 	inbox::InboxEntry,
-	names::{bit_names, kind_name, PERMISSIONS, PURPOSES},
 	ops::{BlockNumber, Cid, DeploymentId, GrantId, ParticipantId},
-	stored::StoredGrant,
+	stored::StoredParticipant,
 };
-use serde_json::{json, Value};
 use subxt::{
 	backend::LegacyBackend,
 	config::RpcConfigFor,
@@ -36,7 +35,7 @@ use subxt::{
 	OnlineClient, SubstrateConfig,
 };
 
-use crate::chain::{ChainError, GrantInfo, ParticipantInfo};
+use super::error::ChainError;
 
 /// Types, storage addresses and runtime API calls generated from the runtime's metadata.
 #[allow(missing_docs, clippy::all, unused_qualifications)]
@@ -71,30 +70,6 @@ use crate::chain::{ChainError, GrantInfo, ParticipantInfo};
 pub mod runtime {}
 
 pub use runtime::runtime_types::pallet_consent::{LogEntry, LogOutcome};
-
-/// Sends the light client's log (smoldot logs through the `log` facade) to standard error at
-/// `level` (`error`, `warn`, `info`, `debug`, `trace`; `EMR_LOG`). Without it nothing is
-/// logged.
-pub fn log_to_stderr(level: &str) {
-	struct Stderr;
-	impl log::Log for Stderr {
-		fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-			true
-		}
-		fn log(&self, record: &log::Record<'_>) {
-			if self.enabled(record.metadata()) {
-				eprintln!("[{} {}] {}", record.level(), record.target(), record.args());
-			}
-		}
-		fn flush(&self) {}
-	}
-	static LOGGER: Stderr = Stderr;
-	if let Ok(filter) = level.parse::<log::LevelFilter>() {
-		if log::set_logger(&LOGGER).is_ok() {
-			log::set_max_level(filter);
-		}
-	}
-}
 
 /// How long one read may take (a light client fetches proofs from its peers and runs the
 /// runtime itself; a node answers in milliseconds).
@@ -315,40 +290,20 @@ impl ChainState {
 		self.call(at, call).await
 	}
 
-	/// The participant `id` at block `at`, as [`crate::chain::NodeClient::participant`] shows it.
+	/// The participant `id` at block `at`.
 	pub async fn participant(
 		&self,
 		at: &At,
 		id: ParticipantId,
-	) -> Result<Option<ParticipantInfo>, ChainError> {
+	) -> Result<Option<ParticipantView>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().participant(id);
 		let view = self.call(at, call).await?;
-		Ok(view.map(|v| {
-			let p = v.participant.0;
-			ParticipantInfo {
-				id,
-				role: format!("{:?}", p.role),
-				active: p.active,
-				nonce: p.nonce,
-				encryption_key: v.encryption_key,
-				affiliation: (v.live_affiliation != 0).then_some(v.live_affiliation),
-				credential_lapsed: p.affiliation != 0 && v.live_affiliation == 0,
-			}
+		Ok(view.map(|v| ParticipantView {
+			id,
+			participant: v.participant.0,
+			encryption_key: v.encryption_key,
+			live_affiliation: v.live_affiliation,
 		}))
-	}
-
-	/// A patient's grants at block `at`, as [`crate::chain::NodeClient::grants`] shows them.
-	pub async fn grants(
-		&self,
-		at: &At,
-		patient: ParticipantId,
-	) -> Result<Vec<GrantInfo>, ChainError> {
-		Ok(self
-			.stored_grants(at, patient)
-			.await?
-			.into_iter()
-			.map(|(slot, g, emergency)| GrantInfo { emergency, ..grant_info(slot, &g) })
-			.collect())
 	}
 
 	/// A page of a patient's access log at block `at` (at most [`LOG_PAGE`] entries from
@@ -381,21 +336,6 @@ impl ChainState {
 		}
 	}
 
-	/// A page of a patient's access log at block `at`, in the JSON form of the node's
-	/// `emr_accessLog`.
-	pub async fn access_log(
-		&self,
-		at: &At,
-		patient: ParticipantId,
-		from: u32,
-		count: u32,
-	) -> Result<Value, ChainError> {
-		let (total, entries) = self.log_page(at, patient, from, count).await?;
-		let entries: Vec<Value> =
-			entries.iter().enumerate().map(|(i, e)| log_entry_json(from + i as u32, e)).collect();
-		Ok(json!({ "patient": patient, "total": total, "from": from, "entries": entries }))
-	}
-
 	/// This deployment's id (what every signature covers), at block `at`.
 	pub async fn deployment(&self, at: &At) -> Result<DeploymentId, ChainError> {
 		let call = runtime::runtime_apis().emr_api().deployment();
@@ -421,14 +361,17 @@ impl ChainState {
 
 	/// A patient's grant slots as stored, with whether each was opened by emergency access,
 	/// at block `at`.
-	pub async fn stored_grants(
+	pub async fn grants(
 		&self,
 		at: &At,
 		patient: ParticipantId,
-	) -> Result<Vec<(GrantId, StoredGrant, bool)>, ChainError> {
+	) -> Result<Vec<SlotGrant>, ChainError> {
 		let call = runtime::runtime_apis().emr_api().grants(patient);
 		let views = self.call(at, call).await?;
-		Ok(views.into_iter().map(|v| (v.slot, v.grant.0, v.emergency.is_some())).collect())
+		Ok(views
+			.into_iter()
+			.map(|v| SlotGrant { slot: v.slot, grant: v.grant.0, emergency: v.emergency.is_some() })
+			.collect())
 	}
 
 	/// Where the operation `(actor, nonce)` landed (batch, block), at block `at`.
@@ -575,41 +518,52 @@ pub struct PatientKeys {
 	pub grants: Vec<(GrantId, Vec<u8>)>,
 }
 
-/// A stored grant as [`crate::chain::NodeClient::grants`] shows it (`emergency` from the grant's
-/// own flag).
-pub fn grant_info(slot: GrantId, g: &StoredGrant) -> GrantInfo {
-	GrantInfo {
-		slot,
-		grantee: g.grantee,
-		permissions: bit_names(g.permissions, &PERMISSIONS).map(str::to_owned).collect(),
-		purposes: bit_names(g.purposes, &PURPOSES).map(str::to_owned).collect(),
-		scope: g.scope,
-		expires_at: g.expires_at,
-		emergency: g.emergency,
-		claim: format!("{:?}", g.claim_status),
-	}
-}
-
 /// Decodes an access-log entry as stored (`Consent::AccessLog`).
 pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, codec::Error> {
 	<LogEntry as codec::Decode>::decode(&mut &bytes[..])
 }
 
-/// One access-log entry in the JSON form of the node's `emr_accessLog`.
-pub fn log_entry_json(index: u32, e: &LogEntry) -> Value {
-	json!({
-		"index": index,
-		"actor": e.actor,
-		"operation": kind_name(e.kind),
-		"grant": e.grant,
-		"purpose": bit_names(e.purpose, &PURPOSES).next(),
-		"outcome": match e.outcome {
-			LogOutcome::Recorded => "RECORDED",
-			LogOutcome::Granted => "GRANTED",
-			LogOutcome::Denied => "DENIED",
-		},
-		"block": e.block,
-		"batch": e.batch,
-		"message": format!("0x{}", hex::encode(e.message)),
-	})
+/// A participant as the runtime's `EmrApi::participant` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantView {
+	/// Its id.
+	pub id: ParticipantId,
+	/// Its record as stored.
+	pub participant: StoredParticipant,
+	/// Its X25519 encryption key, if it registered one.
+	pub encryption_key: Option<[u8; 32]>,
+	/// A doctor's hospital while that hospital is a member (0: none).
+	pub live_affiliation: ParticipantId,
+}
+
+impl ParticipantView {
+	/// A doctor's hospital while that hospital is a member.
+	pub fn affiliation(&self) -> Option<ParticipantId> {
+		(self.live_affiliation != 0).then_some(self.live_affiliation)
+	}
+
+	/// A doctor whose hospital was removed (its credential no longer holds).
+	pub fn credential_lapsed(&self) -> bool {
+		self.participant.affiliation != 0 && self.live_affiliation == 0
+	}
+
+	/// The participant as the maker of a request ([`Caller::covering_grant`]).
+	pub fn caller(&self) -> Caller {
+		Caller {
+			id: self.id,
+			participant: self.participant.clone(),
+			live_affiliation: self.live_affiliation,
+		}
+	}
+}
+
+/// A page of a patient's access log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogPage {
+	/// The log's length.
+	pub total: u32,
+	/// The index of the first entry of the page.
+	pub from: u32,
+	/// The entries, oldest first.
+	pub entries: Vec<LogEntry>,
 }

@@ -2,27 +2,28 @@
 //! `<!-- vector:NAME -->` in the document must equal what the code computes (or, for the index
 //! entry, whose sr25519 signature is randomised, must decode and open to the documented values).
 //!
-//! `EMR_PRINT_VECTORS=1 cargo test -p emr-cli --test vectors -- --nocapture` prints the computed
+//! `EMR_PRINT_VECTORS=1 cargo test -p emr-client-core --test vectors -- --nocapture` prints the computed
 //! blocks.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 
 use codec::Encode;
-use emr_cli::{
+use emr_client_core::{
 	crypto::{self, EncryptionSecret, RecordContext, SymmetricKey},
 	ids::{PatientId, Reader, RecordId},
 	index::{self, Author, EntryKind, Envelope, Metadata},
 	keys::{self, KdfParams, KeySet},
-	storage::unixfs,
+	unixfs,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 /// Hex blocks of the document by name.
 fn documented() -> HashMap<String, String> {
-	let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/formats.md"))
-		.expect("docs/formats.md exists");
+	let doc =
+		std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/formats.md"))
+			.expect("docs/formats.md exists");
 	let mut out = HashMap::new();
 	let mut lines = doc.lines();
 	while let Some(line) = lines.next() {

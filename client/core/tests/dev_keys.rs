@@ -1,7 +1,7 @@
 //! The development identities' X25519 keys precomputed in `emr-primitives` (the chain specs
 //! admit organisations with them) are the public keys of their published dev secrets.
 
-use emr_cli::crypto::EncryptionSecret;
+use emr_client_core::crypto::EncryptionSecret;
 use emr_primitives::testing::{dev_encryption_key, dev_encryption_secret, DEV_ENCRYPTION_KEYS};
 
 #[test]

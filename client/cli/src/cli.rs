@@ -1,0 +1,447 @@
+//! The global options, the command list, the passphrase and the shared context; [`run`]
+//! parses and hands each command to its file in [`crate::commands`].
+
+use std::{
+	ffi::OsString,
+	fs,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+use clap::{Args, Parser, Subcommand};
+use emr_client::{
+	audit::AuditError,
+	chain::{ChainError, ChainState, Level, NodeClient, DEFAULT_NODE},
+	client::{Client, ClientError, Progress},
+	ids::{IdError, Reader},
+	keys::{KeySet, KeystoreError},
+	keystore::Keystore,
+	records_on_chain::{Wait, WorkflowError},
+	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, StorageError, Store},
+};
+
+use crate::commands::{
+	access::AccessCmd, audit::AuditCmd, claim::ClaimCmd, consent::ConsentCmd, doctor::DoctorCmd,
+	emergency::EmergencyCmd, index::IndexCmd, keys::KeysCmd, log::LogCmd, record::RecordCmd,
+	register::RegisterCmd, status::StatusCmd, store::StoreCmd, whoami::WhoamiCmd,
+};
+
+/// How far a submitting command waits (global options).
+#[derive(Args, Debug, Clone)]
+pub struct WaitArgs {
+	/// Wait until the operation is included, finalized (GRANDPA), proven (its batch's proof
+	/// verified on chain) or settled (on Ethereum).
+	#[arg(long, global = true, value_name = "LEVEL", default_value = "finalized")]
+	pub wait: Level,
+	/// Give up waiting after this many seconds (default: 60 for included, 120 finalized,
+	/// 900 proven, 1200 settled).
+	#[arg(long, global = true, value_name = "SECS")]
+	pub wait_timeout: Option<u64>,
+}
+
+impl WaitArgs {
+	/// The wait these options ask for.
+	pub fn wait(&self) -> Wait {
+		Wait::new(self.wait, self.wait_timeout.map(Duration::from_secs))
+	}
+}
+
+/// emr-chain client: encrypted medical records on IPFS behind a per-patient index.
+#[derive(Parser, Debug)]
+#[command(name = "emr", version, about, long_about = None)]
+pub struct Cli {
+	/// Data directory (embedded block store, index heads, default keystore).
+	/// Default: $EMR_DATA_DIR, else $XDG_DATA_HOME/emr, else ~/.local/share/emr.
+	#[arg(long, global = true, value_name = "DIR")]
+	pub data_dir: Option<PathBuf>,
+	/// Keystore directory. Default: <data-dir>/keystore.
+	#[arg(long, global = true, value_name = "DIR")]
+	pub keystore: Option<PathBuf>,
+	/// Key set to use. Default: $EMR_KEY, else "default".
+	#[arg(long, global = true, value_name = "NAME")]
+	pub key: Option<String>,
+	/// Read the keystore passphrase from this file (first line). Otherwise $EMR_PASSPHRASE, else a
+	/// prompt on the terminal.
+	#[arg(long, global = true, value_name = "FILE")]
+	pub passphrase_file: Option<PathBuf>,
+	/// Use the IPFS daemon with this RPC API address (Kubo or js-ipfs) instead of the embedded
+	/// store, e.g. http://127.0.0.1:5001.
+	#[arg(long, global = true, value_name = "URL")]
+	pub ipfs_api: Option<String>,
+	/// Seconds to wait for the IPFS daemon (connect, answer, each pause while streaming).
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
+	pub ipfs_timeout: u64,
+	/// The emr-chain node to talk to (a full node you trust; its JSON-RPC address).
+	/// Default: $EMR_NODE, else http://127.0.0.1:9944.
+	#[arg(long, global = true, value_name = "URL")]
+	pub node: Option<String>,
+	/// Seconds to wait for each answer of the node.
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
+	pub node_timeout: u64,
+	/// Read the chain through a light client in this process (smoldot: GRANDPA finality,
+	/// storage proofs; no node trusted), started from this raw chain spec. Operations are still
+	/// submitted through --node. Default: $EMR_CHAIN_SPEC (set it empty to read from the node).
+	#[arg(long, global = true, value_name = "CHAIN_SPEC")]
+	pub light: Option<PathBuf>,
+	/// A node the light client connects to first (a libp2p multiaddress ending in /p2p/PEER_ID;
+	/// repeatable). Default: $EMR_BOOTNODES (space-separated), else the chain spec's boot nodes.
+	#[arg(long, global = true, value_name = "MULTIADDR")]
+	pub bootnode: Vec<String>,
+	/// Seconds the light client may take to join the network and follow finality.
+	#[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+	pub light_timeout: u64,
+	/// How long commands that submit an operation wait.
+	#[command(flatten)]
+	pub wait: WaitArgs,
+	/// What to do.
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Key sets: chain account (sr25519), rollup key, encryption key (X25519).
+	#[command(subcommand)]
+	Keys(KeysCmd),
+	/// Encrypted records.
+	#[command(subcommand)]
+	Record(RecordCmd),
+	/// Plain content-addressed storage (for operators; CIDs match `ipfs add --cid-version=1 --raw-leaves`).
+	#[command(subcommand)]
+	Store(StoreCmd),
+	/// Patient indexes.
+	#[command(subcommand)]
+	Index(IndexCmd),
+	/// Register this key set on the chain as a patient or a doctor (no tokens needed).
+	Register(RegisterCmd),
+	/// Show this key set's participant on the chain.
+	Whoami(WhoamiCmd),
+	/// Hospitals: credential and revoke doctors.
+	#[command(subcommand)]
+	Doctor(DoctorCmd),
+	/// Patients: share access to your records, withdraw it, list it.
+	#[command(subcommand)]
+	Consent(ConsentCmd),
+	/// Ask to read a patient's records: the attempt is logged on chain, GRANTED or DENIED.
+	Access(AccessCmd),
+	/// Doctors: open emergency access to a patient, co-signed by your hospital (this command
+	/// holds both key sets: yours and the hospital's, named by --hospital-key).
+	Emergency(EmergencyCmd),
+	/// Insurers: file, decide and list claims.
+	#[command(subcommand)]
+	Claim(ClaimCmd),
+	/// A patient's access log: who did what, when, why, and the outcome (default: yours).
+	Log(LogCmd),
+	/// Auditors and patients: check proven batches (their operations, their Groth16 proof with
+	/// the verifying key from the chain, the chain of roots) and, with --l1, that Ethereum
+	/// settled the same roots. Exits non-zero with the reason when anything disagrees.
+	Audit(AuditCmd),
+	/// Where an earlier operation stands (included, finalized, proven, settled).
+	Status(StatusCmd),
+}
+
+/// Everything `emr` can report.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+	/// Client operation failed.
+	#[error(transparent)]
+	Client(#[from] ClientError),
+	/// Storage failed.
+	#[error(transparent)]
+	Storage(#[from] StorageError),
+	/// Keystore failed.
+	#[error(transparent)]
+	Keystore(#[from] KeystoreError),
+	/// Bad identifier.
+	#[error(transparent)]
+	Id(#[from] IdError),
+	/// Bad CID.
+	#[error("invalid CID {0:?}")]
+	BadCid(String),
+	/// No passphrase available.
+	#[error("no passphrase: use --passphrase-file FILE, set EMR_PASSPHRASE, or run in a terminal")]
+	NoPassphrase,
+	/// Passphrases differ.
+	#[error("the two passphrases differ")]
+	PassphraseMismatch,
+	/// Local file error.
+	#[error("{action} {path}: {source}")]
+	Io {
+		/// What was being done.
+		action: &'static str,
+		/// The file.
+		path: PathBuf,
+		/// The operating system's error.
+		source: std::io::Error,
+	},
+	/// The async runtime could not start.
+	#[error("could not start the I/O runtime: {0}")]
+	Runtime(std::io::Error),
+	/// Talking to the chain failed, or the chain refused.
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	/// A request that cannot be carried out as given.
+	#[error("{0}")]
+	Usage(String),
+	/// An audit found a disagreement (or could not gather its evidence).
+	#[error(transparent)]
+	Audit(#[from] AuditError),
+	/// A consent-gated workflow failed.
+	#[error(transparent)]
+	Workflow(#[from] WorkflowError),
+}
+
+/// Prints progress on standard error.
+pub struct Stderr;
+impl Progress for Stderr {
+	fn step(&mut self, message: &str) {
+		eprintln!("… {message}");
+	}
+}
+
+/// The [`CliError::Io`] of `action` on `path`.
+pub fn io_err<'a>(
+	action: &'static str,
+	path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> CliError + 'a {
+	move |source| CliError::Io { action, path: path.to_owned(), source }
+}
+
+/// The default data directory.
+pub fn default_data_dir() -> PathBuf {
+	if let Some(d) = std::env::var_os("EMR_DATA_DIR").filter(|d| !d.is_empty()) {
+		return PathBuf::from(d);
+	}
+	if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+		return PathBuf::from(d).join("emr");
+	}
+	let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+	home.join(".local/share/emr")
+}
+
+/// What every command may use: the key set named on the command line, the keystore, the data
+/// directory, the passphrase source and how long submitting commands wait.
+pub struct Context {
+	/// The key set (`--key`, `EMR_KEY`, "default").
+	pub cli_key: String,
+	/// The keystore.
+	pub keystore: Keystore,
+	/// The data directory.
+	pub data_dir: PathBuf,
+	passphrase_file: Option<PathBuf>,
+	/// How long submitting commands wait.
+	pub wait: Wait,
+	/// `--wait-timeout`, when given.
+	pub wait_timeout: Option<Duration>,
+}
+
+impl Context {
+	/// The passphrase: from `--passphrase-file`, `EMR_PASSPHRASE` or a prompt (twice when
+	/// `confirm`).
+	pub fn passphrase(&self, confirm: bool) -> Result<Vec<u8>, CliError> {
+		if let Some(path) = &self.passphrase_file {
+			let text =
+				fs::read_to_string(path).map_err(io_err("reading the passphrase file", path))?;
+			return Ok(text.lines().next().unwrap_or_default().as_bytes().to_vec());
+		}
+		if let Some(p) = std::env::var_os("EMR_PASSPHRASE") {
+			return Ok(p.to_string_lossy().as_bytes().to_vec());
+		}
+		let prompt = format!("passphrase for key set {:?}: ", self.cli_key);
+		let first = rpassword::prompt_password(prompt).map_err(|_| CliError::NoPassphrase)?;
+		if confirm {
+			let again = rpassword::prompt_password("repeat the passphrase: ")
+				.map_err(|_| CliError::NoPassphrase)?;
+			if again != first {
+				return Err(CliError::PassphraseMismatch);
+			}
+		}
+		Ok(first.into_bytes())
+	}
+
+	/// Opens the key set named on the command line.
+	pub fn open_keys(&self) -> Result<KeySet, CliError> {
+		self.open_named_keys(&self.cli_key)
+	}
+
+	/// Opens the key set `name` (same keystore, same passphrase source).
+	pub fn open_named_keys(&self, name: &str) -> Result<KeySet, CliError> {
+		// Fail on a missing key set before asking for a passphrase.
+		self.keystore.public(name)?;
+		let pass = self.passphrase(false)?;
+		Ok(self.keystore.open(name, &pass)?)
+	}
+}
+
+/// A reader from `name=<hex>`, `<hex>` or a key card file.
+pub fn parse_reader(s: &str) -> Result<Reader, CliError> {
+	let path = Path::new(s);
+	if !s.contains('=') && path.is_file() {
+		let text = fs::read_to_string(path).map_err(io_err("reading the key card", path))?;
+		let v: serde_json::Value =
+			serde_json::from_str(&text).map_err(|_| CliError::Id(IdError::Reader(s.to_owned())))?;
+		let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+		let key = v.get("encryption_x25519").and_then(|n| n.as_str()).unwrap_or_default();
+		return Ok(
+			Reader::parse(&format!("{name}={key}")).map_err(|_| IdError::Reader(s.to_owned()))?
+		);
+	}
+	Ok(Reader::parse(s)?)
+}
+
+/// A participant id.
+pub fn parse_id(s: &str) -> Result<emr_primitives::ops::ParticipantId, CliError> {
+	s.trim().parse().map_err(|_| {
+		CliError::Usage(format!("{s:?} is not a participant id (a number the chain assigned)"))
+	})
+}
+
+/// A CID.
+pub fn parse_cid(s: &str) -> Result<Cid, CliError> {
+	Cid::try_from(s.trim()).map_err(|_| CliError::BadCid(s.to_owned()))
+}
+
+/// Runs `emr` with the given arguments (the first is the program name). Results go to standard
+/// output, progress to standard error.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), CliError> {
+	let cli = match Cli::try_parse_from(args) {
+		Ok(c) => c,
+		Err(e) => e.exit(),
+	};
+	let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+	let keystore = Keystore::new(cli.keystore.clone().unwrap_or_else(|| data_dir.join("keystore")));
+	let cli_key = cli
+		.key
+		.clone()
+		.or_else(|| std::env::var("EMR_KEY").ok().filter(|k| !k.is_empty()))
+		.unwrap_or_else(|| "default".to_owned());
+	let ctx = Context {
+		cli_key,
+		keystore,
+		data_dir,
+		passphrase_file: cli.passphrase_file.clone(),
+		wait: cli.wait.wait(),
+		wait_timeout: cli.wait.wait_timeout.map(Duration::from_secs),
+	};
+
+	if let Command::Keys(cmd) = cli.command {
+		return cmd.execute(&ctx);
+	}
+	let rt = || {
+		tokio::runtime::Builder::new_current_thread()
+			.enable_all()
+			.build()
+			.map_err(CliError::Runtime)
+	};
+	let url = cli
+		.node
+		.clone()
+		.or_else(|| std::env::var("EMR_NODE").ok().filter(|n| !n.is_empty()))
+		.unwrap_or_else(|| DEFAULT_NODE.to_owned());
+	let node = NodeClient::new(&url, Duration::from_secs(cli.node_timeout.max(1)))?;
+	let light = cli.light.clone().or_else(|| {
+		std::env::var_os("EMR_CHAIN_SPEC").filter(|s| !s.is_empty()).map(PathBuf::from)
+	});
+	let mut bootnodes = cli.bootnode.clone();
+	if bootnodes.is_empty() {
+		if let Ok(list) = std::env::var("EMR_BOOTNODES") {
+			bootnodes = list.split_whitespace().map(str::to_owned).collect();
+		}
+	}
+	if let Ok(level) = std::env::var("EMR_LOG") {
+		log_to_stderr(&level);
+	}
+	let runtime = rt()?;
+	// The light client's tasks run on this runtime: it lives as long as the command.
+	let node = match light {
+		Some(spec) => runtime.block_on(start_light(node, &spec, &bootnodes, cli.light_timeout))?,
+		None => node,
+	};
+	let store = || -> Result<Store, CliError> {
+		Ok(match &cli.ipfs_api {
+			Some(url) => Store::Kubo(KuboClient::new(
+				url,
+				KuboConfig {
+					timeout: Duration::from_secs(cli.ipfs_timeout.max(1)),
+					..KuboConfig::default()
+				},
+			)?),
+			None => Store::Embedded(EmbeddedStore::open(ctx.data_dir.join("ipfs"))?),
+		})
+	};
+	let client = || Ok::<_, CliError>(Client::new(store()?, &ctx.data_dir));
+	let node = &node;
+	runtime.block_on(async {
+		match cli.command {
+			Command::Keys(_) => Ok(()),
+			Command::Record(cmd) => cmd.execute(&ctx, &client()?, node).await,
+			Command::Store(cmd) => cmd.execute(&client()?).await,
+			Command::Index(cmd) => cmd.execute(&ctx, &client()?, node).await,
+			Command::Register(cmd) => cmd.execute(&ctx, node).await,
+			Command::Whoami(cmd) => cmd.execute(&ctx, node).await,
+			Command::Doctor(cmd) => cmd.execute(&ctx, node).await,
+			Command::Consent(cmd) => cmd.execute(&ctx, node).await,
+			Command::Access(cmd) => cmd.execute(&ctx, node).await,
+			Command::Emergency(cmd) => cmd.execute(&ctx, node).await,
+			Command::Claim(cmd) => cmd.execute(&ctx, node).await,
+			Command::Log(cmd) => cmd.execute(&ctx, node).await,
+			Command::Audit(cmd) => cmd.execute(node).await,
+			Command::Status(cmd) => cmd.execute(node).await,
+		}
+	})
+}
+
+/// Starts the light client from the raw chain spec at `spec` and makes `node` read through it.
+async fn start_light(
+	node: NodeClient,
+	spec: &Path,
+	bootnodes: &[String],
+	timeout_secs: u64,
+) -> Result<NodeClient, CliError> {
+	let text = fs::read_to_string(spec).map_err(io_err("reading the chain spec", spec))?;
+	eprintln!(
+		"… light client: joining the chain of {} (GRANDPA finality, storage proofs)",
+		spec.display()
+	);
+	let state =
+		ChainState::light(&text, bootnodes, Duration::from_secs(timeout_secs.max(1))).await?;
+	let at = state.finalized().await?;
+	eprintln!("… light client: following the chain, finalized block #{}", at.number);
+	Ok(node.with_light(state))
+}
+
+/// Sends the light client's log (smoldot logs through the `log` facade) to standard error at
+/// `level` (`error`, `warn`, `info`, `debug`, `trace`; `EMR_LOG`). Without it nothing is
+/// logged.
+fn log_to_stderr(level: &str) {
+	struct Stderr;
+	impl log::Log for Stderr {
+		fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+			true
+		}
+		fn log(&self, record: &log::Record<'_>) {
+			if self.enabled(record.metadata()) {
+				eprintln!("[{} {}] {}", record.level(), record.target(), record.args());
+			}
+		}
+		fn flush(&self) {}
+	}
+	static LOGGER: Stderr = Stderr;
+	if let Ok(filter) = level.parse::<log::LevelFilter>() {
+		if log::set_logger(&LOGGER).is_ok() {
+			log::set_max_level(filter);
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn cli_parses() {
+		use clap::CommandFactory;
+		Cli::command().debug_assert();
+	}
+}
