@@ -132,4 +132,3 @@ pub fn cosign_with(first: &SecretKey, second: &SecretKey, msg: Message) -> Signa
 	let s2 = cosign::respond(second, n2, &session);
 	cosign::combine(&session, &[s1, s2])
 }
-

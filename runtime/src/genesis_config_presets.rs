@@ -15,8 +15,8 @@ use crate::{
 };
 use alloc::{vec, vec::Vec};
 use emr_primitives::{
-	ops::{DeploymentId, Operation, Role},
 	dev,
+	ops::{DeploymentId, Operation, Role},
 };
 use frame_support::build_struct_json_patch;
 use polkadot_sdk::*;

@@ -182,7 +182,8 @@ pub mod pallet {
 
 	/// One past the highest grant slot each patient ever used (0: none).
 	#[pallet::storage]
-	pub(crate) type SlotsUsed<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+	pub(crate) type SlotsUsed<T: Config> =
+		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
 
 	/// Emergency grants by (patient, slot), kept for review until a new grant takes the slot.
 	#[pallet::storage]
@@ -210,7 +211,8 @@ pub mod pallet {
 
 	/// Number of entries of each patient's access log.
 	#[pallet::storage]
-	pub(crate) type LogLength<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+	pub(crate) type LogLength<T: Config> =
+		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
