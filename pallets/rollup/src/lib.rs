@@ -82,11 +82,11 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use emr_primitives::{
 	groth16::{BatchVerifier, VerifierError},
-	inbox::{self, PublicInputs},
+	inbox::{InboxEntry, PublicInputs},
 	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
 	rules::RuleError,
 	state::Header,
-	stored::{field_bytes, field_from_bytes, field_le},
+	stored::{field_from_bytes, field_le},
 };
 use pallet_consent::{ConsentRecords, LogOutcome};
 use pallet_emr_registry::ParticipantRegistry;
@@ -105,17 +105,13 @@ include!("types.rs");
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{
-		dispatch::DispatchResult,
-		pallet_prelude::*,
-		storage::{with_transaction, TransactionOutcome},
-	};
+	use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
 		traits::SaturatedConversion,
 		transaction_validity::{
 			InvalidTransaction, TransactionPriority, TransactionSource, TransactionValidity,
-			TransactionValidityError, ValidTransaction,
+			TransactionValidityError,
 		},
 	};
 
@@ -662,16 +658,16 @@ pub mod pallet {
 					proven.is_some_and(|p| batch <= p) == info.proven_at.is_some(),
 					"proven flags disagree with the last proven batch"
 				);
-				let mut c = inbox::start(&Deployment::<T>::get());
+				let mut c = emr_primitives::inbox::start(&Deployment::<T>::get());
 				let mut last = 0;
 				for i in 0..info.len {
 					let e = Inbox::<T>::get(batch, i).ok_or("a hole in a batch's inbox")?;
 					ensure!(e.block >= last, "inbox block numbers decrease within a batch");
 					last = e.block;
-					c = inbox::chain(c, &e);
+					c = emr_primitives::inbox::chain(c, &e);
 				}
 				ensure!(
-					field_bytes(&c) == info.commitment,
+					emr_primitives::stored::field_bytes(&c) == info.commitment,
 					"a batch commitment differs from its entries'"
 				);
 				ensure!(

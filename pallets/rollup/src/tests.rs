@@ -10,9 +10,10 @@
 use crate::{extension::*, mock::*, *};
 use emr_primitives::{
 	groth16::{simulated, VerifierError},
-	inbox::InboxEntry,
+	inbox::{self, InboxEntry},
 	ops::{kind, permission, purpose, scope, Cid, Operation, Role, EMERGENCY_WINDOW},
 	rules::RuleError,
+	stored::field_bytes,
 	testing::Actor,
 };
 use polkadot_sdk::{
@@ -789,7 +790,7 @@ fn try_state_catches_a_tampered_commitment() {
 /// pallet_proofs.rs` remakes it with the prover and checks it is fresh).
 #[test]
 fn the_bench_fixture_verifies() {
-	let committed = crate::fixture::fixture();
+	let committed = fixture::fixture();
 	let public = PublicInputs {
 		old_root: field_from_bytes(&committed.old_root).expect("canonical"),
 		new_root: field_from_bytes(&committed.new_root).expect("canonical"),
