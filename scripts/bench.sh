@@ -16,9 +16,10 @@
 #                            (default "4 16") slots: ACTORS (default 64) registrations, time
 #                            from each one's inclusion to its batch's proof (median, max),
 #                            proven operations/s, and the worker's own mean proving time
-#   scripts/bench.sh weights regenerates pallets/rollup/src/weights.rs: builds emr-node with
-#                            `--features runtime-benchmarks` and runs the FRAME benchmarks of
-#                            pallet_rollup (STEPS default 50, REPEAT default 20) in wasm; the
+#   scripts/bench.sh weights regenerates the weights.rs of pallet_rollup, pallet_emr_validators
+#                            and pallet_emr_eth_bridge (PALLETS="…" for some of them): builds
+#                            emr-node with `--features runtime-benchmarks` and runs their FRAME
+#                            benchmarks (STEPS default 50, REPEAT default 20) in wasm; the
 #                            normal node is rebuilt afterwards
 #   scripts/bench.sh profile where the time and memory of proving one batch of SLOTS (default
 #                            16) go: `emr-prover profile` (key loading, matrices, witness,
@@ -193,8 +194,19 @@ bench_worker() {
 	for n in ${WORKER_SLOTS:-4 16}; do bench_worker_at "$n"; done
 }
 
+# Where each benchmarked pallet's generated weights go.
+declare -A WEIGHTS_FILE=(
+	[pallet_rollup]=pallets/rollup/src/weights.rs
+	[pallet_emr_validators]=pallets/validators/src/weights.rs
+	[pallet_emr_eth_bridge]=pallets/eth-bridge/src/weights.rs
+)
+
 bench_weights() {
-	echo "==> FRAME benchmarks of pallet_rollup -> pallets/rollup/src/weights.rs"
+	local pallets="${PALLETS:-pallet_rollup pallet_emr_validators pallet_emr_eth_bridge}" pallet
+	for pallet in $pallets; do
+		[ -n "${WEIGHTS_FILE[$pallet]:-}" ] || { echo "no weights file for $pallet" >&2; return 1; }
+	done
+	echo "==> FRAME benchmarks of $pallets"
 	local status=0
 	# frame-benchmarking-cli's storage-access test runtime is only for `benchmark storage`; its
 	# wasm build cannot find itself now that the CLI is an optional dependency, so skip it.
@@ -204,12 +216,15 @@ bench_weights() {
 	[ "$status" -eq 0 ] || { echo "the benchmark build failed (exit $status)" >&2; return "$status"; }
 	local bin="$CARGO_TARGET_DIR/release/emr-node-benchmarks"
 	cp "$NODE_BIN" "$bin"
-	(cd "$ROOT" && "$bin" benchmark pallet \
-		--runtime "$CARGO_TARGET_DIR/release/wbuild/emr-runtime/emr_runtime.compact.compressed.wasm" \
-		--genesis-builder=runtime --genesis-builder-preset development --pallet pallet_rollup --extrinsic '*' \
-		--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" --wasm-execution compiled \
-		--heap-pages 4096 --template scripts/templates/weights.hbs \
-		--output pallets/rollup/src/weights.rs)
+	for pallet in $pallets; do
+		echo "==> $pallet -> ${WEIGHTS_FILE[$pallet]}"
+		(cd "$ROOT" && "$bin" benchmark pallet \
+			--runtime "$CARGO_TARGET_DIR/release/wbuild/emr-runtime/emr_runtime.compact.compressed.wasm" \
+			--genesis-builder=runtime --genesis-builder-preset development --pallet "$pallet" --extrinsic '*' \
+			--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" --wasm-execution compiled \
+			--heap-pages 4096 --template scripts/templates/weights.hbs \
+			--output "${WEIGHTS_FILE[$pallet]}")
+	done
 	build_node >/dev/null
 }
 

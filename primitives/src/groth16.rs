@@ -282,26 +282,37 @@ impl<E: Pairing> BatchVerifier for Groth16<E> {
 	}
 }
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use crate::F;
-	use ark_bls12_381::{Bls12_381, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+/// Simulated Groth16 instances for tests (zkVerify's synthetic-instance approach): a setup whose
+/// trapdoor is known, so that a valid proof exists and is made for any public inputs, without
+/// a circuit or a prover. Compiled for this crate's tests and with the `test-utils` feature.
+#[cfg(any(test, feature = "test-utils"))]
+pub mod simulated {
+	use super::{Proof, VerifyingKey};
+	use crate::inbox::PublicInputs;
+	use alloc::vec::Vec;
+	use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 	use ark_ec::{CurveGroup, PrimeGroup};
 	use ark_ff::Field;
+	use ark_serialize::{CanonicalSerialize, Compress};
 
 	type E = Bls12_381;
 
 	/// The discrete logarithms of a simulated setup: `α, β, γ, δ` and the `ICᵢ`.
-	struct Trapdoor {
-		alpha: Fr,
-		beta: Fr,
-		gamma: Fr,
-		delta: Fr,
-		ic: Vec<Fr>,
+	pub struct Trapdoor {
+		/// α.
+		pub alpha: Fr,
+		/// β.
+		pub beta: Fr,
+		/// γ.
+		pub gamma: Fr,
+		/// δ.
+		pub delta: Fr,
+		/// The logarithms of `IC₀ … ICₙ`.
+		pub ic: Vec<Fr>,
 	}
 
-	fn trapdoor(inputs: usize) -> Trapdoor {
+	/// A fixed trapdoor for a key of `inputs` public inputs.
+	pub fn trapdoor(inputs: usize) -> Trapdoor {
 		Trapdoor {
 			alpha: Fr::from(0x1234_5678_u64),
 			beta: Fr::from(0x9abc_def0_u64),
@@ -311,15 +322,18 @@ mod tests {
 		}
 	}
 
-	fn g1(x: Fr) -> G1Affine {
+	/// `x·G₁`.
+	pub fn g1(x: Fr) -> G1Affine {
 		(G1Projective::generator() * x).into_affine()
 	}
 
-	fn g2(x: Fr) -> G2Affine {
+	/// `x·G₂`.
+	pub fn g2(x: Fr) -> G2Affine {
 		(G2Projective::generator() * x).into_affine()
 	}
 
-	fn key(t: &Trapdoor) -> VerifyingKey<E> {
+	/// The verifying key of the trapdoor.
+	pub fn key(t: &Trapdoor) -> VerifyingKey<E> {
 		VerifyingKey {
 			alpha_g1: g1(t.alpha),
 			beta_g2: g2(t.beta),
@@ -329,6 +343,44 @@ mod tests {
 		}
 	}
 
+	/// A proof made with the trapdoor: `A = a·G₁`, `B = b·G₂` and the `C` that balances the
+	/// equation, `c = (a·b − α·β − l·γ) / δ`.
+	pub fn simulate(t: &Trapdoor, public: &PublicInputs, a: Fr, b: Fr) -> Proof<E> {
+		let l = public.to_vec().iter().zip(&t.ic[1..]).fold(t.ic[0], |l, (x, ic)| l + x * ic);
+		let c =
+			(a * b - t.alpha * t.beta - l * t.gamma) * t.delta.inverse().expect("δ is not zero");
+		Proof { a: g1(a), b: g2(b), c: g1(c) }
+	}
+
+	/// The compressed canonical encoding of `value` (what the prover writes).
+	pub fn encode<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
+		let mut out = Vec::new();
+		value.serialize_with_mode(&mut out, Compress::Yes).expect("writing to a Vec");
+		out
+	}
+
+	/// The compressed verifying key of the fixed trapdoor ([`trapdoor`] of
+	/// [`PublicInputs::LEN`] inputs), as a pallet registers it.
+	pub fn key_bytes() -> Vec<u8> {
+		encode(&key(&trapdoor(PublicInputs::LEN)))
+	}
+
+	/// A compressed proof of `public` under [`key_bytes`]: valid for any public inputs.
+	pub fn proof_bytes(public: &PublicInputs) -> Vec<u8> {
+		encode(&simulate(&trapdoor(PublicInputs::LEN), public, Fr::from(5u64), Fr::from(9u64)))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::{simulated::*, *};
+	use crate::F;
+	use ark_bls12_381::{Bls12_381, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+	use ark_ec::{CurveGroup, PrimeGroup};
+	use ark_ff::Field;
+
+	type E = Bls12_381;
+
 	fn public() -> PublicInputs {
 		PublicInputs {
 			old_root: F::from(11u64),
@@ -336,21 +388,6 @@ mod tests {
 			inbox_commitment: F::from(u64::MAX) * F::from(u64::MAX),
 			batch: 7,
 		}
-	}
-
-	/// A proof made with the trapdoor: `A = a·G₁`, `B = b·G₂` and the `C` that balances the
-	/// equation, `c = (a·b − α·β − l·γ) / δ`.
-	fn simulate(t: &Trapdoor, public: &PublicInputs, a: Fr, b: Fr) -> Proof<E> {
-		let l = public.to_vec().iter().zip(&t.ic[1..]).fold(t.ic[0], |l, (x, ic)| l + x * ic);
-		let c =
-			(a * b - t.alpha * t.beta - l * t.gamma) * t.delta.inverse().expect("δ is not zero");
-		Proof { a: g1(a), b: g2(b), c: g1(c) }
-	}
-
-	fn encode<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
-		let mut out = Vec::new();
-		value.serialize_with_mode(&mut out, Compress::Yes).expect("writing to a Vec");
-		out
 	}
 
 	/// A point of G₁ (on `y² = x³ + 4`) outside the prime-order subgroup.

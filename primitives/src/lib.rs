@@ -29,12 +29,15 @@
 //! * [`settlement`] fixes the rollup digest every MMR leaf carries for Ethereum.
 //! * The crate is `no_std` (with `alloc`) so the runtime can use it in wasm; arkworks 0.6 is
 //!   the only cryptographic dependency besides Blake2 and Keccak (the Ethereum digest).
-//! * [`testing`] builds correctly signed entries for tests of every crate.
+//! * [`dev`] holds the INSECURE development identities of the dev chain specs and the client's
+//!   `--dev`; `testing` (feature `test-utils`) builds correctly signed entries for tests of every
+//!   crate, and `groth16::simulated` makes valid proofs for any public inputs without a prover.
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
 
 pub use field::F;
 
+pub mod dev;
 pub mod field;
 pub mod groth16;
 pub mod inbox;
@@ -47,5 +50,6 @@ pub mod schnorr;
 pub mod settlement;
 pub mod state;
 pub mod stored;
+#[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 pub mod tree;

@@ -2,7 +2,7 @@
 
 use super::{
 	AccountId, Aura, Balance, Beefy, BeefyMmrLeaf, Block, BlockNumber, Consent, EthBridge,
-	Executive, Grandpa, Hash, InherentDataExt, Mmr, Nonce, Rollup, Runtime, RuntimeCall,
+	Executive, Grandpa, Hash, InherentDataExt, Mmr, Nonce, Registry, Rollup, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use crate::opaque::SessionKeys;
@@ -273,11 +273,11 @@ impl_runtime_apis! {
 		}
 
 		fn participant_id(public_key: [u8; 32]) -> Option<u32> {
-			pallet_emr_registry::KeyIds::<Runtime>::get(public_key)
+			Registry::key_id(&public_key)
 		}
 
 		fn index_head(patient: u32) -> Option<pallet_emr_registry::IndexHead> {
-			pallet_emr_registry::IndexHeads::<Runtime>::get(patient)
+			Registry::index_head(patient)
 		}
 
 		fn grants(patient: u32) -> Vec<pallet_rollup::runtime_api::GrantView> {

@@ -14,4 +14,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_collective, Council]
 	[pallet_membership, CouncilMembership]
 	[pallet_rollup, Rollup]
+	[pallet_emr_validators, Validators]
+	[pallet_emr_eth_bridge, EthBridge]
 );

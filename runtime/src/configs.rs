@@ -5,10 +5,10 @@
 //! governance motion removes its key.
 
 use super::{
-	opaque::SessionKeys, AccountId, Aura, Balance, Balances, Block, BlockNumber, Council,
-	CouncilInstance, Hash, Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Validators,
-	BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, VERSION,
+	opaque::SessionKeys, AccountId, Aura, Balance, Balances, Block, BlockNumber, Consent, Council,
+	CouncilInstance, Hash, Nonce, OriginCaller, PalletInfo, Registry, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System,
+	Validators, BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, VERSION,
 };
 use frame_support::{
 	derive_impl, parameter_types,
@@ -87,7 +87,7 @@ impl pallet_emr_validators::Config for Runtime {
 	type MaxValidators = ConstU32<MAX_VALIDATORS>;
 	/// The council can remove hospitals down to one validator.
 	type MinValidators = ConstU32<1>;
-	type WeightInfo = ();
+	type WeightInfo = pallet_emr_validators::weights::SubstrateWeight<Runtime>;
 }
 
 /// Sessions start at block 0 and last `Validators::SessionLength` blocks.
@@ -293,14 +293,29 @@ impl frame_support::traits::Get<Option<u64>> for LastProvenBatch {
 	}
 }
 
+/// The benchmarks' proven batch: the rollup's last proven batch, written directly.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ProvenForBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_emr_eth_bridge::BenchmarkHelper for ProvenForBenchmarks {
+	fn set_last_proven(batch: u64) {
+		pallet_rollup::LastProven::<Runtime>::put(batch);
+	}
+}
+
 impl pallet_emr_eth_bridge::Config for Runtime {
 	type GovernanceOrigin = RootOrCouncilMajority;
 	type LastProven = LastProvenBatch;
 	type MaxRelayers = ConstU32<16>;
-	type WeightInfo = ();
+	type WeightInfo = pallet_emr_eth_bridge::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ProvenForBenchmarks;
 }
 
 impl pallet_rollup::Config for Runtime {
+	type Registry = Registry;
+	type Consent = Consent;
 	type GovernanceOrigin = RootOrCouncilMajority;
 	/// Groth16 over BLS12-381 with the node's host functions for the pairing and the MSM.
 	type Verifier = emr_primitives::groth16::Groth16<sp_crypto_ec_utils::bls12_381::Bls12_381>;

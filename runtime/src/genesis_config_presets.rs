@@ -15,8 +15,8 @@ use crate::{
 };
 use alloc::{vec, vec::Vec};
 use emr_primitives::{
+	dev,
 	ops::{DeploymentId, Operation, Role},
-	testing,
 };
 use frame_support::build_struct_json_patch;
 use polkadot_sdk::*;
@@ -136,14 +136,14 @@ impl Hospital {
 
 /// An organisation admitted at genesis of `deployment` under a development identity: (role
 /// code, rollup key, X25519 key, the rollup key's signature of its admission) from
-/// `emr_primitives::testing::dev_rollup_key` / `dev_encryption_key`.
+/// `emr_primitives::dev::dev_rollup_key` / `dev_encryption_key`.
 fn dev_member(deployment: &DeploymentId, role: Role, name: &str) -> pallet_rollup::GenesisMember {
-	let key = testing::dev_rollup_key(name);
+	let key = dev::dev_rollup_key(name);
 	let public_key = key.public().to_bytes();
 	let encryption_key =
-		testing::dev_encryption_key(name).expect("a well-known development identity; qed");
+		dev::dev_encryption_key(name).expect("a well-known development identity; qed");
 	let op = Operation::AdmitMember { role, public_key, encryption_key };
-	let admission = testing::admission(&key, op, deployment);
+	let admission = dev::admission(&key, op, deployment);
 	(role.code(), public_key, encryption_key, admission.signature.to_vec())
 }
 

@@ -189,3 +189,41 @@ fn genesis_sessions_give_every_hospital_all_three_authority_keys() {
 		assert_eq!(pallet_beefy::GenesisBlock::<Runtime>::get(), Some(1));
 	});
 }
+
+/// Every pallet of this runtime's own is at its first storage version (none was ever migrated),
+/// and a fresh genesis writes that version: a runtime upgrade that changes a layout bumps
+/// `STORAGE_VERSION` and adds its migration to `Migrations`.
+#[test]
+fn a_fresh_genesis_is_at_every_pallets_storage_version() {
+	use frame_support::traits::{GetStorageVersion, StorageVersion};
+	for preset in [DEVELOPMENT, CONSORTIUM_LOCAL] {
+		genesis_ext(preset).execute_with(|| {
+			let versions = [
+				(
+					crate::Registry::on_chain_storage_version(),
+					crate::Registry::in_code_storage_version(),
+				),
+				(
+					crate::Consent::on_chain_storage_version(),
+					crate::Consent::in_code_storage_version(),
+				),
+				(
+					crate::Rollup::on_chain_storage_version(),
+					crate::Rollup::in_code_storage_version(),
+				),
+				(
+					crate::Validators::on_chain_storage_version(),
+					crate::Validators::in_code_storage_version(),
+				),
+				(
+					crate::EthBridge::on_chain_storage_version(),
+					crate::EthBridge::in_code_storage_version(),
+				),
+			];
+			for (on_chain, in_code) in versions {
+				assert_eq!(on_chain, in_code, "{preset}");
+				assert_eq!(in_code, StorageVersion::new(0), "{preset}");
+			}
+		});
+	}
+}

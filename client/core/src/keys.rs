@@ -267,13 +267,13 @@ impl KeySet {
 	}
 
 	/// The INSECURE key set of the development identity `identity` (`Alice`, …), named `name`:
-	/// the rollup and encryption secrets everyone knows (`emr_primitives::testing::
+	/// the rollup and encryption secrets everyone knows (`emr_primitives::dev::
 	/// dev_rollup_key` and `dev_encryption_secret`), with which the dev chains admit
 	/// organisations. Its chain account is derived the same way and is not the identity's
 	/// sr25519 dev account. Never on a network others use.
 	pub fn dev(name: &str, identity: &str) -> Result<Self, KeystoreError> {
 		use blake2::{digest::consts::U32, Blake2b, Digest};
-		let Some(_) = emr_primitives::testing::dev_encryption_key(identity) else {
+		let Some(_) = emr_primitives::dev::dev_encryption_key(identity) else {
 			return Err(KeystoreError::UnknownDevIdentity(identity.to_owned()));
 		};
 		let seed = |label: &[u8]| -> [u8; 32] {
@@ -286,7 +286,7 @@ impl KeySet {
 			name,
 			seed(b"emr-chain dev account //"),
 			seed(b"emr-chain dev rollup key //"),
-			emr_primitives::testing::dev_encryption_secret(identity),
+			emr_primitives::dev::dev_encryption_secret(identity),
 		))
 	}
 
@@ -399,7 +399,7 @@ mod tests {
 
 	#[test]
 	fn dev_key_sets_hold_the_keys_the_dev_chains_admit() {
-		use emr_primitives::testing::{dev_encryption_key, dev_rollup_key};
+		use emr_primitives::dev::{dev_encryption_key, dev_rollup_key};
 		for name in ["Alice", "Bob", "Ferdie"] {
 			let keys = KeySet::dev("h", name).unwrap();
 			assert_eq!(keys.public.rollup, dev_rollup_key(name).public(), "{name}");

@@ -2,7 +2,7 @@
 //! admit organisations with them) are the public keys of their published dev secrets.
 
 use emr_client_core::crypto::EncryptionSecret;
-use emr_primitives::testing::{dev_encryption_key, dev_encryption_secret, DEV_ENCRYPTION_KEYS};
+use emr_primitives::dev::{dev_encryption_key, dev_encryption_secret, DEV_ENCRYPTION_KEYS};
 
 #[test]
 fn dev_encryption_keys_match_their_secrets() {

@@ -23,7 +23,10 @@
 //! This pallet has no calls: grants change only through L2 operations applied by
 //! `pallet_rollup` with `emr_primitives::rules::apply`, which reads and writes [`Grants`] through
 //! the runtime's state adapter; the rollup pallet appends the log entries of the operations it
-//! applied.
+//! applied. Its storage is private to this crate: every write goes through one of its
+//! intent-named functions ([`Pallet::set_grant`], [`Pallet::open_emergency`],
+//! [`Pallet::append_log`]), which keep the invariants of [`Pallet::do_try_state`], and other
+//! pallets reach them through the [`ConsentRecords`] trait their `Config` names.
 //!
 //! With no calls it has no benchmarks or weights of its own: its reads and writes are measured
 //! inside `pallet_rollup`'s `submit` benchmark, whose worst case (emergency access) touches the
@@ -42,6 +45,31 @@ use emr_primitives::{
 	stored::StoredGrant,
 };
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
+use sp_runtime::TryRuntimeError;
+
+/// The consent records as another pallet sees them (the rollup names them in its
+/// `Config::Consent`): reads, and writes by intent, each keeping this pallet's invariants.
+/// Implemented by [`Pallet`].
+pub trait ConsentRecords {
+	/// Grant slot `slot` of `patient`.
+	fn grant(patient: ParticipantId, slot: GrantId) -> Option<StoredGrant>;
+	/// Writes (or with `None` empties) a grant slot (the rules' state).
+	fn set_grant(patient: ParticipantId, slot: GrantId, grant: Option<StoredGrant>);
+	/// Grant slots of `patient` that may hold a grant: `0..slots_used`.
+	fn slots_used(patient: ParticipantId) -> GrantId;
+	/// The emergency review of grant slot `slot` of `patient`.
+	fn emergency(patient: ParticipantId, slot: GrantId) -> Option<EmergencyGrant>;
+	/// Records why and when the emergency grant in `patient`'s slot `slot` was opened.
+	fn open_emergency(patient: ParticipantId, slot: GrantId, review: EmergencyGrant);
+	/// Appends `entry` to `patient`'s access log; returns its index.
+	fn append_log(patient: ParticipantId, entry: LogEntry) -> u32;
+	/// This pallet's invariants ([`Pallet::do_try_state`]).
+	fn do_try_state() -> Result<(), TryRuntimeError>;
+}
+
+/// The storage version: the layout has never been migrated.
+pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
+	frame_support::traits::StorageVersion::new(0);
 
 /// The outcome recorded in a log entry.
 #[derive(
@@ -130,10 +158,10 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::TryRuntimeError;
 
 	/// The pallet.
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration: nothing beyond the system.
@@ -142,7 +170,7 @@ pub mod pallet {
 
 	/// Grant slots by (patient, slot).
 	#[pallet::storage]
-	pub type Grants<T: Config> = StorageDoubleMap<
+	pub(crate) type Grants<T: Config> = StorageDoubleMap<
 		_,
 		Blake2_128Concat,
 		ParticipantId,
@@ -154,11 +182,12 @@ pub mod pallet {
 
 	/// One past the highest grant slot each patient ever used (0: none).
 	#[pallet::storage]
-	pub type SlotsUsed<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+	pub(crate) type SlotsUsed<T: Config> =
+		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
 
 	/// Emergency grants by (patient, slot), kept for review until a new grant takes the slot.
 	#[pallet::storage]
-	pub type EmergencyGrants<T: Config> = StorageDoubleMap<
+	pub(crate) type EmergencyGrants<T: Config> = StorageDoubleMap<
 		_,
 		Blake2_128Concat,
 		ParticipantId,
@@ -170,7 +199,7 @@ pub mod pallet {
 
 	/// Access-log entries by (patient, index).
 	#[pallet::storage]
-	pub type AccessLog<T: Config> = StorageDoubleMap<
+	pub(crate) type AccessLog<T: Config> = StorageDoubleMap<
 		_,
 		Blake2_128Concat,
 		ParticipantId,
@@ -182,7 +211,8 @@ pub mod pallet {
 
 	/// Number of entries of each patient's access log.
 	#[pallet::storage]
-	pub type LogLength<T: Config> = StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
+	pub(crate) type LogLength<T: Config> =
+		StorageMap<_, Blake2_128Concat, ParticipantId, u32, ValueQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
@@ -217,6 +247,18 @@ pub mod pallet {
 		/// Grant slots of `patient` that may hold a grant: `0..SlotsUsed`.
 		pub fn slots_used(patient: ParticipantId) -> GrantId {
 			SlotsUsed::<T>::get(patient)
+		}
+
+		/// The emergency review of grant slot `slot` of `patient`.
+		pub fn emergency(patient: ParticipantId, slot: GrantId) -> Option<EmergencyGrant> {
+			EmergencyGrants::<T>::get(patient, slot)
+		}
+
+		/// Records why and when the emergency grant in `patient`'s slot `slot` was opened (after
+		/// [`Pallet::set_grant`] wrote the grant); it stays for review until a new grant takes
+		/// the slot.
+		pub fn open_emergency(patient: ParticipantId, slot: GrantId, review: EmergencyGrant) {
+			EmergencyGrants::<T>::insert(patient, slot, review);
 		}
 
 		/// Appends `entry` to `patient`'s access log; returns its index.
@@ -264,6 +306,36 @@ pub mod pallet {
 			}
 			Ok(())
 		}
+	}
+}
+
+impl<T: Config> ConsentRecords for Pallet<T> {
+	fn grant(patient: ParticipantId, slot: GrantId) -> Option<StoredGrant> {
+		Pallet::<T>::grant(patient, slot)
+	}
+
+	fn set_grant(patient: ParticipantId, slot: GrantId, grant: Option<StoredGrant>) {
+		Pallet::<T>::set_grant(patient, slot, grant)
+	}
+
+	fn slots_used(patient: ParticipantId) -> GrantId {
+		Pallet::<T>::slots_used(patient)
+	}
+
+	fn emergency(patient: ParticipantId, slot: GrantId) -> Option<EmergencyGrant> {
+		Pallet::<T>::emergency(patient, slot)
+	}
+
+	fn open_emergency(patient: ParticipantId, slot: GrantId, review: EmergencyGrant) {
+		Pallet::<T>::open_emergency(patient, slot, review)
+	}
+
+	fn append_log(patient: ParticipantId, entry: LogEntry) -> u32 {
+		Pallet::<T>::append_log(patient, entry)
+	}
+
+	fn do_try_state() -> Result<(), TryRuntimeError> {
+		Pallet::<T>::do_try_state()
 	}
 }
 

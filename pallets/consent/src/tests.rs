@@ -89,11 +89,11 @@ fn a_new_grant_in_a_slot_drops_the_old_emergency_review_and_extends_slots_used()
 	new_test_ext().execute_with(|| {
 		let review = EmergencyGrant { doctor: 3, hospital: 4, reason: 1, opened_at: 1 };
 		Consent::set_grant(1, 2, Some(grant(3, true)));
-		EmergencyGrants::<Test>::insert(1, 2, review);
+		Consent::open_emergency(1, 2, review);
 		assert_eq!(Consent::slots_used(1), 3);
 		// An emergency grant keeps it (the rollup writes the new review after it) ...
 		Consent::set_grant(1, 2, Some(grant(5, true)));
-		assert!(EmergencyGrants::<Test>::get(1, 2).is_some());
+		assert_eq!(Consent::emergency(1, 2), Some(review));
 		// ... an ordinary grant in the same slot drops it.
 		Consent::set_grant(1, 2, Some(grant(5, false)));
 		assert!(EmergencyGrants::<Test>::get(1, 2).is_none());
@@ -105,5 +105,14 @@ fn a_new_grant_in_a_slot_drops_the_old_emergency_review_and_extends_slots_used()
 		// A grant at or beyond SlotsUsed (written past `set_grant`) breaks the invariant.
 		Grants::<Test>::insert(1, 3, grant(6, false));
 		assert!(Consent::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn a_fresh_genesis_is_at_the_storage_version() {
+	use polkadot_sdk::frame_support::traits::{GetStorageVersion, StorageVersion};
+	new_test_ext().execute_with(|| {
+		assert_eq!(Consent::on_chain_storage_version(), STORAGE_VERSION);
+		assert_eq!(Consent::in_code_storage_version(), StorageVersion::new(0));
 	});
 }

@@ -19,7 +19,10 @@
 //! `pallet_rollup::Call::submit` (or a council motion through the rollup's governance calls),
 //! whose rules (`emr_primitives::rules::apply`) read and write [`Participants`] through the
 //! runtime's state adapter; the rollup pallet records encryption keys and index heads from the
-//! operations it applied.
+//! operations it applied. Its storage is private to this crate: every write goes through one of
+//! its intent-named functions ([`Pallet::set_participant`], [`Pallet::register_key`],
+//! [`Pallet::set_index_head`]), which keep the invariants of [`Pallet::do_try_state`], and other
+//! pallets reach them through the [`ParticipantRegistry`] trait their `Config` names.
 //!
 //! With no calls it has no benchmarks or weights of its own: its reads and writes are measured
 //! inside `pallet_rollup`'s `submit` benchmark, whose worst case (emergency access) touches the
@@ -38,6 +41,33 @@ use emr_primitives::{
 	stored::StoredParticipant,
 };
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
+use sp_runtime::TryRuntimeError;
+
+/// The registry as another pallet sees it (the rollup names it in its `Config::Registry`): reads,
+/// and writes by intent, each keeping the registry's invariants. Implemented by [`Pallet`].
+pub trait ParticipantRegistry {
+	/// The participant `id`.
+	fn participant(id: ParticipantId) -> Option<StoredParticipant>;
+	/// Writes participant `id` (the rules' state).
+	fn set_participant(id: ParticipantId, participant: StoredParticipant);
+	/// The id of the participant holding the rollup key `public_key` (compressed).
+	fn key_id(public_key: &[u8; 32]) -> Option<ParticipantId>;
+	/// The X25519 encryption key of participant `id`.
+	fn encryption_key(id: ParticipantId) -> Option<[u8; 32]>;
+	/// The record-index head of `patient`.
+	fn index_head(patient: ParticipantId) -> Option<IndexHead>;
+	/// Records the keys of participant `id`, just registered or admitted.
+	fn register_key(id: ParticipantId, public_key: [u8; 32], encryption_key: [u8; 32]);
+	/// Records `patient`'s new index head `cid`, appended by `author` in `block`, at the
+	/// patient's current index version (nothing for an unknown patient).
+	fn set_index_head(patient: ParticipantId, cid: Cid, author: ParticipantId, block: BlockNumber);
+	/// The registry's invariants ([`Pallet::do_try_state`]).
+	fn do_try_state() -> Result<(), TryRuntimeError>;
+}
+
+/// The storage version: the layout has never been migrated.
+pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
+	frame_support::traits::StorageVersion::new(0);
 
 /// A patient's record-index head: the newest entry of the hash-linked encrypted index.
 #[derive(
@@ -70,10 +100,10 @@ pub mod pallet {
 	use super::*;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::TryRuntimeError;
 
 	/// The pallet.
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration: nothing beyond the system.
@@ -82,12 +112,12 @@ pub mod pallet {
 
 	/// Participants by id (the rollup rules' state).
 	#[pallet::storage]
-	pub type Participants<T: Config> =
+	pub(crate) type Participants<T: Config> =
 		StorageMap<_, Blake2_128Concat, ParticipantId, StoredParticipant, OptionQuery>;
 
 	/// Each participant's X25519 encryption key (its digest is in the participant entry).
 	#[pallet::storage]
-	pub type EncryptionKeys<T: Config> =
+	pub(crate) type EncryptionKeys<T: Config> =
 		StorageMap<_, Blake2_128Concat, ParticipantId, [u8; 32], OptionQuery>;
 
 	/// The id of each registered rollup key (compressed, canonical): a key registers once.
@@ -95,17 +125,17 @@ pub mod pallet {
 	/// participants' keys; this index is how the chain refuses a second registration of a key
 	/// and how a client finds its id.
 	#[pallet::storage]
-	pub type KeyIds<T: Config> =
+	pub(crate) type KeyIds<T: Config> =
 		StorageMap<_, Blake2_128Concat, [u8; 32], ParticipantId, OptionQuery>;
 
 	/// Each patient's record-index head.
 	#[pallet::storage]
-	pub type IndexHeads<T: Config> =
+	pub(crate) type IndexHeads<T: Config> =
 		StorageMap<_, Blake2_128Concat, ParticipantId, IndexHead, OptionQuery>;
 
 	/// Number of participant entries (for invariants and status).
 	#[pallet::storage]
-	pub type ParticipantCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+	pub(crate) type ParticipantCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
@@ -127,6 +157,45 @@ pub mod pallet {
 				ParticipantCount::<T>::mutate(|n| *n = n.saturating_add(1));
 			}
 			Participants::<T>::insert(id, participant);
+		}
+
+		/// The id of the participant holding the rollup key `public_key`.
+		pub fn key_id(public_key: &[u8; 32]) -> Option<ParticipantId> {
+			KeyIds::<T>::get(public_key)
+		}
+
+		/// The X25519 encryption key of participant `id`.
+		pub fn encryption_key(id: ParticipantId) -> Option<[u8; 32]> {
+			EncryptionKeys::<T>::get(id)
+		}
+
+		/// The record-index head of `patient`.
+		pub fn index_head(patient: ParticipantId) -> Option<IndexHead> {
+			IndexHeads::<T>::get(patient)
+		}
+
+		/// Records the rollup and encryption keys of participant `id`, just registered or
+		/// admitted: the key's id (a key registers once) and the X25519 key.
+		pub fn register_key(id: ParticipantId, public_key: [u8; 32], encryption_key: [u8; 32]) {
+			EncryptionKeys::<T>::insert(id, encryption_key);
+			KeyIds::<T>::insert(public_key, id);
+		}
+
+		/// Records `patient`'s new index head `cid`, appended by `author` in `block`, under the
+		/// patient's current index version (the rules advanced it); nothing for an unknown
+		/// patient.
+		pub fn set_index_head(
+			patient: ParticipantId,
+			cid: Cid,
+			author: ParticipantId,
+			block: BlockNumber,
+		) {
+			if let Some(p) = Participants::<T>::get(patient) {
+				IndexHeads::<T>::insert(
+					patient,
+					IndexHead { cid, version: p.index_version, author, block },
+				);
+			}
 		}
 
 		/// Invariants:
@@ -159,5 +228,39 @@ pub mod pallet {
 			}
 			Ok(())
 		}
+	}
+}
+
+impl<T: Config> ParticipantRegistry for Pallet<T> {
+	fn participant(id: ParticipantId) -> Option<StoredParticipant> {
+		Pallet::<T>::participant(id)
+	}
+
+	fn set_participant(id: ParticipantId, participant: StoredParticipant) {
+		Pallet::<T>::set_participant(id, participant)
+	}
+
+	fn key_id(public_key: &[u8; 32]) -> Option<ParticipantId> {
+		Pallet::<T>::key_id(public_key)
+	}
+
+	fn encryption_key(id: ParticipantId) -> Option<[u8; 32]> {
+		Pallet::<T>::encryption_key(id)
+	}
+
+	fn index_head(patient: ParticipantId) -> Option<IndexHead> {
+		Pallet::<T>::index_head(patient)
+	}
+
+	fn register_key(id: ParticipantId, public_key: [u8; 32], encryption_key: [u8; 32]) {
+		Pallet::<T>::register_key(id, public_key, encryption_key)
+	}
+
+	fn set_index_head(patient: ParticipantId, cid: Cid, author: ParticipantId, block: BlockNumber) {
+		Pallet::<T>::set_index_head(patient, cid, author, block)
+	}
+
+	fn do_try_state() -> Result<(), TryRuntimeError> {
+		Pallet::<T>::do_try_state()
 	}
 }

@@ -32,8 +32,13 @@ use polkadot_sdk::{
 };
 use scale_info::TypeInfo;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod tests;
+pub mod weights;
+
+pub use weights::WeightInfo;
 
 /// A 20-byte Ethereum address.
 pub type EthAddress = [u8; 20];
@@ -96,44 +101,16 @@ pub struct BridgeStatus<AccountId> {
 	pub last_proven: Option<u64>,
 }
 
-/// Weights of this pallet's calls.
-pub trait WeightInfo {
-	/// [`Call::set_contracts`].
-	fn set_contracts() -> Weight;
-	/// [`Call::add_relayer`] and [`Call::remove_relayer`].
-	fn change_relayers() -> Weight;
-	/// [`Call::set_halted`].
-	fn set_halted() -> Weight;
-	/// [`Call::confirm`].
-	fn confirm() -> Weight;
-}
+/// The storage version: the layout has never been migrated.
+pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
+	frame_support::traits::StorageVersion::new(0);
 
-/// Weights from the database costs, not benchmarked: each call's reads and writes (all values
-/// are bounded: at most [`Config::MaxRelayers`] accounts) plus a fixed 20 µs of execution.
-impl WeightInfo for () {
-	fn set_contracts() -> Weight {
-		db_weight(2, 2)
-	}
-	fn change_relayers() -> Weight {
-		db_weight(1, 1)
-	}
-	fn set_halted() -> Weight {
-		db_weight(0, 1)
-	}
-	fn confirm() -> Weight {
-		// Relayers, Halted, Contracts, the rollup's last proven batch, Anchors, NextToSettle;
-		// writes Anchors, NextToSettle, LastSettled.
-		db_weight(6, 3)
-	}
-}
-
-fn db_weight(reads: u64, writes: u64) -> Weight {
-	Weight::from_parts(20_000_000, 1_500).saturating_add(
-		<frame_support::weights::constants::RocksDbWeight as Get<
-			frame_support::weights::RuntimeDbWeight,
-		>>::get()
-		.reads_writes(reads, writes),
-	)
+/// What the benchmarks need of the runtime: a batch the rollup has proven ([`Config::LastProven`]
+/// is read-only here).
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// Makes `batch` the rollup's last proven batch.
+	fn set_last_proven(batch: u64);
 }
 
 // The pallet macros expand to fully qualified paths.
@@ -143,6 +120,7 @@ pub mod pallet {
 	use super::*;
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration of the bridge pallet.
@@ -158,6 +136,9 @@ pub mod pallet {
 		type MaxRelayers: Get<u32>;
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
+		/// Sets up what the benchmarks need (a proven batch).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
 	}
 
 	/// The contracts on Ethereum.

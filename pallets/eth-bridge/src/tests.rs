@@ -37,6 +37,19 @@ impl Config for Test {
 	type LastProven = Proven;
 	type MaxRelayers = ConstU32<2>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ProvenForBenchmarks;
+}
+
+/// Sets [`Proven`] for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ProvenForBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl BenchmarkHelper for ProvenForBenchmarks {
+	fn set_last_proven(batch: u64) {
+		Proven::set(Some(batch));
+	}
 }
 
 const RELAYER: u64 = 7;
@@ -48,7 +61,7 @@ fn contracts(first_batch: u64) -> Contracts {
 }
 
 /// A chain with relayer 7, contracts from batch 0, and batches 0..=`proven` proven.
-fn ext(proven: Option<u64>) -> sp_io::TestExternalities {
+pub(crate) fn ext(proven: Option<u64>) -> sp_io::TestExternalities {
 	Proven::set(proven);
 	let storage = RuntimeGenesisConfig {
 		system: Default::default(),

@@ -136,7 +136,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::None, op);
 
-		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_some());
+		assert!(T::Consent::emergency(patient, 0).is_some());
 		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 	}
 
@@ -151,8 +151,8 @@ mod benchmarks {
 		submit(RawOrigin::None, op);
 
 		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
-		assert!(pallet_consent::EmergencyGrants::<T>::get(patient, 0).is_none());
-		assert!(pallet_consent::Grants::<T>::get(patient, 0).is_some_and(|g| !g.emergency));
+		assert!(T::Consent::emergency(patient, 0).is_none());
+		assert!(T::Consent::grant(patient, 0).is_some_and(|g| !g.emergency));
 	}
 
 	/// Part of `submit`, for the split in `docs/benchmarks.md`: the Poseidon hash of the
@@ -268,7 +268,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, Role::Hospital, a.public(), a.enc, pop);
 
-		assert!(pallet_emr_registry::Participants::<T>::contains_key(a.id));
+		assert!(T::Registry::participant(a.id).is_some());
 		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 		Ok(())
 	}
@@ -286,7 +286,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, a.id);
 
-		assert!(!pallet_emr_registry::Participants::<T>::get(a.id).expect("kept").active);
+		assert!(!T::Registry::participant(a.id).expect("kept").active);
 		assert!(Batches::<T>::get(open).is_some_and(|b| b.sealed_at.is_some()), "sealed");
 		Ok(())
 	}

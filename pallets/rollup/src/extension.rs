@@ -18,10 +18,7 @@ use sp_runtime::{
 	DispatchError, Weight,
 };
 
-/// Pool code: the proof is for a batch that is not the next one to prove, or not sealed yet.
-pub const PROOF_NOT_NEXT: u8 = 251;
-/// Pool code: the sender is not in the prover set.
-pub const NOT_A_PROVER: u8 = 252;
+pub use crate::{NOT_A_PROVER, PROOF_NOT_NEXT};
 
 /// A transaction extension that checks `submit_proof` calls against the rollup's state: the
 /// sender is a prover and the batch is the next sealed one to prove. A proof of a batch already

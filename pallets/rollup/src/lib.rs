@@ -56,207 +56,45 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-#[cfg(test)]
-mod mock;
+// A mock runtime for this crate's tests and, with `test-utils`, for tests elsewhere that drive
+// the pallet with real proofs (construct_runtime's items carry no docs).
+#[cfg(any(test, feature = "test-utils"))]
+#[allow(missing_docs)]
+pub mod mock;
 #[cfg(test)]
 mod tests;
 
 pub mod extension;
-#[cfg(any(test, feature = "runtime-benchmarks"))]
+#[cfg(any(test, feature = "runtime-benchmarks", feature = "test-utils"))]
 pub mod fixture;
+mod inbox;
+mod pool;
+mod proofs;
 pub mod runtime_api;
+mod state_adapter;
 pub mod weights;
 
 pub use extension::CheckProofSubmission;
+pub use proofs::{empty_state_root, EMPTY_STATE_ROOT};
+pub use state_adapter::ChainState;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use core::marker::PhantomData;
 use emr_primitives::{
 	groth16::{BatchVerifier, VerifierError},
-	inbox::{self, InboxEntry, PublicInputs},
+	inbox::{InboxEntry, PublicInputs},
 	ops::{BlockNumber, DeploymentId, GrantId, Operation, Origin, ParticipantId, Role, SignedOp},
-	rules::{self, AccessOutcome, Effects, RuleError},
-	state::{Grant, Header, Participant, RollupState},
-	stored::{field_bytes, field_from_bytes, field_le, StoredGrant, StoredParticipant},
-	F,
+	rules::RuleError,
+	state::Header,
+	stored::{field_from_bytes, field_le},
 };
-use pallet_consent::{EmergencyGrant, LogEntry, LogOutcome};
-use pallet_emr_registry::IndexHead;
+use pallet_consent::{ConsentRecords, LogOutcome};
+use pallet_emr_registry::ParticipantRegistry;
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 use scale_info::TypeInfo;
 
-/// Batch sealing and rate limits (governance parameters).
-#[derive(
-	Clone,
-	Copy,
-	Debug,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BatchParams {
-	/// A batch with entries is sealed this many blocks after its first entry at the latest.
-	pub seal_after: BlockNumber,
-	/// L2 operations (unsigned and sponsored) included per block at most.
-	pub max_ops_per_block: u32,
-	/// How far ahead of its next nonce one actor may queue operations in the pool.
-	pub max_queued_per_actor: u32,
-}
-
-/// A registered verifying key.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
-pub struct VerifyingKeyInfo {
-	/// The key (arkworks compressed canonical encoding).
-	pub key: frame_support::BoundedVec<u8, frame_support::traits::ConstU32<MAX_VK_LEN>>,
-	/// The key uncompressed, as checked at registration (`BatchVerifier::prepare_vk`): what
-	/// `submit_proof` verifies with, without decompressing or checking the key's points again.
-	pub prepared:
-		frame_support::BoundedVec<u8, frame_support::traits::ConstU32<MAX_PREPARED_VK_LEN>>,
-	/// Blake2b-256 of the key (the prover's fingerprint).
-	pub hash: [u8; 32],
-	/// Slots of the circuit: a batch is sealed when it holds this many entries.
-	pub batch_size: u32,
-	/// The block in which it was registered.
-	pub registered_at: BlockNumber,
-}
-
-/// The longest verifying key accepted (bytes).
-pub const MAX_VK_LEN: u32 = 4096;
-/// The longest prepared (uncompressed) verifying key kept.
-pub const MAX_PREPARED_VK_LEN: u32 = 2 * MAX_VK_LEN;
-/// The longest proof accepted (bytes; a compressed BLS12-381 Groth16 proof is 192).
-pub const MAX_PROOF_LEN: u32 = 512;
-/// The largest batch size (circuit slots) a verifying key may declare.
-pub const MAX_BATCH_SIZE: u32 = 4096;
-
-/// A batch of the inbox.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
-pub struct BatchInfo<AccountId> {
-	/// Entries so far.
-	pub len: u32,
-	/// Inbox commitment over the entries (field bytes).
-	pub commitment: [u8; 32],
-	/// The verifying key (id) that proves it: the current one when the batch opened.
-	pub vk: u32,
-	/// Block of the first entry.
-	pub opened_at: BlockNumber,
-	/// Block of the last entry.
-	pub last_block: BlockNumber,
-	/// Block in which it was sealed.
-	pub sealed_at: Option<BlockNumber>,
-	/// Block in which its proof was accepted.
-	pub proven_at: Option<BlockNumber>,
-	/// State root before the batch (once proven).
-	pub old_root: Option<[u8; 32]>,
-	/// State root after the batch (once proven).
-	pub new_root: Option<[u8; 32]>,
-	/// Who proved it.
-	pub prover: Option<AccountId>,
-}
-
-/// Where an operation landed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
-pub struct OperationRef {
-	/// Batch.
-	pub batch: u64,
-	/// Index in the batch.
-	pub index: u32,
-	/// The block that applied it.
-	pub block: BlockNumber,
-}
-
-/// A rule refusal as a pallet error (one byte: the [`RuleError`] variant).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub struct RuleFailure(pub RuleError);
-
-impl frame_support::traits::PalletError for RuleFailure {
-	const MAX_ENCODED_SIZE: usize = 1;
-}
-
-/// A verifying-key refusal as a pallet error (one byte: the [`VerifierError`] variant).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub struct KeyFailure(pub VerifierError);
-
-impl frame_support::traits::PalletError for KeyFailure {
-	const MAX_ENCODED_SIZE: usize = 1;
-}
-
-/// The transaction pool's custom refusal code for an actor that queued too many operations.
-pub const TOO_MANY_QUEUED: u8 = 250;
-
-/// The pool's custom code of a rule refusal: the [`RuleError`] variant's index.
-pub fn rule_code(e: RuleError) -> u8 {
-	e.encode()[0]
-}
-
-/// The rules' state on the pallets' storage: participants in the registry, grant slots in the
-/// consent pallet.
-pub struct ChainState<T>(PhantomData<T>);
-
-impl<T> Default for ChainState<T> {
-	fn default() -> Self {
-		ChainState(PhantomData)
-	}
-}
-
-impl<T: Config> RollupState for ChainState<T> {
-	fn deployment(&self) -> DeploymentId {
-		Deployment::<T>::get()
-	}
-
-	fn header(&self) -> Header {
-		StateHeader::<T>::get()
-	}
-
-	fn set_header(&mut self, header: Header) {
-		StateHeader::<T>::put(header);
-	}
-
-	fn participant(&self, id: ParticipantId) -> Option<Participant> {
-		pallet_emr_registry::Participants::<T>::get(id).map(|p| Participant::from(&p))
-	}
-
-	fn set_participant(&mut self, id: ParticipantId, participant: Participant) {
-		pallet_emr_registry::Pallet::<T>::set_participant(
-			id,
-			StoredParticipant::from(&participant),
-		);
-	}
-
-	fn grant(&self, patient: ParticipantId, grant: GrantId) -> Option<Grant> {
-		pallet_consent::Grants::<T>::get(patient, grant).map(|g| Grant::from(&g))
-	}
-
-	fn set_grant(&mut self, patient: ParticipantId, grant: GrantId, value: Option<Grant>) {
-		pallet_consent::Pallet::<T>::set_grant(
-			patient,
-			grant,
-			value.as_ref().map(StoredGrant::from),
-		);
-	}
-}
-
-/// The root of the empty rollup state (no participant, no organisation).
-pub fn empty_state_root() -> [u8; 32] {
-	field_bytes(&emr_primitives::state::empty_state_root())
-}
-
-/// [`empty_state_root`], written out: the default of [`ProvenRoot`], which the runtime's
-/// metadata carries. Computing it would call the Poseidon host function while the metadata is
-/// built, which a light client (smoldot) cannot run, so it could not read the metadata. The test
-/// `the_empty_root_constant_is_the_computed_one` keeps the two equal.
-pub const EMPTY_STATE_ROOT: [u8; 32] = [
-	0x7d, 0x61, 0xf6, 0x0a, 0x20, 0x19, 0x7e, 0xc4, 0xba, 0x24, 0x67, 0x40, 0x74, 0xce, 0xae, 0x49,
-	0x05, 0x83, 0xa7, 0x61, 0x5d, 0x3f, 0xb2, 0xb3, 0x94, 0x5b, 0x08, 0x80, 0x7c, 0x3d, 0x7f, 0x3c,
-];
+// The types, constants and pool codes (see the file for why it is included, not a module).
+include!("types.rs");
 
 // The pallet macros expand to fully qualified paths (and want the supertrait spelled through
 // the umbrella crate), which the workspace's `unused_qualifications` lint would flag.
@@ -267,31 +105,30 @@ pub const EMPTY_STATE_ROOT: [u8; 32] = [
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{
-		dispatch::DispatchResult,
-		pallet_prelude::*,
-		storage::{with_transaction, TransactionOutcome},
-	};
+	use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
 		traits::SaturatedConversion,
 		transaction_validity::{
 			InvalidTransaction, TransactionPriority, TransactionSource, TransactionValidity,
-			TransactionValidityError, ValidTransaction,
+			TransactionValidityError,
 		},
 	};
 
 	/// The pallet.
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration.
 	#[pallet::config]
-	pub trait Config:
-		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>>
-		+ pallet_emr_registry::Config
-		+ pallet_consent::Config
-	{
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The participant registry: the rules' participants, keys and index heads
+		/// (`pallet_emr_registry` in the runtime), written only through its own functions.
+		type Registry: ParticipantRegistry;
+		/// The consent records: grant slots, emergency reviews and access logs
+		/// (`pallet_consent` in the runtime), written only through its own functions.
+		type Consent: ConsentRecords;
 		/// Who admits and removes members, sets keys, parameters and provers (the council).
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Groth16 verification of batch proofs (host-call accelerated in the runtime).
@@ -785,304 +622,6 @@ pub mod pallet {
 			frame_system::Pallet::<T>::block_number().saturated_into()
 		}
 
-		/// Pool validity of an L2 operation. The operation at the actor's next nonce is applied
-		/// in a storage layer that is rolled back (every rule checked natively); one queued
-		/// behind it has its signature checked ([`rules::authenticate`]). In a block
-		/// (`in_block`), only the next nonce is valid.
-		pub fn validate_operation(op: &SignedOp, in_block: bool) -> TransactionValidity {
-			let params = Params::<T>::get().ok_or(InvalidTransaction::Call)?;
-			let next = match pallet_emr_registry::Participants::<T>::get(op.actor) {
-				Some(p) if !matches!(op.op, Operation::Register { .. }) => p.nonce,
-				_ => 0,
-			};
-			if op.nonce < next {
-				return Err(InvalidTransaction::Stale.into());
-			}
-			if op.nonce > next {
-				if in_block {
-					return Err(InvalidTransaction::Future.into());
-				}
-				if op.nonce - next > params.max_queued_per_actor {
-					return Err(InvalidTransaction::Custom(TOO_MANY_QUEUED).into());
-				}
-				rules::authenticate(&ChainState::<T>::default(), op)
-					.map_err(|e| InvalidTransaction::Custom(rule_code(e)))?;
-			} else {
-				Self::dry_run(op).map_err(|e| InvalidTransaction::Custom(rule_code(e)))?;
-			}
-			let valid = ValidTransaction::with_tag_prefix("EmrL2Op")
-				.priority(T::OperationPriority::get())
-				.longevity(64)
-				.propagate(true);
-			// A registration names no actor yet: its key is what it provides.
-			let mut valid = match &op.op {
-				Operation::Register { public_key, .. } => valid.and_provides(public_key),
-				_ => valid.and_provides((op.actor, op.nonce)),
-			};
-			if op.nonce > next {
-				valid = valid.and_requires((op.actor, op.nonce - 1));
-			}
-			valid.build()
-		}
-
-		/// Applies `op` at the current block and rolls everything back: what `submit` would say.
-		pub fn dry_run(op: &SignedOp) -> Result<(), RuleError> {
-			Self::fresh_key(op)?;
-			let now = Self::now();
-			let outcome: Result<Result<(), RuleError>, DispatchError> = with_transaction(|| {
-				let r = rules::apply(&mut ChainState::<T>::default(), op, now).map(|_| ());
-				TransactionOutcome::Rollback(Ok(r))
-			});
-			outcome.unwrap_or(Err(RuleError::CounterOverflow))
-		}
-
-		fn block_full() -> bool {
-			let (block, count) = BlockOperations::<T>::get();
-			let max = Params::<T>::get().map(|p| p.max_ops_per_block).unwrap_or(0);
-			block == Self::now() && count >= max
-		}
-
-		fn count_operation() -> DispatchResult {
-			ensure!(!Self::block_full(), Error::<T>::BlockFull);
-			let now = Self::now();
-			BlockOperations::<T>::mutate(|(block, count)| {
-				if *block != now {
-					*block = now;
-					*count = 0;
-				}
-				*count = count.saturating_add(1);
-			});
-			Ok(())
-		}
-
-		/// The governance entry of an admission (`op` an [`Operation::AdmitMember`]): it names
-		/// no actor (the rules assign the next id), its nonce is 0, its signature the admitted
-		/// key's proof of possession (checked by the rules when it is applied).
-		pub fn admission(op: Operation, signature: [u8; 64]) -> SignedOp {
-			SignedOp { actor: 0, nonce: 0, op, signature }
-		}
-
-		/// A registration or admission of a key the registry already holds is refused
-		/// ([`RuleError::AlreadyRegistered`]): the rules assign ids in order and cannot see other
-		/// participants' keys. (Keys are compared as the canonical compressed bytes the rules
-		/// accept.)
-		pub fn fresh_key(op: &SignedOp) -> Result<(), RuleError> {
-			match &op.op {
-				Operation::Register { public_key, .. }
-				| Operation::AdmitMember { public_key, .. }
-					if pallet_emr_registry::KeyIds::<T>::contains_key(public_key) =>
-				{
-					Err(RuleError::AlreadyRegistered)
-				},
-				_ => Ok(()),
-			}
-		}
-
-		/// Applies `op` with the rules, then appends it to the open batch and records what it
-		/// did (encryption keys, index head, log entry, events). Nothing changes on a refusal.
-		pub fn apply(op: SignedOp, origin: Origin) -> Result<OperationRef, DispatchError> {
-			let now = Self::now();
-			let mut state = ChainState::<T>::default();
-			Self::fresh_key(&op).map_err(|e| Error::<T>::Refused(RuleFailure(e)))?;
-			let applied = with_transaction(|| {
-				let r = match origin {
-					Origin::User => rules::apply(&mut state, &op, now),
-					Origin::Governance => rules::apply_governance(&mut state, &op, now),
-				};
-				match r {
-					Ok(fx) => TransactionOutcome::Commit(Ok::<_, DispatchError>(fx)),
-					Err(e) => TransactionOutcome::Rollback(Err(Error::<T>::Refused(RuleFailure(
-						e,
-					))
-					.into())),
-				}
-			})?;
-			Ok(Self::record(InboxEntry { op, origin, block: now }, applied))
-		}
-
-		fn record(entry: InboxEntry, fx: Effects) -> OperationRef {
-			let batch = OpenBatch::<T>::get();
-			let vk = CurrentKey::<T>::get().unwrap_or(0);
-			let mut info = Batches::<T>::get(batch).unwrap_or(BatchInfo {
-				len: 0,
-				commitment: field_bytes(&inbox::start(&Deployment::<T>::get())),
-				vk,
-				opened_at: entry.block,
-				last_block: entry.block,
-				sealed_at: None,
-				proven_at: None,
-				old_root: None,
-				new_root: None,
-				prover: None,
-			});
-			let index = info.len;
-			let message = entry.op.message();
-			let commitment =
-				inbox::chain_hash(field_le(&info.commitment), entry.hash_with_message(message));
-			info.commitment = field_bytes(&commitment);
-			info.len = info.len.saturating_add(1);
-			info.last_block = entry.block;
-			let at = OperationRef { batch, index, block: entry.block };
-			Self::record_effects(&entry, &fx, batch, message);
-			if entry.origin == Origin::User {
-				// A registration under the id it was given (with nonce 0).
-				Operations::<T>::insert(fx.actor, entry.op.nonce, at);
-			}
-			let outcome = fx.outcome.map(|o| match o {
-				AccessOutcome::Granted => LogOutcome::Granted,
-				AccessOutcome::Denied => LogOutcome::Denied,
-			});
-			Self::deposit_event(Event::OperationApplied {
-				batch,
-				index,
-				actor: fx.actor,
-				nonce: entry.op.nonce,
-				kind: fx.kind,
-				subject: fx.subject,
-				outcome,
-			});
-			Inbox::<T>::insert(batch, index, entry);
-			let size = VerifyingKeys::<T>::get(vk).map(|k| k.batch_size).unwrap_or(MAX_BATCH_SIZE);
-			if info.len >= size {
-				Self::seal(batch, info, at.block);
-			} else {
-				Batches::<T>::insert(batch, info);
-			}
-			at
-		}
-
-		/// What the rules' state does not hold: raw encryption keys, the index head's CID, the
-		/// patient's log entry, emergency reviews.
-		fn record_effects(entry: &InboxEntry, fx: &Effects, batch: u64, message: F) {
-			let op = &entry.op;
-			match &op.op {
-				Operation::AdmitMember { role, encryption_key, public_key } => {
-					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
-					pallet_emr_registry::KeyIds::<T>::insert(public_key, fx.subject);
-					Self::deposit_event(Event::MemberAdmitted { id: fx.subject, role: *role });
-				},
-				Operation::Register { encryption_key, public_key, .. } => {
-					pallet_emr_registry::EncryptionKeys::<T>::insert(fx.subject, encryption_key);
-					pallet_emr_registry::KeyIds::<T>::insert(public_key, fx.subject);
-				},
-				Operation::RemoveMember => {
-					Self::deposit_event(Event::MemberRemoved { id: op.actor });
-				},
-				Operation::AppendRecord { index_head, .. } => {
-					if let Some(p) = pallet_emr_registry::Participants::<T>::get(fx.subject) {
-						pallet_emr_registry::IndexHeads::<T>::insert(
-							fx.subject,
-							IndexHead {
-								cid: index_head.clone(),
-								version: p.index_version,
-								author: op.actor,
-								block: entry.block,
-							},
-						);
-					}
-				},
-				Operation::EmergencyAccess { reason, .. } => {
-					if let (Some(grant), Some(d)) =
-						(fx.grant, pallet_emr_registry::Participants::<T>::get(op.actor))
-					{
-						pallet_consent::EmergencyGrants::<T>::insert(
-							fx.subject,
-							grant,
-							EmergencyGrant {
-								doctor: op.actor,
-								hospital: d.affiliation,
-								reason: *reason,
-								opened_at: entry.block,
-							},
-						);
-						Self::deposit_event(Event::EmergencyAccessOpened {
-							patient: fx.subject,
-							doctor: op.actor,
-							grant,
-							reason: *reason,
-						});
-					}
-				},
-				_ => {},
-			}
-			if rules::is_logged(fx.kind) {
-				let (outcome, purpose) = match (&op.op, fx.outcome) {
-					(Operation::AccessRecord { purpose, .. }, Some(AccessOutcome::Granted)) => {
-						(LogOutcome::Granted, *purpose)
-					},
-					(Operation::AccessRecord { purpose, .. }, _) => (LogOutcome::Denied, *purpose),
-					_ => (LogOutcome::Recorded, 0),
-				};
-				pallet_consent::Pallet::<T>::append_log(
-					fx.subject,
-					LogEntry {
-						actor: op.actor,
-						kind: fx.kind,
-						grant: fx.grant,
-						purpose,
-						outcome,
-						block: entry.block,
-						batch,
-						message: field_bytes(&message),
-					},
-				);
-			}
-		}
-
-		fn seal(batch: u64, mut info: BatchInfo<T::AccountId>, now: BlockNumber) {
-			info.sealed_at = Some(now);
-			let (entries, commitment) = (info.len, info.commitment);
-			Batches::<T>::insert(batch, info);
-			LastSealed::<T>::put(batch);
-			OpenBatch::<T>::put(batch.saturating_add(1));
-			Self::deposit_event(Event::BatchSealed { batch, entries, commitment });
-		}
-
-		/// The rollup digest of the last proven batch (`emr_primitives::settlement::digest`),
-		/// or `settlement::NOTHING_PROVEN` before the first proof: the extra data of every MMR
-		/// leaf, so that a BEEFY-signed MMR root commits to what the chain proved.
-		pub fn settlement_digest() -> [u8; 32] {
-			let Some(batch) = LastProven::<T>::get() else {
-				return emr_primitives::settlement::NOTHING_PROVEN;
-			};
-			let info = Batches::<T>::get(batch);
-			let commitment = info.as_ref().map(|i| i.commitment).unwrap_or_default();
-			emr_primitives::settlement::digest(batch, &ProvenRoot::<T>::get(), &commitment)
-		}
-
-		/// The batch `batch` if it is the next to prove and sealed.
-		pub fn provable(batch: u64) -> Result<BatchInfo<T::AccountId>, DispatchError> {
-			let next = LastProven::<T>::get().map(|b| b.saturating_add(1)).unwrap_or(0);
-			ensure!(batch >= next, Error::<T>::BatchAlreadyProven);
-			ensure!(batch == next, Error::<T>::BatchOutOfOrder);
-			let info = Batches::<T>::get(batch).ok_or(Error::<T>::UnknownBatch)?;
-			ensure!(info.sealed_at.is_some(), Error::<T>::BatchNotSealed);
-			Ok(info)
-		}
-
-		pub(crate) fn params_valid(p: &BatchParams) -> bool {
-			p.seal_after > 0 && p.max_ops_per_block > 0
-		}
-
-		pub(crate) fn register_key(key: Vec<u8>, batch_size: u32) -> DispatchResult {
-			ensure!(batch_size > 0 && batch_size <= MAX_BATCH_SIZE, Error::<T>::InvalidBatchSize);
-			let key: BoundedVec<u8, ConstU32<MAX_VK_LEN>> =
-				key.try_into().map_err(|_| Error::<T>::VerifyingKeyTooLong)?;
-			let prepared = T::Verifier::prepare_vk(&key)
-				.map_err(|e| Error::<T>::InvalidVerifyingKey(KeyFailure(e)))?
-				.try_into()
-				.map_err(|_| Error::<T>::VerifyingKeyTooLong)?;
-			let hash = emr_primitives::groth16::vk_hash(&key);
-			let id = CurrentKey::<T>::get().map(|i| i.saturating_add(1)).unwrap_or(0);
-			VerifyingKeys::<T>::insert(
-				id,
-				VerifyingKeyInfo { key, prepared, hash, batch_size, registered_at: Self::now() },
-			);
-			CurrentKey::<T>::put(id);
-			Self::deposit_event(Event::VerifyingKeySet { id, hash, batch_size });
-			Ok(())
-		}
-
 		/// Invariants:
 		/// * the last proven batch is at most the last sealed one, and every batch up to the
 		///   last sealed one is sealed, every one up to the last proven one proven;
@@ -1091,7 +630,8 @@ pub mod pallet {
 		/// * the open batch is the one after the last sealed batch, and not sealed;
 		/// * the proven root is the new root of the last proven batch;
 		/// * each verifying key's prepared form is the one its key prepares to;
-		/// * the registry's and consent pallet's own invariants hold.
+		/// * the registry's and consent pallet's own invariants hold (checked by their owners,
+		///   through [`Config::Registry`] and [`Config::Consent`]).
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let sealed = LastSealed::<T>::get();
@@ -1118,16 +658,16 @@ pub mod pallet {
 					proven.is_some_and(|p| batch <= p) == info.proven_at.is_some(),
 					"proven flags disagree with the last proven batch"
 				);
-				let mut c = inbox::start(&Deployment::<T>::get());
+				let mut c = emr_primitives::inbox::start(&Deployment::<T>::get());
 				let mut last = 0;
 				for i in 0..info.len {
 					let e = Inbox::<T>::get(batch, i).ok_or("a hole in a batch's inbox")?;
 					ensure!(e.block >= last, "inbox block numbers decrease within a batch");
 					last = e.block;
-					c = inbox::chain(c, &e);
+					c = emr_primitives::inbox::chain(c, &e);
 				}
 				ensure!(
-					field_bytes(&c) == info.commitment,
+					emr_primitives::stored::field_bytes(&c) == info.commitment,
 					"a batch commitment differs from its entries'"
 				);
 				ensure!(
@@ -1141,12 +681,8 @@ pub mod pallet {
 					"a prepared verifying key differs from its key's"
 				);
 			}
-			pallet_emr_registry::Pallet::<T>::do_try_state()?;
-			pallet_consent::Pallet::<T>::do_try_state()
+			T::Registry::do_try_state()?;
+			T::Consent::do_try_state()
 		}
 	}
 }
-
-/// A founding member in the genesis config: (role code, rollup key, X25519 key, the rollup key's
-/// 64-byte signature of its own admission on the deployment: its proof of possession).
-pub type GenesisMember = (u8, [u8; 32], [u8; 32], Vec<u8>);

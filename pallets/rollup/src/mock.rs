@@ -1,16 +1,23 @@
-//! A minimal runtime with the registry, consent and rollup pallets, the real Groth16 verifier
-//! (arkworks' BLS12-381, no host calls) and keys from a deterministic test setup.
+//! A minimal runtime with the registry, consent and rollup pallets and the real Groth16 verifier
+//! (arkworks' BLS12-381, no host calls). Its genesis registers the simulated verifying key of
+//! `emr_primitives::groth16::simulated`, for which a valid proof of any public inputs is made
+//! without a prover; [`new_test_ext_with_key`] registers another (the prover's tests use a real
+//! circuit key). Compiled for this crate's tests and with the `test-utils` feature.
 
 use crate as pallet_rollup;
 use crate::BatchParams;
-use emr_primitives::{groth16::Groth16, ops::Role, testing::Actor};
+use alloc::{vec, vec::Vec};
+use emr_primitives::{
+	groth16::{simulated, Groth16},
+	ops::Role,
+	testing::Actor,
+};
 use polkadot_sdk::{
 	frame_support::{self, derive_impl, traits::ConstU32},
 	frame_system::{self, EnsureRoot},
 	sp_io,
 	sp_runtime::BuildStorage,
 };
-use std::sync::OnceLock;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -36,6 +43,8 @@ frame_support::parameter_types! {
 }
 
 impl pallet_rollup::Config for Test {
+	type Registry = Registry;
+	type Consent = Consent;
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type Verifier = Groth16<ark_bls12_381::Bls12_381>;
 	type MaxProvers = ConstU32<2>;
@@ -48,36 +57,28 @@ pub const SLOTS: usize = 2;
 /// The prover account of genesis.
 pub const PROVER: u64 = 7;
 
-/// Proving and verifying key of a [`SLOTS`]-slot circuit, made once per test binary.
-pub fn keys() -> &'static (
-	ark_groth16::ProvingKey<ark_bls12_381::Bls12_381>,
-	ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>,
-) {
-	static KEYS: OnceLock<(
-		ark_groth16::ProvingKey<ark_bls12_381::Bls12_381>,
-		ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>,
-	)> = OnceLock::new();
-	KEYS.get_or_init(|| {
-		use rand_core::SeedableRng;
-		let mut rng = rand_chacha::ChaCha20Rng::from_seed([3; 32]);
-		emr_circuit::groth16::setup(SLOTS, &mut rng).expect("setup")
-	})
-}
-
 /// The default parameters of the tests.
 pub fn params() -> BatchParams {
 	BatchParams { seal_after: 3, max_ops_per_block: 8, max_queued_per_actor: 3 }
 }
 
-/// Genesis with the test key, [`PROVER`] and the given founding members (each signs its own
-/// admission); block 1.
+/// Genesis with the simulated key ([`simulated::key_bytes`]), [`PROVER`] and the given founding
+/// members (each signs its own admission); block 1.
 pub fn new_test_ext(members: Vec<(Role, Actor)>) -> sp_io::TestExternalities {
+	new_test_ext_with_key(members, simulated::key_bytes())
+}
+
+/// [`new_test_ext`] with the verifying key `key` (compressed) for [`SLOTS`]-entry batches.
+pub fn new_test_ext_with_key(
+	members: Vec<(Role, Actor)>,
+	key: Vec<u8>,
+) -> sp_io::TestExternalities {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system genesis");
 	pallet_rollup::GenesisConfig::<Test> {
 		deployment: emr_primitives::testing::deployment().0,
 		params: Some(params()),
-		verifying_key: Some((emr_circuit::groth16::to_bytes(&keys().1), SLOTS as u32)),
+		verifying_key: Some((key, SLOTS as u32)),
 		provers: vec![PROVER],
 		members: members
 			.into_iter()

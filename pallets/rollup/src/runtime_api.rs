@@ -14,8 +14,8 @@ use emr_primitives::{
 	state::Participant,
 	stored::{StoredGrant, StoredParticipant},
 };
-use pallet_consent::{EmergencyGrant, LogEntry};
-use pallet_emr_registry::IndexHead;
+use pallet_consent::{ConsentRecords, EmergencyGrant, LogEntry};
+use pallet_emr_registry::{IndexHead, ParticipantRegistry};
 use scale_info::TypeInfo;
 
 /// A participant with its raw encryption key and compressed rollup key.
@@ -78,25 +78,25 @@ pub struct BatchView<AccountId> {
 impl<T: Config> Pallet<T> {
 	/// A participant's view.
 	pub fn participant_view(id: ParticipantId) -> Option<ParticipantView> {
-		let participant = pallet_emr_registry::Participants::<T>::get(id)?;
+		let participant = T::Registry::participant(id)?;
 		let live_affiliation =
 			StateHeader::<T>::get().live_affiliation(&Participant::from(&participant));
 		Some(ParticipantView {
 			live_affiliation,
 			public_key: participant.compressed_key(),
-			encryption_key: pallet_emr_registry::EncryptionKeys::<T>::get(id),
+			encryption_key: T::Registry::encryption_key(id),
 			participant,
 		})
 	}
 
 	/// A patient's grants (the non-empty slots below `SlotsUsed`).
 	pub fn grants_of(patient: ParticipantId) -> Vec<GrantView> {
-		(0..pallet_consent::Pallet::<T>::slots_used(patient))
+		(0..T::Consent::slots_used(patient))
 			.filter_map(|slot| {
-				pallet_consent::Grants::<T>::get(patient, slot).map(|grant| GrantView {
+				T::Consent::grant(patient, slot).map(|grant| GrantView {
 					slot,
 					grant,
-					emergency: pallet_consent::EmergencyGrants::<T>::get(patient, slot),
+					emergency: T::Consent::emergency(patient, slot),
 				})
 			})
 			.collect()

@@ -1,19 +1,21 @@
-//! Rollup tests: every call, one `assert_noop!` per error, pool validity, sealing, and real
-//! Groth16 proofs from `emr-prover` accepted or refused on chain. Each test ends with the
-//! pallets' `do_try_state`.
+//! Rollup tests: every call, one `assert_noop!` per error, pool validity, sealing, and Groth16
+//! proofs accepted or refused on chain. The proofs are simulated
+//! (`emr_primitives::groth16::simulated`: a valid proof of any public inputs under the mock's
+//! key), so these tests need no prover; the tests that replay the chain's inbox through the real
+//! prover are in `tests/tests/pallet_proofs.rs`. Each test ends with the pallets'
+//! `do_try_state`.
 // The pool entry point is `ValidateUnsigned` (deprecated upstream, see lib.rs).
 #![allow(deprecated)]
 
 use crate::{extension::*, mock::*, *};
-use emr_circuit::{groth16, witness};
 use emr_primitives::{
-	groth16::VerifierError,
-	inbox::InboxEntry,
+	groth16::{simulated, VerifierError},
+	inbox::{self, InboxEntry},
 	ops::{kind, permission, purpose, scope, Cid, Operation, Role, EMERGENCY_WINDOW},
 	rules::RuleError,
+	stored::field_bytes,
 	testing::Actor,
 };
-use emr_state_store::Store;
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, dispatch::DispatchInfo, pallet_prelude::*},
 	frame_system,
@@ -76,25 +78,18 @@ fn access(a: &mut Actor, patient: u32) -> InboxEntry {
 	a.sign(Operation::AccessRecord { patient, grant: 0, purpose: purpose::TREATMENT, scope: 1 }, 0)
 }
 
-/// Proves `batch` from the chain's inbox with the real prover over `store`.
-fn prove(store: &mut Store, batch: u64) -> ([u8; 32], BoundedVec<u8, ConstU32<MAX_PROOF_LEN>>) {
-	use rand_core::SeedableRng;
+/// A proof of `batch` over `old_root` as the chain checks it: the mock's key is simulated, so
+/// any new root has a valid proof; each batch gets its own (`1000 + batch`).
+fn prove(old_root: [u8; 32], batch: u64) -> ([u8; 32], BoundedVec<u8, ConstU32<MAX_PROOF_LEN>>) {
 	let info = Batches::<Test>::get(batch).expect("batch exists");
-	let entries: Vec<InboxEntry> =
-		(0..info.len).map(|i| Inbox::<Test>::get(batch, i).expect("entry")).collect();
-	let (w, public, _) = witness::build(store, batch, &entries, SLOTS).expect("witness");
-	assert_eq!(field_bytes(&public.inbox_commitment), info.commitment, "same commitment");
-	let mut rng = rand_chacha::ChaCha20Rng::from_seed([batch as u8; 32]);
-	let proof = groth16::prove(&keys().0, w, public, &mut rng).expect("prove");
-	store.commit(batch).expect("commit");
-	(field_bytes(&public.new_root), groth16::to_bytes(&proof).try_into().expect("fits"))
-}
-
-fn temp_store() -> (tempfile::TempDir, Store) {
-	let dir = tempfile::tempdir().expect("tempdir");
-	let store = Store::open(dir.path().join("state.redb"), emr_primitives::testing::deployment())
-		.expect("store");
-	(dir, store)
+	let new_root = emr_primitives::F::from(1_000 + batch);
+	let public = PublicInputs {
+		old_root: field_from_bytes(&old_root).expect("canonical"),
+		new_root,
+		inbox_commitment: field_le(&info.commitment),
+		batch,
+	};
+	(field_bytes(&new_root), simulated::proof_bytes(&public).try_into().expect("fits"))
 }
 
 #[test]
@@ -102,10 +97,7 @@ fn genesis_admits_members_into_batch_zero() {
 	ext().execute_with(|| {
 		let h = Registry::participant(hospital().id).expect("hospital");
 		assert_eq!(h.role, Role::Hospital);
-		assert_eq!(
-			pallet_emr_registry::EncryptionKeys::<Test>::get(hospital().id),
-			Some(hospital().enc)
-		);
+		assert_eq!(Registry::encryption_key(hospital().id), Some(hospital().enc));
 		let b0 = Batches::<Test>::get(0).expect("batch 0");
 		assert_eq!(b0.len, 2);
 		assert_eq!(Inbox::<Test>::get(0, 0).expect("entry").origin, Origin::Governance);
@@ -137,11 +129,8 @@ fn submit_applies_an_operation_and_extends_the_commitment() {
 		// order), and the registry indexes its key.
 		assert_eq!(e.op.actor, 0);
 		assert_eq!(StateHeader::<Test>::get().participants, 3);
-		assert_eq!(pallet_emr_registry::KeyIds::<Test>::get(p.public()), Some(p.id));
-		assert_eq!(
-			pallet_emr_registry::KeyIds::<Test>::get(hospital().public()),
-			Some(hospital().id)
-		);
+		assert_eq!(Registry::key_id(&p.public()), Some(p.id));
+		assert_eq!(Registry::key_id(&hospital().public()), Some(hospital().id));
 		System::assert_last_event(
 			Event::OperationApplied {
 				batch: 1,
@@ -243,7 +232,7 @@ fn append_record_sets_the_index_head_with_version_check() {
 			)
 		};
 		assert_ok!(submit(append(&mut p, 0)));
-		let head = pallet_emr_registry::IndexHeads::<Test>::get(p.id).expect("head");
+		let head = Registry::index_head(p.id).expect("head");
 		assert_eq!((head.version, head.author, head.cid.0.as_slice()), (1, p.id, &b"bafyhead"[..]));
 		let stale = append(&mut p, 0);
 		assert_noop!(submit(stale), refused(RuleError::VersionMismatch));
@@ -267,7 +256,7 @@ fn emergency_access_is_recorded_for_review_and_notified() {
 		let mut d = registered_with_doctor(&mut p, &mut h);
 		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1);
 		assert_ok!(submit(e));
-		let review = pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).expect("review");
+		let review = Consent::emergency(p.id, 0).expect("review");
 		assert_eq!((review.doctor, review.hospital, review.reason), (d.id, h.id, 7));
 		System::assert_has_event(
 			Event::EmergencyAccessOpened { patient: p.id, doctor: d.id, grant: 0, reason: 7 }
@@ -309,9 +298,9 @@ fn a_grant_slot_is_reused_once_freed_and_refused_while_taken() {
 		// After the emergency window, an ordinary grant replaces the emergency one and its review
 		// entry goes (the log keeps the emergency).
 		run_to(1 + EMERGENCY_WINDOW as u64);
-		assert!(pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).is_some());
+		assert!(Consent::emergency(p.id, 0).is_some());
 		assert_ok!(submit(grant_read(&mut p, h.id, 0, 1_000_000)));
-		assert!(pallet_consent::EmergencyGrants::<Test>::get(p.id, 0).is_none());
+		assert!(Consent::emergency(p.id, 0).is_none());
 		assert!(Rollup::grants_of(p.id).iter().all(|g| g.emergency.is_none()));
 		assert_eq!(Rollup::grants_of(p.id).len(), 2);
 		check();
@@ -348,17 +337,16 @@ fn batches_seal_by_size_and_by_timeout() {
 }
 
 #[test]
-fn real_proofs_are_accepted_in_order_and_bad_ones_refused() {
+fn proofs_are_accepted_in_order_and_bad_ones_refused() {
 	ext().execute_with(|| {
-		let (_dir, mut store) = temp_store();
 		let (mut p, mut h) = (patient(), hospital());
 		assert_ok!(submit(p.register(1)));
 		assert_ok!(submit(access(&mut h, p.id)));
 		assert_eq!(LastSealed::<Test>::get(), Some(1));
 
 		// Batch 1 cannot be proven before batch 0.
-		let (root0, proof0) = prove(&mut store, 0);
-		let (root1, proof1) = prove(&mut store, 1);
+		let (root0, proof0) = prove(empty_state_root(), 0);
+		let (root1, proof1) = prove(root0, 1);
 		let prover = RuntimeOrigin::signed(PROVER);
 		assert_noop!(
 			Rollup::submit_proof(prover.clone(), 1, root1, proof1.clone()),
@@ -439,15 +427,13 @@ fn a_proof_over_another_old_root_is_refused() {
 		// Batch 0 is proven; batch 1 is then proven by a prover whose state skipped batch 0
 		// (its old root is the empty root): the chain supplies batch 0's root as the old root,
 		// so the proof is refused.
-		let (_dir, mut store) = temp_store();
-		let (root0, proof0) = prove(&mut store, 0);
+		let (root0, proof0) = prove(empty_state_root(), 0);
 		assert_ok!(Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 0, root0, proof0));
 		let mut p = patient();
 		assert_ok!(submit(p.register(1)));
 		run_to(5);
-		let (_dir2, mut fresh) = temp_store();
 		// The wrong prover's state: only the registration (it never saw the admissions).
-		let (root1, proof1) = prove(&mut fresh, 1);
+		let (root1, proof1) = prove(empty_state_root(), 1);
 		assert_noop!(
 			Rollup::submit_proof(RuntimeOrigin::signed(PROVER), 1, root1, proof1),
 			Error::<Test>::ProofRejected
@@ -559,10 +545,12 @@ fn governance_admits_and_removes_members() {
 
 /// `vk` with α replaced by an x-coordinate that has no point on the curve, and by a point of
 /// the curve outside the prime-order subgroup (both compressed).
-fn bad_keys(vk: &ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>) -> (Vec<u8>, Vec<u8>) {
+fn bad_keys(
+	vk: &emr_primitives::groth16::VerifyingKey<ark_bls12_381::Bls12_381>,
+) -> (Vec<u8>, Vec<u8>) {
 	use ark_bls12_381::{Fq, G1Affine};
 	use ark_serialize::CanonicalSerialize;
-	let encode = |vk: &ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>| {
+	let encode = |vk: &emr_primitives::groth16::VerifyingKey<ark_bls12_381::Bls12_381>| {
 		let mut out = Vec::new();
 		vk.serialize_compressed(&mut out).expect("serializes");
 		out
@@ -589,7 +577,7 @@ fn bad_keys(vk: &ark_groth16::VerifyingKey<ark_bls12_381::Bls12_381>) -> (Vec<u8
 #[test]
 fn verifying_keys_are_validated_when_registered() {
 	ext().execute_with(|| {
-		let good = groth16::to_bytes(&keys().1);
+		let good = simulated::key_bytes();
 		assert_noop!(
 			Rollup::set_verifying_key(RuntimeOrigin::root(), good.clone(), 0),
 			Error::<Test>::InvalidBatchSize
@@ -601,7 +589,8 @@ fn verifying_keys_are_validated_when_registered() {
 		// A point that is not on the curve, and one on the curve outside the subgroup, each
 		// with its own error.
 		let key_error = |e| Error::<Test>::InvalidVerifyingKey(KeyFailure(e));
-		let (off_curve, outside) = bad_keys(&keys().1);
+		let (off_curve, outside) =
+			bad_keys(&simulated::key(&simulated::trapdoor(PublicInputs::LEN)));
 		assert_noop!(
 			Rollup::set_verifying_key(RuntimeOrigin::root(), off_curve, 2),
 			key_error(VerifierError::VkMalformed)
@@ -636,7 +625,7 @@ fn a_new_key_seals_the_open_batch() {
 		assert_eq!(LastSealed::<Test>::get(), Some(0));
 		assert_ok!(Rollup::set_verifying_key(
 			RuntimeOrigin::root(),
-			groth16::to_bytes(&keys().1),
+			simulated::key_bytes(),
 			SLOTS as u32
 		));
 		assert_eq!(LastSealed::<Test>::get(), Some(1));
@@ -760,8 +749,7 @@ fn the_pool_checks_signatures_nonces_and_queues() {
 #[test]
 fn the_pool_refuses_proofs_that_cannot_be_accepted() {
 	ext().execute_with(|| {
-		let (_dir, mut store) = temp_store();
-		let (root0, proof0) = prove(&mut store, 0);
+		let (root0, proof0) = prove(empty_state_root(), 0);
 		let ext = CheckProofSubmission::<Test>::new();
 		let call: RuntimeCall =
 			Call::<Test>::submit_proof { batch: 0, new_root: root0, proof: proof0.clone() }.into();
@@ -798,35 +786,18 @@ fn try_state_catches_a_tampered_commitment() {
 	});
 }
 
+/// The committed benchmark fixture verifies with the pallet's verifier (`tests/tests/
+/// pallet_proofs.rs` remakes it with the prover and checks it is fresh).
 #[test]
-fn bench_fixture_is_fresh() {
-	use crate::fixture::{fixture, Fixture, PATH};
-	let made = ext().execute_with(|| {
-		let (_dir, mut store) = temp_store();
-		let info = Batches::<Test>::get(0).expect("batch 0");
-		let (new_root, proof) = prove(&mut store, 0);
-		Fixture {
-			vk: groth16::to_bytes(&keys().1),
-			batch_size: SLOTS as u32,
-			old_root: empty_state_root(),
-			new_root,
-			commitment: info.commitment,
-			batch: 0,
-			proof: proof.into_inner(),
-		}
-	});
-	if std::env::var_os("EMR_WRITE_FIXTURE").is_some() {
-		std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PATH), made.encode())
-			.expect("write fixture");
-	}
-	let committed = fixture();
-	assert_eq!(committed, made, "the fixture is stale: rerun with EMR_WRITE_FIXTURE=1");
+fn the_bench_fixture_verifies() {
+	let committed = fixture::fixture();
 	let public = PublicInputs {
 		old_root: field_from_bytes(&committed.old_root).expect("canonical"),
 		new_root: field_from_bytes(&committed.new_root).expect("canonical"),
 		inbox_commitment: field_from_bytes(&committed.commitment).expect("canonical"),
 		batch: committed.batch,
 	};
+	assert_eq!(committed.old_root, empty_state_root());
 	assert_eq!(
 		<Test as Config>::Verifier::verify(&committed.vk, &public, &committed.proof),
 		Ok(true)
@@ -865,16 +836,13 @@ fn removing_a_hospital_ends_its_doctors_credentials() {
 	ext().execute_with(|| {
 		let (mut p, mut h) = (patient(), hospital());
 		let mut d = registered_with_doctor(&mut p, &mut h);
-		let org = pallet_emr_registry::Participants::<Test>::get(h.id).expect("hospital").org;
+		let org = Registry::participant(h.id).expect("hospital").org;
 		assert!(StateHeader::<Test>::get().orgs.contains(org));
 		assert_eq!(Rollup::participant_view(d.id).expect("doctor").live_affiliation, h.id);
 		assert_ok!(Rollup::remove_member(RuntimeOrigin::root(), h.id));
 		assert!(!StateHeader::<Test>::get().orgs.contains(org));
 		// The doctor's leaf still names the hospital; the credential has lapsed all the same.
-		assert_eq!(
-			pallet_emr_registry::Participants::<Test>::get(d.id).expect("d").affiliation,
-			h.id
-		);
+		assert_eq!(Registry::participant(d.id).expect("d").affiliation, h.id);
 		assert_eq!(Rollup::participant_view(d.id).expect("doctor").live_affiliation, 0);
 		let e = emr_primitives::testing::emergency(&mut d, &h, p.id, 0, 7, 1);
 		assert_noop!(submit(e), refused(RuleError::NotCredentialed));

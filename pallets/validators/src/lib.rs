@@ -33,32 +33,17 @@ use polkadot_sdk::{
 
 type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod tests;
+pub mod weights;
 
-/// Weights of this pallet's calls.
-pub trait WeightInfo {
-	/// [`Call::add_validator`].
-	fn add_validator() -> Weight;
-	/// [`Call::remove_validator`].
-	fn remove_validator() -> Weight;
-}
+pub use weights::WeightInfo;
 
-/// Weights from the database costs: each call reads and writes the one set and emits an event.
-/// The set is bounded by [`Config::MaxValidators`] (32 accounts), so its size is a constant.
-impl WeightInfo for () {
-	fn add_validator() -> Weight {
-		Weight::from_parts(20_000_000, 1_200).saturating_add(
-			<frame_support::weights::constants::RocksDbWeight as Get<
-				frame_support::weights::RuntimeDbWeight,
-			>>::get()
-			.reads_writes(1, 1),
-		)
-	}
-	fn remove_validator() -> Weight {
-		Self::add_validator()
-	}
-}
+/// The storage version: the layout has never been migrated.
+pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
+	frame_support::traits::StorageVersion::new(0);
 
 /// The set the manager hands to pallet-session: the `chosen` validators that `has_keys`, in
 /// order; `None` when that equals `queued` (nothing to change) or is empty (never leave the
@@ -84,6 +69,7 @@ pub mod pallet {
 	use sp_runtime::traits::Zero;
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration of the validator-set pallet.

@@ -82,7 +82,7 @@ fn keys(who: u64) -> Keys {
 }
 
 /// Validators 1, 2, 3 with keys; 4 and 5 are funded accounts without keys.
-fn new_test_ext() -> sp_io::TestExternalities {
+pub(crate) fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default()
 		.build_storage()
 		.expect("system genesis builds");
