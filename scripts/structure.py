@@ -7,7 +7,7 @@
 What is checked:
 * Crate layers. Every workspace crate has a layer (LAYERS below); a crate may depend (normal,
   build or dev dependencies on workspace crates, from each Cargo.toml) only on crates of a lower
-  layer, or of its own layer where ALLOWED_SAME_LAYER names the pair. No crate may depend on a
+  layer; ALLOWED_DEV_UPWARDS names the dev-dependencies that may point up, with the reason. No crate may depend on a
   crate that has a binary unless it is the e2e test crate (which runs the binaries).
 * No import circle between files. Inside each crate, a file imports another when its code (not
   its comments, not its `#[cfg(test)] mod tests`) names `crate::a::b`, `super::x` or
@@ -24,38 +24,28 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Lowest first. primitives ← pallets ← runtime ← node; primitives ← prover crates; primitives ←
-# client crates; the e2e tests on top.
+# client crates; the e2e tests on top. A crate depends only on lower layers.
 LAYERS = [
-	["emr-primitives"],
+	["emr-primitives", "emr-rpc-types"],
 	[
 		"pallet-emr-registry",
 		"pallet-consent",
 		"pallet-emr-validators",
 		"pallet-emr-eth-bridge",
-		"pallet-rollup",
 		"emr-circuit",
-		"emr-state-store",
 		"emr-client-core",
 	],
-	["emr-runtime", "emr-client", "emr-settlement"],
+	["pallet-rollup", "emr-state-store", "emr-client"],
+	["emr-runtime", "emr-cli"],
 	["emr-worker"],
-	["emr-node", "emr-prover", "emr"],
+	["emr-settlement"],
+	["emr-node", "emr-prover"],
 	["emr-tests"],
 ]
-# Pairs inside one layer that are allowed, and why.
-ALLOWED_SAME_LAYER = {
-	# The rollup applies the rules' effects through the traits the registry and consent pallets
-	# implement (its tests use their mocks' types).
-	("pallet-rollup", "pallet-emr-registry"),
-	("pallet-rollup", "pallet-consent"),
-	# The state store builds the circuit's witness.
-	("emr-state-store", "emr-circuit"),
-	# The client library is the core plus chain and storage access.
-	("emr-client", "emr-client-core"),
-	# Settlement checks BEEFY and builds the L1 calls from the runtime's types.
-	("emr-settlement", "emr-runtime"),
-	("emr-settlement", "emr-circuit"),
-	("emr-client", "emr-runtime"),
+# Dev-dependencies that point up, and why (cargo allows them: tests build after both crates).
+ALLOWED_DEV_UPWARDS = {
+	# The circuit's tests and benchmark build witnesses from a real state store.
+	("emr-circuit", "emr-state-store"),
 }
 
 
@@ -66,17 +56,19 @@ def workspace_crates():
 		path = os.path.join(ROOT, member)
 		toml = tomllib.load(open(os.path.join(path, "Cargo.toml"), "rb"))
 		name = toml["package"]["name"]
-		deps = set()
+		deps, dev = set(), set()
 		for table in ("dependencies", "dev-dependencies", "build-dependencies"):
 			for dep, spec in toml.get(table, {}).items():
 				if isinstance(spec, dict) and "package" in spec:
 					dep = spec["package"]
-				deps.add(dep)
+				(dev if table == "dev-dependencies" else deps).add(dep)
+		dev -= deps
 		has_bin = "bin" in toml or os.path.exists(os.path.join(path, "src", "main.rs"))
-		crates[name] = {"path": path, "deps": deps, "bin": has_bin, "member": member}
+		crates[name] = {"path": path, "deps": deps, "dev": dev, "bin": has_bin, "member": member}
 	names = set(crates)
 	for crate in crates.values():
-		crate["deps"] = sorted(crate["deps"] & names)
+		crate["dev"] = crate["dev"] & names
+		crate["deps"] = sorted((crate["deps"] & names) | crate["dev"])
 	return crates
 
 
@@ -98,7 +90,8 @@ def check_layers(crates):
 			theirs = layer_of(dep)
 			if theirs is None:
 				continue
-			if theirs > mine or (theirs == mine and (name, dep) not in ALLOWED_SAME_LAYER):
+			upward_dev = dep in crate["dev"] and (name, dep) in ALLOWED_DEV_UPWARDS
+			if theirs >= mine and not upward_dev:
 				errors.append(f"crate {name} (layer {mine}) depends on {dep} (layer {theirs}): an arrow upwards")
 			if crates[dep]["bin"] and name != "emr-tests":
 				errors.append(f"crate {name} depends on {dep}, a crate with a binary")

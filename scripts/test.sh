@@ -24,6 +24,13 @@ fi
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "==> the structure: crate layers, no import circle between files (scripts/structure.py); no Ethereum client in pallet-rollup's tests"
+python3 "$ROOT/scripts/structure.py" >/dev/null
+if cargo tree --locked -p pallet-rollup -e normal,dev | grep -q alloy; then
+	echo "pallet-rollup's dependency tree (normal and dev) contains alloy" >&2
+	exit 1
+fi
+
 build_node
 
 echo "==> cargo build --release --target wasm32-unknown-unknown -p emr-client-core (the client core a browser runs)"

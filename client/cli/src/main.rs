@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod cli;
 mod commands;
+mod context;
 
 fn main() -> ExitCode {
 	match cli::run(std::env::args_os()) {

@@ -6,7 +6,7 @@ use emr_primitives::{
 	rules::RuleError,
 };
 
-use super::submit::{Level, OpStatus};
+use super::status::{Level, OpStatus};
 
 /// What can go wrong talking to the chain, in words a clinic's IT staff can act on.
 #[derive(Debug, thiserror::Error)]

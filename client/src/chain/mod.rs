@@ -5,8 +5,10 @@
 
 pub mod error;
 pub mod read;
+pub mod status;
 pub mod submit;
 
 pub use error::ChainError;
 pub use read::{At, ChainState, LogPage, ParticipantView};
-pub use submit::{Level, NodeClient, OpStatus, DEFAULT_NODE};
+pub use status::{Level, OpStatus};
+pub use submit::{NodeClient, DEFAULT_NODE};

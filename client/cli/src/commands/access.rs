@@ -11,7 +11,7 @@ use emr_client::{
 use emr_primitives::{names::PURPOSES, ops::ParticipantId};
 
 use super::{names_to_bits, print_submitted};
-use crate::cli::{CliError, Context, Stderr};
+use crate::context::{CliError, Context, Stderr};
 
 /// `emr access`.
 #[derive(Args, Debug)]

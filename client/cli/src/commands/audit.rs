@@ -10,7 +10,7 @@ use emr_client::{
 };
 use emr_primitives::ops::ParticipantId;
 
-use crate::cli::{io_err, CliError};
+use crate::context::{io_err, CliError};
 
 /// `emr audit`.
 #[derive(Args, Debug)]

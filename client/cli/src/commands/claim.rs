@@ -13,7 +13,7 @@ use emr_primitives::{
 };
 
 use super::{consent::claim_name, print_submitted};
-use crate::cli::{parse_cid, CliError, Context, Stderr};
+use crate::context::{parse_cid, CliError, Context, Stderr};
 
 /// `emr claim …` (insurers).
 #[derive(Subcommand, Debug)]

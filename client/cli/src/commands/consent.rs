@@ -14,7 +14,7 @@ use emr_primitives::{
 };
 
 use super::{names_to_bits, print_submitted};
-use crate::cli::{CliError, Context, Stderr};
+use crate::context::{CliError, Context, Stderr};
 
 /// `emr consent …` (grant and revoke with the patient's key set).
 #[derive(Subcommand, Debug)]

@@ -11,7 +11,7 @@ use emr_primitives::{
 };
 
 use super::print_submitted;
-use crate::cli::{CliError, Context, Stderr};
+use crate::context::{CliError, Context, Stderr};
 
 /// `emr doctor …` (run with a hospital's key set).
 #[derive(Subcommand, Debug)]

@@ -10,7 +10,7 @@ use emr_client::{
 };
 use emr_primitives::ops::{Operation, ParticipantId};
 
-use crate::cli::{CliError, Context, Stderr};
+use crate::context::{CliError, Context, Stderr};
 
 /// `emr emergency`.
 #[derive(Args, Debug)]

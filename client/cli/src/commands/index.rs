@@ -13,7 +13,7 @@ use emr_client::{
 };
 
 use super::record::adopt_chain_head;
-use crate::cli::{parse_cid, parse_id, CliError, Context, Stderr};
+use crate::context::{parse_cid, parse_id, CliError, Context, Stderr};
 
 /// `emr index …`
 #[derive(Subcommand, Debug)]

@@ -5,7 +5,7 @@ use std::{fs, io::Write, path::PathBuf};
 use clap::Subcommand;
 use emr_client::keys::{KeySet, KeystoreError, PublicKeys};
 
-use crate::cli::{io_err, CliError, Context};
+use crate::context::{io_err, CliError, Context};
 
 /// `emr keys …`
 #[derive(Subcommand, Debug)]

@@ -10,7 +10,7 @@ use emr_primitives::{
 };
 
 use super::access::outcome_name;
-use crate::cli::{CliError, Context};
+use crate::context::{CliError, Context};
 
 /// `emr log`.
 #[derive(Args, Debug)]

@@ -19,7 +19,7 @@ use std::io::Write;
 
 use emr_client::records_on_chain::Submitted;
 
-use crate::cli::CliError;
+use crate::context::CliError;
 
 /// The two lines every submitting command prints: `<what>: <status>` and the operation's
 /// actor and nonce.

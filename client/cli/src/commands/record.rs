@@ -14,7 +14,7 @@ use emr_client::{
 use emr_primitives::ops::ParticipantId;
 
 use super::{access::access, print_submitted};
-use crate::cli::{io_err, parse_cid, parse_id, parse_reader, CliError, Context, Stderr};
+use crate::context::{io_err, parse_cid, parse_id, parse_reader, CliError, Context, Stderr};
 
 /// `emr record …`
 #[derive(Subcommand, Debug)]

@@ -10,7 +10,7 @@ use emr_client::{
 };
 use emr_primitives::ops::Role;
 
-use crate::cli::{CliError, Context, Stderr};
+use crate::context::{CliError, Context, Stderr};
 
 /// A role a person registers with.
 #[derive(ValueEnum, Clone, Copy, Debug)]

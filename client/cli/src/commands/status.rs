@@ -6,7 +6,7 @@ use clap::Args;
 use emr_client::chain::NodeClient;
 use emr_primitives::ops::ParticipantId;
 
-use crate::cli::CliError;
+use crate::context::CliError;
 
 /// `emr status`.
 #[derive(Args, Debug)]

@@ -12,7 +12,7 @@ use emr_client::{
 	storage::{Storage, Store},
 };
 
-use crate::cli::{io_err, parse_cid, CliError, Stderr};
+use crate::context::{io_err, parse_cid, CliError, Stderr};
 
 /// `emr store …`
 #[derive(Subcommand, Debug)]

@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 use emr_client::chain::{ChainError, NodeClient};
 
-use crate::cli::{CliError, Context};
+use crate::context::{CliError, Context};
 
 /// `emr whoami`.
 #[derive(Args, Debug)]
