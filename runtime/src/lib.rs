@@ -14,7 +14,7 @@
 //! | 1 | `Timestamp` | block time, drives Aura slots |
 //! | 2 | `Aura` | round-robin block production by the hospitals' validators |
 //! | 3 | `Grandpa` | deterministic finality voted by the same validators |
-//! | 4 | `Balances` | the fee token (`EMR`); patients never need it (later issues) |
+//! | 4 | `Balances` | the fee token (`EMR`); patients never need it (their operations are unsigned extrinsics carrying their own rollup signature) |
 //! | 5 | `TransactionPayment` | weight- and length-based fees |
 //! | 6 | `Sudo` | bootstrap only, until the council takes over governance |
 //! | 7 | `Council` | the consortium council of hospitals (`pallet-collective`) |

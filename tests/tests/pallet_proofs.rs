@@ -8,6 +8,7 @@
 #![allow(deprecated)]
 
 use codec::Encode;
+use emr_circuit::{groth16, witness};
 use emr_primitives::{
 	groth16::BatchVerifier,
 	inbox::{InboxEntry, PublicInputs},
@@ -15,7 +16,6 @@ use emr_primitives::{
 	stored::{field_bytes, field_from_bytes},
 	testing::Actor,
 };
-use emr_circuit::{groth16, witness};
 use emr_state_store::Store;
 use pallet_rollup::{
 	mock::{new_test_ext_with_key, run_to, Rollup, RuntimeOrigin, System, Test, PROVER, SLOTS},

@@ -10,22 +10,19 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 use emr_client::{
-	audit::AuditError,
-	chain::{ChainError, ChainState, Level, NodeClient, DEFAULT_NODE},
-	client::{Client, ClientError, Progress},
-	ids::{IdError, Reader},
-	keys::{KeySet, KeystoreError},
+	chain::{ChainState, Level, NodeClient, DEFAULT_NODE},
+	client::Client,
 	keystore::Keystore,
-	records_on_chain::{Wait, WorkflowError},
-	storage::{Cid, EmbeddedStore, KuboClient, KuboConfig, StorageError, Store},
+	records_on_chain::Wait,
+	storage::{EmbeddedStore, KuboClient, KuboConfig, Store},
 };
 
-use crate::context::{default_data_dir, CliError, Context};
 use crate::commands::{
 	access::AccessCmd, audit::AuditCmd, claim::ClaimCmd, consent::ConsentCmd, doctor::DoctorCmd,
 	emergency::EmergencyCmd, index::IndexCmd, keys::KeysCmd, log::LogCmd, record::RecordCmd,
 	register::RegisterCmd, status::StatusCmd, store::StoreCmd, whoami::WhoamiCmd,
 };
+use crate::context::{default_data_dir, io_err, CliError, Context};
 
 /// How far a submitting command waits (global options).
 #[derive(Args, Debug, Clone)]

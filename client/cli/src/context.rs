@@ -106,7 +106,8 @@ pub struct Context {
 	pub keystore: Keystore,
 	/// The data directory.
 	pub data_dir: PathBuf,
-	passphrase_file: Option<PathBuf>,
+	/// `--passphrase-file`, when given.
+	pub(crate) passphrase_file: Option<PathBuf>,
 	/// How long submitting commands wait.
 	pub wait: Wait,
 	/// `--wait-timeout`, when given.
@@ -178,4 +179,3 @@ pub fn parse_id(s: &str) -> Result<emr_primitives::ops::ParticipantId, CliError>
 pub fn parse_cid(s: &str) -> Result<Cid, CliError> {
 	Cid::try_from(s.trim()).map_err(|_| CliError::BadCid(s.to_owned()))
 }
-

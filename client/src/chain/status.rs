@@ -94,4 +94,3 @@ impl fmt::Display for OpStatus {
 		Ok(())
 	}
 }
-

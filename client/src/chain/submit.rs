@@ -8,7 +8,7 @@
 //! `rollup_operationStatus` until the level asked for and reports each step. A refusal comes
 //! back as [`ChainError::Refused`], whose message says in words what the rule means.
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::time::Duration;
 
 use bytes::Bytes;
 use codec::Encode;

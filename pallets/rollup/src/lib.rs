@@ -632,7 +632,7 @@ pub mod pallet {
 		/// * each verifying key's prepared form is the one its key prepares to;
 		/// * the registry's and consent pallet's own invariants hold (checked by their owners,
 		///   through [`Config::Registry`] and [`Config::Consent`]).
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "test-utils", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let sealed = LastSealed::<T>::get();
 			let proven = LastProven::<T>::get();
