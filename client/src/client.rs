@@ -1,10 +1,10 @@
 //! The operations behind `emr record …` and `emr index show`: encrypt, store, append to the
 //! patient's index, walk it, fetch and decrypt, share, rotate.
 //!
-//! Without `--chain` the index head is kept locally, one file per patient under
-//! `<data-dir>/heads/`, and a reader on another machine passes the head printed by the writer
-//! with `--head`; with `--chain` the head lives on chain and the workflows of
-//! [`crate::records_on_chain`] read and append it under consent.
+//! The index head this machine knows is kept in one file per patient under
+//! `<data-dir>/heads/`; a patient's head on chain is adopted from there by
+//! [`crate::records_on_chain::adopt_chain_head`]. A reader on another machine passes the head
+//! printed by the writer with `--head`, or reads it from the chain.
 //!
 //! **What revocation can do**: `rotate` re-encrypts the record under a fresh key for the remaining
 //! readers; a removed reader cannot open the new version. It **cannot unread** anything: the

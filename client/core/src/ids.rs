@@ -2,8 +2,7 @@
 //!
 //! * A **patient** is named by a string id of 1–64 characters from `A–Z a–z 0–9 . _ -` (for
 //!   instance a hospital's patient number, or the hex of a public key). It names the patient's
-//!   index; it is not a key. On chain (`--chain`) a patient is named by the participant id the
-//!   chain assigned.
+//!   index; it is not a key. With `--chain` it is the patient's participant id on the chain.
 //! * A **record** id is 16 random bytes, written as 32 hex digits; the full reference the CLI
 //!   prints and accepts is `<patient>/<record-hex>`, so `emr record get` knows which index to walk.
 //! * A **reader** is an X25519 public key (32 bytes) with a display name: `name=<64 hex>`, a bare

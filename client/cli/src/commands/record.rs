@@ -8,7 +8,7 @@ use emr_client::{
 	chain::NodeClient,
 	client::{human_bytes, Client},
 	ids::{PatientId, RecordRef},
-	records_on_chain::{self, participant_reader},
+	records_on_chain::{self, describe, participant_reader},
 	storage::{Storage, Store},
 };
 use emr_primitives::ops::ParticipantId;
@@ -151,7 +151,7 @@ impl RecordCmd {
 					let s =
 						records_on_chain::append_head(node, &keys, id, seen, &r.head, ctx.wait, p)
 							.await?;
-					print_submitted(&mut out, "record index update", &s);
+					print_submitted(&mut out, describe(&s.signed.op), &s);
 				}
 			},
 			RecordCmd::Get { id, out: path, version, head, chain: on_chain, purpose } => {
