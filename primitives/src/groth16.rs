@@ -375,8 +375,7 @@ pub mod simulated {
 mod tests {
 	use super::{simulated::*, *};
 	use crate::F;
-	use ark_bls12_381::{Bls12_381, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-	use ark_ec::{CurveGroup, PrimeGroup};
+	use ark_bls12_381::{Bls12_381, Fq, Fq2, Fr, G1Affine, G2Affine};
 	use ark_ff::Field;
 
 	type E = Bls12_381;

@@ -102,8 +102,7 @@ pub struct BridgeStatus<AccountId> {
 }
 
 /// The storage version: the layout has never been migrated.
-pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
-	frame_support::traits::StorageVersion::new(0);
+pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
 /// What the benchmarks need of the runtime: a batch the rollup has proven ([`Config::LastProven`]
 /// is read-only here).

@@ -26,7 +26,7 @@ pub use pallet::*;
 
 use alloc::vec::Vec;
 use polkadot_sdk::{
-	frame_support::{self, pallet_prelude::*, traits::Get},
+	frame_support::{pallet_prelude::*, traits::Get},
 	frame_system::{self, pallet_prelude::*},
 	pallet_session, sp_runtime, sp_staking,
 };
@@ -42,8 +42,7 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 /// The storage version: the layout has never been migrated.
-pub const STORAGE_VERSION: frame_support::traits::StorageVersion =
-	frame_support::traits::StorageVersion::new(0);
+pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
 /// The set the manager hands to pallet-session: the `chosen` validators that `has_keys`, in
 /// order; `None` when that equals `queued` (nothing to change) or is empty (never leave the

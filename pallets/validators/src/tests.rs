@@ -3,7 +3,7 @@
 use super::*;
 use codec::Encode;
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, derive_impl, traits::ConstU32},
+	frame_support::{self, assert_noop, assert_ok, derive_impl, traits::ConstU32},
 	frame_system::EnsureRoot,
 	pallet_balances, sp_io,
 	sp_runtime::{
