@@ -77,5 +77,5 @@ mod benchmarks {
 		assert_eq!(LastSettled::<T>::get(), Some(0));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::tests::ext(None), crate::tests::Test);
+	impl_benchmark_test_suite!(Pallet, tests::ext(None), tests::Test);
 }

@@ -19,9 +19,10 @@ use crate::fixture::fixture;
 use alloc::{vec, vec::Vec};
 use emr_primitives::{
 	ops::{permission, purpose, scope, EMERGENCY_WINDOW},
-	poseidon,
+	poseidon, rules,
 	schnorr::{PublicKey, Signature},
 	testing::{self, emergency, Actor},
+	F,
 };
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
